@@ -1,0 +1,419 @@
+#include "dsl/emit_verilog.hpp"
+
+#include "dsl/bits.hpp"
+#include "dsl/errors.hpp"
+#include "dsl/passes.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <set>
+
+namespace qdf::dsl {
+namespace {
+
+const std::set<std::string>& reserved() {
+  static const std::set<std::string> words = {
+      "always", "and", "assign", "begin", "buf", "case", "default", "else", "end", "endcase", "endfunction",
+      "endmodule", "for", "function", "if", "initial", "inout", "input", "integer", "module", "nand", "negedge",
+      "nor", "not", "or", "output", "parameter", "posedge", "reg", "wire", "xnor", "xor", "logic", "bit", "byte",
+      "int", "clk", "rst", "ticks", "done", "tick", "adv", "run_active", "finished", "in_ok", "out_ok", "signed",
+      "unsigned", "string", "type", "do", "while", "final"};
+  return words;
+}
+
+std::string sanitize(const std::string& s) {
+  std::string out;
+  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "v_" + out;
+  if (reserved().count(out)) out += "_v";
+  return out;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string literal(int w, const std::uint64_t* v) { return fmt::format("{}'h{}", w, bits::to_hex(v, w)); }
+std::string zeros(int w) { return fmt::format("{}'d0", w); }
+
+// Stable names: a named node keeps its C++ name; an unnamed one is called after its operation
+// and a hash of its structure (operation, type, attributes, operands' names), so that a change
+// elsewhere in a kernel does not rename it.
+class Namer {
+ public:
+  explicit Namer(const Kernel& k) : k_(k), hash_(k.nodes.size(), 0), state_(k.nodes.size(), 0) {}
+
+  std::map<NodeId, std::string> run() {
+    std::map<NodeId, std::string> names;
+    std::set<std::string> used;
+    for (NodeId v = 0; v < static_cast<NodeId>(k_.nodes.size()); ++v) {
+      const Node& n = k_.at(v);
+      if (n.dead) continue;
+      std::string base;
+      if (!n.name.empty()) base = sanitize(n.name);
+      else if (n.op == Op::RunActive) base = "run_active";
+      else base = fmt::format("{}_{:06x}", lower(op_name(n.op)), hash(v) & 0xffffff);
+      if (n.op == Op::RunActive) {
+        names[v] = base;
+        continue;
+      }
+      std::string name = base;
+      for (int i = 2; used.count(name); ++i) name = fmt::format("{}_{}", base, i);
+      used.insert(name);
+      names[v] = name;
+    }
+    return names;
+  }
+
+ private:
+  std::uint64_t mix(std::uint64_t h, std::uint64_t x) { return (h ^ x) * 0x100000001b3ull; }
+  std::uint64_t hash_str(const std::string& s) {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (char c : s) h = mix(h, static_cast<unsigned char>(c));
+    return h;
+  }
+  std::uint64_t hash(NodeId v) {
+    const Node& n = k_.at(v);
+    if (!n.name.empty()) return hash_str(n.name);
+    if (state_[static_cast<size_t>(v)] == 2) return hash_[static_cast<size_t>(v)];
+    std::uint64_t h = hash_str(op_name(n.op));
+    h = mix(h, static_cast<std::uint64_t>(n.type.width) * 4 + static_cast<std::uint64_t>(n.type.kind));
+    h = mix(h, static_cast<std::uint64_t>(n.a0));
+    h = mix(h, static_cast<std::uint64_t>(n.a1));
+    for (std::uint64_t b : n.bits) h = mix(h, b);
+    if (state_[static_cast<size_t>(v)] == 1) return h;  // a loop of unnamed nodes: stop here
+    state_[static_cast<size_t>(v)] = 1;
+    for (NodeId a : n.args) h = mix(h, a == kNoNode ? 0 : hash(a));
+    state_[static_cast<size_t>(v)] = 2;
+    hash_[static_cast<size_t>(v)] = h;
+    return h;
+  }
+  const Kernel& k_;
+  std::vector<std::uint64_t> hash_;
+  std::vector<char> state_;
+};
+
+class Emitter {
+ public:
+  explicit Emitter(const Kernel& k) : k_(k) {}
+
+  VerilogModule run() {
+    if (!k_.scheduled) throw InternalError("emit_verilog needs a lowered kernel");
+    m_.top = sanitize(k_.name);
+    m_.names = Namer(k_).run();
+    header();
+    ports();
+    body();
+    control();
+    m_.verilog += "endmodule\n";
+    return m_;
+  }
+
+ private:
+  const std::string& nm(NodeId v) { return m_.names.at(v); }
+  int w(NodeId v) const { return k_.at(v).type.width; }
+  std::string range(int width) { return fmt::format("[{}:0]", width - 1); }
+  void line(const std::string& s) { m_.verilog += s + "\n"; }
+
+  // `v` resized to `to` bits by its own signedness.
+  std::string ext(NodeId v, int to) {
+    int from = w(v);
+    if (from == to) return nm(v);
+    if (from > to) return fmt::format("{}[{}:0]", nm(v), to - 1);
+    if (k_.at(v).type.is_signed()) return fmt::format("{{{{{}{{{}[{}]}}}}, {}}}", to - from, nm(v), from - 1, nm(v));
+    return fmt::format("{{{}'d0, {}}}", to - from, nm(v));
+  }
+  // An index of exactly index_bits(depth) bits from address node `a`.
+  std::string index(NodeId a, std::int64_t depth) { return ext(a, index_bits(static_cast<std::uint64_t>(depth))); }
+  // Whether address `a` can exceed depth-1 (then reads return 0 and writes are dropped).
+  bool needs_guard(NodeId a, std::int64_t depth) {
+    return w(a) >= 63 || (std::int64_t{1} << w(a)) > depth;
+  }
+  std::string guard(NodeId a, std::int64_t depth) {
+    return fmt::format("({} < {}'d{})", nm(a), w(a), depth);
+  }
+
+  void header() {
+    line("// Generated by qdf (quantized dataflow) from kernel '" + k_.name + "'. Do not edit.");
+    for (const auto& [key, value] : k_.params) line(fmt::format("//   parameter {} = {}", key, value));
+    size_t live = std::count_if(k_.nodes.begin(), k_.nodes.end(), [](const Node& n) { return !n.dead; });
+    line(fmt::format("//   {} inputs, {} outputs, {} scalars, {} IR nodes, pipeline latency {} ticks", k_.inputs.size(),
+                     k_.outputs.size(), k_.scalars.size(), live, k_.latency));
+    line("// Execution model: the kernel advances one tick when every enabled input has data and every");
+    line("// enabled output has room; otherwise it stalls as a whole. A run lasts `ticks` ticks (0: forever),");
+    line("// then the pipeline is flushed and `done` rises once every output element has been taken.");
+  }
+
+  void ports() {
+    line(fmt::format("module {} (", m_.top));
+    std::vector<std::string> p = {"  input  wire        clk", "  input  wire        rst",
+                                  "  input  wire [63:0] ticks", "  output wire        done"};
+    for (NodeId s : k_.scalars) p.push_back(fmt::format("  input  wire {} {}", range(w(s)), nm(s)));
+    for (NodeId i : k_.inputs) {
+      p.push_back(fmt::format("  input  wire {} {}_data", range(w(i)), nm(i)));
+      p.push_back(fmt::format("  input  wire        {}_valid", nm(i)));
+      p.push_back(fmt::format("  output wire        {}_ready", nm(i)));
+    }
+    for (NodeId o : k_.outputs) {
+      p.push_back(fmt::format("  output wire {} {}_data", range(w(o)), nm(o)));
+      p.push_back(fmt::format("  output wire        {}_valid", nm(o)));
+      p.push_back(fmt::format("  input  wire        {}_ready", nm(o)));
+    }
+    for (size_t i = 0; i < p.size(); ++i) line(p[i] + (i + 1 < p.size() ? "," : ""));
+    line(");");
+    line("  wire adv;          // the kernel advances one tick in this cycle");
+    line("  reg  [63:0] tick;  // ticks advanced since reset");
+    line("  wire run_active = (ticks == 64'd0) || (tick < ticks);");
+    // Scalars and inputs that no logic reads are still part of the declared interface.
+    line("  // verilator lint_off UNUSEDSIGNAL");
+    line("  // Slices, casts and shifts keep only some bits of their operands by design, and ports the");
+    line("  // kernel declares but does not read are kept so that the interface is the declared one.");
+  }
+
+  void body() {
+    auto users = users_of(k_);
+    for (NodeId v = 0; v < static_cast<NodeId>(k_.nodes.size()); ++v) {
+      const Node& n = k_.at(v);
+      if (n.dead) continue;
+      std::string comment = n.loc.file.empty() ? "" : "  // " + n.loc.str();
+      const int W = n.type.width;
+      auto A = [&](int i) { return n.args[static_cast<size_t>(i)]; };
+      auto wire = [&](const std::string& expr) {
+        line(fmt::format("  wire {} {} = {};{}", range(W), nm(v), expr, comment));
+      };
+      switch (n.op) {
+        case Op::Scalar: case Op::RunActive: case Op::Output: break;
+        case Op::Started: wire("1'b1"); break;
+        case Op::Const: wire(literal(W, n.bits.data())); break;
+        case Op::Input: wire(fmt::format("{} ? {}_data : {}", nm(A(0)), nm(v), zeros(W))); break;
+        case Op::Add: wire(fmt::format("{} + {}", ext(A(0), W), ext(A(1), W))); break;
+        case Op::Sub: wire(fmt::format("{} - {}", ext(A(0), W), ext(A(1), W))); break;
+        case Op::Mul: wire(fmt::format("{} * {}", ext(A(0), W), ext(A(1), W))); break;
+        case Op::Neg: wire(fmt::format("-{}", ext(A(0), W))); break;
+        case Op::And: wire(fmt::format("{} & {}", nm(A(0)), nm(A(1)))); break;
+        case Op::Or: wire(fmt::format("{} | {}", nm(A(0)), nm(A(1)))); break;
+        case Op::Xor: wire(fmt::format("{} ^ {}", nm(A(0)), nm(A(1)))); break;
+        case Op::Xnor: wire(fmt::format("~({} ^ {})", nm(A(0)), nm(A(1)))); break;
+        case Op::Not: wire(fmt::format("~{}", nm(A(0)))); break;
+        case Op::Eq: case Op::Ne: {
+          int m = std::max(w(A(0)), w(A(1)));
+          wire(fmt::format("{} {} {}", ext(A(0), m), n.op == Op::Eq ? "==" : "!=", ext(A(1), m)));
+          break;
+        }
+        case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: {
+          int m = std::max(w(A(0)), w(A(1)));
+          const char* sym = n.op == Op::Lt ? "<" : n.op == Op::Le ? "<=" : n.op == Op::Gt ? ">" : ">=";
+          if (k_.at(A(0)).type.is_signed())
+            wire(fmt::format("$signed({}) {} $signed({})", ext(A(0), m), sym, ext(A(1), m)));
+          else
+            wire(fmt::format("{} {} {}", ext(A(0), m), sym, ext(A(1), m)));
+          break;
+        }
+        case Op::Mux: wire(fmt::format("{} ? {} : {}", nm(A(0)), nm(A(1)), nm(A(2)))); break;
+        case Op::Shl: wire(fmt::format("{{{}, {}'d0}}", nm(A(0)), n.a0)); break;
+        case Op::Shr: wire(fmt::format("{}[{}:{}]", nm(A(0)), w(A(0)) - 1, n.a0)); break;
+        case Op::ShlKeep: wire(fmt::format("{} << {}", nm(A(0)), nm(A(1)))); break;
+        case Op::ShrKeep:
+          if (n.type.is_signed()) wire(fmt::format("$unsigned($signed({}) >>> {})", nm(A(0)), nm(A(1))));
+          else wire(fmt::format("{} >> {}", nm(A(0)), nm(A(1))));
+          break;
+        case Op::Popcount: popcount(v, A(0), comment); break;
+        case Op::Slice: wire(fmt::format("{}[{}:{}]", nm(A(0)), n.a0, n.a1)); break;
+        case Op::Concat: wire(fmt::format("{{{}, {}}}", nm(A(0)), nm(A(1)))); break;
+        case Op::ReduceAnd: wire(fmt::format("&{}", nm(A(0)))); break;
+        case Op::ReduceOr: wire(fmt::format("|{}", nm(A(0)))); break;
+        case Op::ReduceXor: wire(fmt::format("^{}", nm(A(0)))); break;
+        case Op::Cast: wire(ext(A(0), W)); break;
+        case Op::Register:
+          line(fmt::format("  reg  {} {};{}", range(W), nm(v), comment));
+          line(fmt::format("  always @(posedge clk) if (rst) {} <= {}; else if (adv && {}) {} <= {};", nm(v),
+                           literal(W, n.bits.data()), nm(A(1)), nm(v), nm(A(0))));
+          break;
+        case Op::Delay: delay(v, comment); break;
+        case Op::Ram: ram(v, comment); break;
+        case Op::RamRead: {
+          const Node& r = k_.at(A(0));
+          std::string mem = nm(A(0)) + "_mem";
+          std::string read = fmt::format("{}[{}]", mem, index(A(1), r.a0));
+          if (needs_guard(A(1), r.a0)) read = fmt::format("{} ? {} : {}", guard(A(1), r.a0), read, zeros(W));
+          if (n.a1) {
+            line(fmt::format("  reg  {} {};{}", range(W), nm(v), comment));
+            line(fmt::format("  always @(posedge clk) if (adv) {} <= {};", nm(v), read));
+          } else {
+            wire(read);
+          }
+          break;
+        }
+        case Op::Rom: rom(v, comment); break;
+        case Op::Offset: throw InternalError("offset reached the Verilog backend");
+      }
+    }
+    line("  // verilator lint_on UNUSEDSIGNAL");
+  }
+
+  // Balanced adder tree: each level's sums are exactly as wide as their counts need.
+  void popcount(NodeId v, NodeId x, const std::string& comment) {
+    const int n = w(x);
+    int counter = 0;
+    std::function<std::pair<std::string, int>(int, int)> tree = [&](int lo, int cnt) -> std::pair<std::string, int> {
+      if (cnt == 1) return {fmt::format("{}[{}]", nm(x), lo), 1};
+      auto [l, lw] = tree(lo, cnt / 2);
+      auto [r, rw] = tree(lo + cnt / 2, cnt - cnt / 2);
+      int sw = bits_for(static_cast<std::uint64_t>(cnt));
+      std::string name = fmt::format("{}_p{}", nm(v), counter++);
+      auto pad = [&](const std::string& e, int ew) { return ew == sw ? e : fmt::format("{{{}'d0, {}}}", sw - ew, e); };
+      line(fmt::format("  wire {} {} = {} + {};", range(sw), name, pad(l, lw), pad(r, rw)));
+      return {name, sw};
+    };
+    auto [e, ew] = tree(0, n);
+    const int W = k_.at(v).type.width;
+    line(fmt::format("  wire {} {} = {};{}", range(W), nm(v), ew == W ? e : fmt::format("{{{}'d0, {}}}", W - ew, e),
+                     comment));
+  }
+
+  void delay(NodeId v, const std::string& comment) {
+    const Node& n = k_.at(v);
+    const int W = n.type.width;
+    const std::int64_t d = n.a0;
+    const std::string& x = nm(n.args[0]);
+    if (d == 0) {  // offset(x, +k) already aligned by the schedule: a wire
+      line(fmt::format("  wire {} {} = {};  // x(t{:+}){}", range(W), nm(v), x, n.a2, comment));
+      return;
+    }
+    if (n.a1 == 0) {  // shift register
+      std::string sr = nm(v) + "_sr";
+      line(fmt::format("  reg  [{}:0] {};  // {} x {} ticks{}", W * d - 1, sr, W, d, comment));
+      std::string shifted = d == 1 ? x : fmt::format("{{{}[{}:0], {}}}", sr, W * (d - 1) - 1, x);
+      line(fmt::format("  always @(posedge clk) if (rst) {} <= {}; else if (adv) {} <= {};", sr,
+                       zeros(static_cast<int>(W * d)), sr, shifted));
+      line(fmt::format("  wire {} {} = {}[{}:{}];", range(W), nm(v), sr, W * d - 1, W * (d - 1)));
+      return;
+    }
+    // Line buffer in memory: a circular buffer of d-1 entries read before written, plus its
+    // output register; it reads zero until d ticks have been stored.
+    const std::int64_t depth = d - 1;
+    const int aw = index_bits(static_cast<std::uint64_t>(depth));
+    const int cw = bits_for(static_cast<std::uint64_t>(d));
+    std::string b = nm(v);
+    line(fmt::format("  // line buffer: {} bits x {} ticks in memory{}", W, d, comment));
+    line(fmt::format("  reg  {} {}_mem [0:{}];", range(W), b, depth - 1));
+    line(fmt::format("  reg  [{}:0] {}_ptr;", aw - 1, b));
+    line(fmt::format("  reg  [{}:0] {}_fill;", cw - 1, b));
+    line(fmt::format("  reg  {} {}_q;", range(W), b));
+    line(fmt::format("  always @(posedge clk) if (adv) begin {}_q <= {}_mem[{}_ptr]; {}_mem[{}_ptr] <= {}; end", b, b, b,
+                     b, b, x));
+    line(fmt::format("  always @(posedge clk) if (rst) begin {0}_ptr <= {1}; {0}_fill <= {2}; end else if (adv) begin",
+                     b, zeros(aw), zeros(cw)));
+    line(fmt::format("    {0}_ptr <= ({0}_ptr == {1}'d{2}) ? {3} : {0}_ptr + {1}'d1;", b, aw, depth - 1, zeros(aw)));
+    line(fmt::format("    if ({0}_fill != {1}'d{2}) {0}_fill <= {0}_fill + {1}'d1;", b, cw, d));
+    line("  end");
+    line(fmt::format("  wire {} {} = ({}_fill == {}'d{}) ? {}_q : {};", range(W), b, b, cw, d, b, zeros(W)));
+  }
+
+  void ram(NodeId v, const std::string& comment) {
+    const Node& n = k_.at(v);
+    NodeId addr = n.args[0], data = n.args[1], en = n.args[2];
+    std::string mem = nm(v) + "_mem";
+    line(fmt::format("  reg  {} {} [0:{}];  // RAM '{}'{}", range(n.type.width), mem, n.a0 - 1, n.name, comment));
+    std::string cond = fmt::format("adv && {}", nm(en));
+    if (needs_guard(addr, n.a0)) cond += " && " + guard(addr, n.a0);
+    line(fmt::format("  always @(posedge clk) if ({}) {}[{}] <= {};", cond, mem, index(addr, n.a0), nm(data)));
+  }
+
+  void rom(NodeId v, const std::string& comment) {
+    const Node& n = k_.at(v);
+    const int W = n.type.width;
+    const int words = words_of(n.type);
+    std::string file = fmt::format("{}_{}.hex", m_.top, nm(v));
+    std::string text;
+    for (std::int64_t i = 0; i < n.a0; ++i) text += bits::to_hex(&n.bits[static_cast<size_t>(i * words)], W) + "\n";
+    m_.files[file] = text;
+    std::string mem = nm(v) + "_rom";
+    line(fmt::format("  reg  {} {} [0:{}];  // ROM '{}', {} entries{}", range(W), mem, n.a0 - 1, n.name, n.a0, comment));
+    line(fmt::format("  initial $readmemh(\"{}\", {});", file, mem));
+    NodeId addr = n.args[0];
+    std::string read = fmt::format("{}[{}]", mem, index(addr, n.a0));
+    if (needs_guard(addr, n.a0)) read = fmt::format("{} ? {} : {}", guard(addr, n.a0), read, zeros(W));
+    if (n.a1) {
+      line(fmt::format("  reg  {} {};", range(W), nm(v)));
+      line(fmt::format("  always @(posedge clk) if (adv) {} <= {};", nm(v), read));
+    } else {
+      line(fmt::format("  wire {} {} = {};", range(W), nm(v), read));
+    }
+  }
+
+  void control() {
+    line("  // ---- stall logic and output buffers ----");
+    std::vector<std::string> in_terms, out_terms, empty_terms;
+    for (NodeId i : k_.inputs) {
+      const std::string& en = nm(k_.at(i).args[0]);
+      in_terms.push_back(fmt::format("(!{} || {}_valid)", en, nm(i)));
+      line(fmt::format("  assign {}_ready = adv && {};", nm(i), en));
+    }
+    for (NodeId o : k_.outputs) {
+      const Node& n = k_.at(o);
+      const std::string b = nm(o);
+      const std::string& en = nm(n.args[1]);
+      const std::string& val = nm(n.args[0]);
+      const int W = n.type.width;
+      line(fmt::format("  // output '{}': two-entry buffer, so that `adv` does not depend on {}_ready", n.name, b));
+      line(fmt::format("  reg  {} {}_buf0, {}_buf1;", range(W), b, b));
+      line(fmt::format("  reg  [1:0] {}_count;", b));
+      line(fmt::format("  wire {0}_push = adv && {1};", b, en));
+      line(fmt::format("  wire {0}_pop = {0}_valid && {0}_ready;", b));
+      line(fmt::format("  assign {0}_valid = {0}_count != 2'd0;", b));
+      line(fmt::format("  assign {0}_data = {0}_buf0;", b));
+      line(fmt::format("  always @(posedge clk) begin"));
+      line(fmt::format("    if (rst) begin"));
+      line(fmt::format("      {0}_count <= 2'd0; {0}_buf0 <= {1}; {0}_buf1 <= {1};", b, zeros(W)));
+      line(fmt::format("    end else begin"));
+      line(fmt::format("      if ({0}_push && !{0}_pop) {0}_count <= {0}_count + 2'd1;", b));
+      line(fmt::format("      if (!{0}_push && {0}_pop) {0}_count <= {0}_count - 2'd1;", b));
+      line(fmt::format("      if ({0}_pop) {0}_buf0 <= ({0}_count == 2'd2) ? {0}_buf1 : {1};", b, val));
+      line(fmt::format("      if ({0}_push && ({0}_count == 2'd0 || ({0}_count == 2'd1 && !{0}_pop))) begin", b));
+      line(fmt::format("        if ({0}_count == 2'd0) {0}_buf0 <= {1}; else {0}_buf1 <= {1};", b, val));
+      line(fmt::format("      end"));
+      line(fmt::format("    end"));
+      line(fmt::format("  end"));
+      out_terms.push_back(fmt::format("(!{} || {}_count != 2'd2)", en, b));
+      empty_terms.push_back(fmt::format("{}_count == 2'd0", b));
+    }
+    auto all = [](const std::vector<std::string>& t) {
+      if (t.empty()) return std::string("1'b1");
+      std::string s;
+      for (size_t i = 0; i < t.size(); ++i) s += (i ? " && " : "") + t[i];
+      return s;
+    };
+    line(fmt::format("  wire finished = (ticks != 64'd0) && (tick >= ticks + 64'd{});", k_.latency));
+    line(fmt::format("  wire in_ok = {};", all(in_terms)));
+    line(fmt::format("  wire out_ok = {};", all(out_terms)));
+    line("  assign adv = !finished && in_ok && out_ok;");
+    line(fmt::format("  assign done = finished && {};", all(empty_terms)));
+    line("  always @(posedge clk) if (rst) tick <= 64'd0; else if (adv) tick <= tick + 64'd1;");
+  }
+
+  const Kernel& k_;
+  VerilogModule m_;
+};
+
+}  // namespace
+
+VerilogModule emit_verilog(const Kernel& k) { return Emitter(k).run(); }
+
+std::string write_verilog(const VerilogModule& m, const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  auto put = [&](const std::string& name, const std::string& text) {
+    std::string path = dir + "/" + name;
+    std::ofstream f(path);
+    f << text;
+    if (!f) throw UserError("cannot write " + path);
+  };
+  put(m.top + ".v", m.verilog);
+  for (const auto& [name, text] : m.files) put(name, text);
+  return dir + "/" + m.top + ".v";
+}
+
+}  // namespace qdf::dsl

@@ -1,0 +1,218 @@
+// lower_to_delays: turns a scheduled kernel into one a backend can run tick by tick:
+//   - an operator with latency L becomes the operator followed by a Delay of L ticks (its
+//     pipeline register); a memory read with latency 1 becomes a synchronous read instead;
+//   - offset(x, k) becomes Delay(x', shift[y] - shift[x] - k), where for k < 0 the delay line
+//     is fed x' = Started ? x : 0, so that it reads zero before the stream starts;
+//   - every operand that arrives earlier than its consumer's stage is delayed to it (balancing),
+//     with one tapped chain of delays per source value;
+//   - enables are gated by the run: registers and RAM writes change only from tick 0 on
+//     (Started), inputs are read and outputs written only while the run is active (RunActive).
+// Afterwards there are no Offset nodes, every Delay is at least one tick, and the value of
+// every operand is ready exactly at its consumer's stage. Expects a scheduled kernel.
+#include "dsl/errors.hpp"
+#include "dsl/passes.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <fmt/format.h>
+#include <map>
+
+namespace qdf::dsl {
+namespace {
+
+class Lowering {
+ public:
+  explicit Lowering(Kernel& k) : k_(k) {}
+
+  void run() {
+    const NodeId n0 = static_cast<NodeId>(k_.nodes.size());
+    started_ = add({Op::Started, Type::boolean()}, 0);
+    run_active_ = add({Op::RunActive, Type::boolean()}, 0);
+    explicit_delay_.assign(k_.nodes.size(), 0);
+    materialize_latencies(n0);
+    lower_offsets(n0);
+    gate_enables(n0);
+    balance();
+    remove_zero_delays();
+  }
+
+ private:
+  NodeId add(Node n, std::int64_t shift) {
+    NodeId id = k_.add(std::move(n));
+    k_.shift.push_back(shift);
+    k_.op_latency.push_back(0);
+    explicit_delay_.push_back(0);
+    return id;
+  }
+  std::int64_t& sh(NodeId v) { return k_.shift[static_cast<size_t>(v)]; }
+  bool is_free(NodeId v) const { return k_.at(v).op == Op::Const || k_.at(v).op == Op::Scalar; }
+
+  NodeId delay(NodeId x, std::int64_t d, const SourceLoc& loc, bool is_explicit) {
+    Node n{Op::Delay, k_.at(x).type, {x}, d};
+    n.loc = loc;
+    NodeId id = add(std::move(n), sh(x) + d);
+    explicit_delay_[static_cast<size_t>(id)] = is_explicit;
+    return id;
+  }
+
+  void redirect_users(NodeId from, NodeId to, NodeId except) {
+    for (auto& n : k_.nodes) {
+      if (n.dead) continue;
+      for (NodeId& a : n.args)
+        if (a == from && &n != &k_.at(except)) a = to;
+    }
+  }
+
+  void materialize_latencies(NodeId n0) {
+    for (NodeId v = 0; v < n0; ++v) {
+      if (k_.at(v).dead) continue;
+      int L = k_.op_latency[static_cast<size_t>(v)];
+      if (L == 0) continue;
+      Node& n = k_.at(v);
+      if (n.op == Op::RamRead || n.op == Op::Rom) {
+        if (L != 1) throw InternalError("memory read latency other than 1 is not supported by the backends");
+        n.a1 = 1;  // synchronous read: the registered read is the latency
+        continue;
+      }
+      SourceLoc loc = n.loc;
+      sh(v) -= L;
+      NodeId d = delay(v, L, loc, true);
+      redirect_users(v, d, d);
+      // ports keep referring to their nodes; only operands were redirected
+    }
+  }
+
+  void lower_offsets(NodeId n0) {
+    for (NodeId v = 0; v < n0; ++v) {
+      Node& n = k_.at(v);
+      if (n.dead || n.op != Op::Offset) continue;
+      NodeId x = n.args[0];
+      std::int64_t k = n.a0;
+      std::int64_t d = sh(v) - sh(x) - k;
+      if (d < 0) throw InternalError(fmt::format("negative delay {} for {}", d, k_.describe(v)));
+      NodeId src = x;
+      if (k < 0) {
+        Node zero{Op::Const, n.type};
+        zero.bits.assign(static_cast<size_t>(words_of(n.type)), 0);
+        NodeId z = add(std::move(zero), 0);
+        Node gate{Op::Mux, n.type, {started_, x, z}};
+        gate.loc = k_.at(v).loc;
+        src = add(std::move(gate), sh(x));
+      }
+      Node& o = k_.at(v);
+      o.op = Op::Delay;
+      o.args = {src};
+      o.a0 = d;
+      o.a1 = 0;
+      o.a2 = k;
+      explicit_delay_[static_cast<size_t>(v)] = 1;
+    }
+  }
+
+  NodeId gated(NodeId en, NodeId gate, std::int64_t at, const SourceLoc& loc) {
+    Node g{Op::And, Type::boolean(), {en, gate}};
+    g.loc = loc;
+    if (en == kNoNode) return gate;
+    return add(std::move(g), at);
+  }
+
+  void gate_enables(NodeId n0) {
+    for (NodeId v = 0; v < n0; ++v) {
+      if (k_.at(v).dead) continue;
+      Op op = k_.at(v).op;
+      SourceLoc loc = k_.at(v).loc;
+      std::int64_t at = sh(v);
+      if (op == Op::Register) {
+        NodeId g = gated(k_.at(v).args[1], started_, at, loc);
+        k_.at(v).args[1] = g;
+      } else if (op == Op::Ram) {
+        NodeId g = gated(k_.at(v).args[2], started_, at, loc);
+        k_.at(v).args[2] = g;
+      } else if (op == Op::Input) {
+        NodeId g = gated(k_.at(v).args[0], run_active_, at, loc);
+        k_.at(v).args[0] = g;
+      } else if (op == Op::Output) {
+        NodeId g = gated(k_.at(v).args[1], run_active_, at, loc);
+        k_.at(v).args[1] = g;
+      }
+    }
+  }
+
+  static constexpr std::int64_t kNoStage = INT64_MIN;
+  // The stage at which node v reads its argument i, or kNoStage if it needs no balancing.
+  std::int64_t stage_of(NodeId v, size_t i) {
+    const Node& n = k_.at(v);
+    switch (n.op) {
+      case Op::Delay: return explicit_delay_[static_cast<size_t>(v)] ? kNoStage : sh(v) - n.a0 - n.a2;
+      case Op::RamRead:
+        if (i == 0) {
+          if (sh(n.args[0]) != sh(v) - n.a1) throw InternalError(fmt::format("{} misaligned with its RAM", k_.describe(v)));
+          return kNoStage;
+        }
+        return sh(n.args[0]);
+      case Op::Rom: return sh(v) - n.a1;
+      default: return sh(v);
+    }
+  }
+
+  void balance() {
+    // (source, delay) -> users to rewrite
+    std::map<NodeId, std::map<std::int64_t, std::vector<std::pair<NodeId, size_t>>>> taps;
+    for (NodeId v = 0; v < static_cast<NodeId>(k_.nodes.size()); ++v) {
+      const Node& n = k_.at(v);
+      if (n.dead) continue;
+      for (size_t i = 0; i < n.args.size(); ++i) {
+        NodeId u = n.args[i];
+        if (u == kNoNode || is_free(u)) continue;
+        std::int64_t stage = stage_of(v, i);
+        if (stage == kNoStage) continue;
+        std::int64_t d = stage - sh(u);
+        if (d < 0)
+          throw InternalError(fmt::format("{} reads {} {} ticks before it is ready", k_.describe(v), k_.describe(u), -d));
+        if (d > 0) taps[u][d].push_back({v, i});
+      }
+    }
+    for (auto& [src, by_depth] : taps) {
+      NodeId prev = src;
+      std::int64_t prev_d = 0;
+      for (auto& [d, users] : by_depth) {
+        NodeId tap = delay(prev, d - prev_d, k_.at(src).loc, true);
+        for (auto [v, i] : users) k_.at(v).args[i] = tap;
+        prev = tap;
+        prev_d = d;
+      }
+    }
+  }
+
+  void remove_zero_delays() {
+    for (NodeId v = 0; v < static_cast<NodeId>(k_.nodes.size()); ++v) {
+      Node& n = k_.at(v);
+      if (n.dead || n.op != Op::Delay || n.a0 != 0 || n.a2 != 0) continue;
+      NodeId src = n.args[0];
+      n.dead = true;
+      for (auto& m : k_.nodes)
+        if (!m.dead)
+          for (NodeId& a : m.args)
+            if (a == v) a = src;
+    }
+  }
+
+  Kernel& k_;
+  NodeId started_ = kNoNode, run_active_ = kNoNode;
+  std::vector<char> explicit_delay_;
+};
+
+}  // namespace
+
+void lower_to_delays(Kernel& k) {
+  if (!k.scheduled) throw InternalError("lower_to_delays needs a scheduled kernel");
+  Lowering(k).run();
+}
+
+void map_delays_to_memories(Kernel& k, std::int64_t min_depth, std::int64_t min_bits) {
+  for (Node& n : k.nodes)
+    if (!n.dead && n.op == Op::Delay)
+      n.a1 = (n.a0 >= min_depth && n.a0 * n.type.width >= min_bits) ? 1 : 0;
+}
+
+}  // namespace qdf::dsl

@@ -1,0 +1,67 @@
+#include "dsl/yosys_runner.hpp"
+
+#include "dsl/verilator_runner.hpp"
+
+#include <filesystem>
+#include <fmt/format.h>
+#include <regex>
+#include <sstream>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace qdf::dsl {
+
+int SynthResult::count_prefix(const std::string& prefix) const {
+  int n = 0;
+  for (const auto& [type, count] : cells)
+    if (type.rfind(prefix, 0) == 0) n += count;
+  return n;
+}
+
+std::string yosys_version() {
+  static const std::string v = [] {
+    std::string out;
+    run_command(std::string(QDF_YOSYS_BIN) + " -V 2>&1", &out);
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }();
+  return v;
+}
+
+SynthResult yosys_synth(const VerilogModule& m, SynthFlow flow) {
+  fs::path dir = fs::path(cache_dir()) / "synth" / fmt::format("{}-{}", m.top, ::getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  write_verilog(m, dir.string());
+  // `proc` turns processes into cells; a latch there means a combinational always block that does
+  // not assign in every path, which the generator must never emit.
+  std::string script = flow == SynthFlow::Generic
+                           ? fmt::format("read_verilog {0}.v; hierarchy -check -top {0}; synth -top {0}; stat", m.top)
+                           : fmt::format("read_verilog {0}.v; hierarchy -check -top {0}; synth_xilinx -top {0} -family xc7; stat", m.top);
+  SynthResult r;
+  int rc = run_command(fmt::format("cd '{}' && {} -p '{}' 2>&1", dir.string(), QDF_YOSYS_BIN, script), &r.log);
+  r.ok = rc == 0;
+  // Parse the last `stat` block: lines "     <count>   <cell type>" after "Number of cells:".
+  size_t at = r.log.rfind("Number of cells:");
+  if (at != std::string::npos) {
+    std::istringstream in(r.log.substr(at));
+    std::string line;
+    std::getline(in, line);
+    std::regex cell(R"(^\s+(\$?[A-Za-z_][\w$]*)\s+(\d+)\s*$)");
+    while (std::getline(in, line)) {
+      std::smatch mm;
+      if (std::regex_match(line, mm, cell)) r.cells[mm[1]] = std::stoi(mm[2]);
+      else if (!line.empty() && line.find_first_not_of(' ') != std::string::npos && r.cells.size() > 0) break;
+    }
+  }
+  for (const auto& [type, count] : r.cells)
+    if (type.find("dlatch") != std::string::npos || type == "$sr" || type.rfind("LD", 0) == 0 ||
+        type.find("_DLATCH") != std::string::npos)
+      r.latches += count;
+  if (r.log.find("Latch inferred") != std::string::npos) r.latches = std::max(r.latches, 1);
+  fs::remove_all(dir);
+  return r;
+}
+
+}  // namespace qdf::dsl

@@ -1,0 +1,81 @@
+// The qdf command line.
+#include "dsl/errors.hpp"
+#include "dsl/passes.hpp"
+#include "examples/example_kernels.hpp"
+#include "host/kernel_flow.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <iostream>
+
+namespace {
+
+using namespace qdf;
+
+int demo(const std::string& kernel, const std::string& out, std::uint64_t seed) {
+  examples::ExampleKernel ex = examples::example_kernel(kernel);
+  std::cout << fmt::format("qdf demo: example kernel '{}' ({})\n", ex.name, ex.description);
+  host::KernelFlowResult r = host::run_kernel_flow(ex.record(), ex.sample_run(seed), out, std::cout);
+  bool ok = r.cosim.match && r.lint.empty();
+  std::cout << (r.cosim.match ? "interpreter and Verilator agree on every output element\n"
+                              : "interpreter and Verilator DISAGREE\n");
+  std::cout << fmt::format("Verilog written to {}\n", r.verilog_path);
+  return ok ? 0 : 1;
+}
+
+int emit(const std::string& kernel, const std::string& out, bool dump_ir) {
+  examples::ExampleKernel ex = examples::example_kernel(kernel);
+  dsl::CompileOptions opt;
+  if (dump_ir)
+    opt.after_pass = [](const std::string& pass, const dsl::Kernel& k) {
+      std::cout << "---- after " << pass << " ----\n" << dsl::dump(k);
+    };
+  dsl::VerilogModule m = dsl::emit_verilog(dsl::compile_kernel(ex.record(), opt));
+  host::write_directory_atomically(out, [&](const std::string& d) { dsl::write_verilog(m, d); });
+  std::cout << fmt::format("wrote {}/{}.v\n", out, m.top);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"qdf: quantized neural networks as C++ programs, simulated and lowered to Verilog"};
+  app.require_subcommand(1);
+
+  std::string kernel = qdf::examples::example_kernels().front().name, out = "qdf-out";
+  std::uint64_t seed = 1;
+  bool dump_ir = false;
+  auto* d = app.add_subcommand("demo", "compile an example kernel to Verilog, run it in the interpreter and in "
+                                       "Verilator, and show that they agree");
+  d->add_option("--kernel", kernel, "example kernel (see `qdf kernels`)")->capture_default_str();
+  d->add_option("--out", out, "directory for the generated Verilog")->capture_default_str();
+  d->add_option("--seed", seed, "seed of the random input streams")->capture_default_str();
+
+  auto* k = app.add_subcommand("kernels", "list the example kernels");
+
+  auto* e = app.add_subcommand("emit", "write the Verilog of an example kernel");
+  e->add_option("kernel", kernel, "example kernel")->required();
+  e->add_option("--out", out, "output directory")->capture_default_str();
+  e->add_flag("--dump-ir", dump_ir, "print the IR after each pass");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& err) {
+    return app.exit(err);
+  }
+  try {
+    if (d->parsed()) return demo(kernel, out, seed);
+    if (k->parsed()) {
+      for (const auto& ex : qdf::examples::example_kernels()) std::cout << fmt::format("{:<20} {}\n", ex.name, ex.description);
+      return 0;
+    }
+    if (e->parsed()) return emit(kernel, out, dump_ir);
+  } catch (const qdf::UserError& err) {
+    std::cerr << "qdf: error: " << err.what() << "\n";
+    return 1;
+  } catch (const std::exception& err) {
+    std::cerr << "qdf: " << err.what() << "\n";
+    return 2;
+  }
+  return 0;
+}
