@@ -90,23 +90,33 @@ class Lowering {
       std::int64_t k = n.a0;
       std::int64_t d = sh(v) - sh(x) - k;
       if (d < 0) throw InternalError(fmt::format("negative delay {} for {}", d, k_.describe(v)));
-      NodeId src = x;
-      if (k < 0) {
-        Node zero{Op::Const, n.type};
-        zero.bits.assign(static_cast<size_t>(words_of(n.type)), 0);
-        NodeId z = add(std::move(zero), 0);
-        Node gate{Op::Mux, n.type, {started_, x, z}};
-        gate.loc = k_.at(v).loc;
-        src = add(std::move(gate), sh(x));
-      }
+      // Earlier elements come from one zero-gated copy of x per source, later ones from x
+      // itself; either way the delay is a tap of the source's shared delay chain.
+      NodeId src = k < 0 ? gate_of(x, k_.at(v).loc) : x;
       Node& o = k_.at(v);
       o.op = Op::Delay;
       o.args = {src};
-      o.a0 = d;
+      o.a0 = 0;  // the tap carries the storage; this node only renames it as x(t + k)
       o.a1 = 0;
       o.a2 = k;
       explicit_delay_[static_cast<size_t>(v)] = 1;
+      if (d > 0) taps_[src][d].push_back({v, 0});
     }
+  }
+
+  // Started ? x : 0, shared by every negative offset of x.
+  NodeId gate_of(NodeId x, const SourceLoc& loc) {
+    auto it = gates_.find(x);
+    if (it != gates_.end()) return it->second;
+    Type t = k_.at(x).type;
+    Node zero{Op::Const, t};
+    zero.bits.assign(static_cast<size_t>(words_of(t)), 0);
+    NodeId z = add(std::move(zero), 0);
+    Node gate{Op::Mux, t, {started_, x, z}};
+    gate.loc = loc;
+    NodeId g = add(std::move(gate), sh(x));
+    gates_[x] = g;
+    return g;
   }
 
   NodeId gated(NodeId en, NodeId gate, std::int64_t at, const SourceLoc& loc) {
@@ -156,8 +166,7 @@ class Lowering {
   }
 
   void balance() {
-    // (source, delay) -> users to rewrite
-    std::map<NodeId, std::map<std::int64_t, std::vector<std::pair<NodeId, size_t>>>> taps;
+    auto& taps = taps_;
     for (NodeId v = 0; v < static_cast<NodeId>(k_.nodes.size()); ++v) {
       const Node& n = k_.at(v);
       if (n.dead) continue;
@@ -198,6 +207,9 @@ class Lowering {
   }
 
   Kernel& k_;
+  // source -> delay in ticks -> the (node, argument) pairs that read the source that late
+  std::map<NodeId, std::map<std::int64_t, std::vector<std::pair<NodeId, size_t>>>> taps_;
+  std::map<NodeId, NodeId> gates_;
   NodeId started_ = kNoNode, run_active_ = kNoNode;
   std::vector<char> explicit_delay_;
 };
