@@ -21,9 +21,9 @@ bool parse(const std::string& text, int width, Word* out) {
     else if (base == 16 && c >= 'A' && c <= 'F') d = unsigned(c - 'A' + 10);
     else return false;
     // v = v * base + d over n+1 words; overflow into the spare word means it does not fit
-    unsigned __int128 carry = d;
+    Wide carry = d;
     for (auto& w : v) {
-      unsigned __int128 p = static_cast<unsigned __int128>(w) * base + carry;
+      Wide p = static_cast<Wide>(w) * base + carry;
       w = static_cast<Word>(p);
       carry = p >> 64;
     }

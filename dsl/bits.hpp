@@ -12,6 +12,7 @@
 namespace qdf::dsl::bits {
 
 using Word = std::uint64_t;
+__extension__ typedef unsigned __int128 Wide;  // a GCC/Clang extension: 64x64 -> 128-bit products
 
 inline int words(int width) { return (width + 63) / 64; }
 inline Word top_mask(int width) {
@@ -62,9 +63,9 @@ inline void mul(Word* d, const Word* a, const Word* b, int w) {
   const int n = words(w);
   std::vector<Word> acc(static_cast<size_t>(n), 0);
   for (int i = 0; i < n; ++i) {
-    unsigned __int128 carry = 0;
+    Wide carry = 0;
     for (int j = 0; i + j < n; ++j) {
-      unsigned __int128 p = static_cast<unsigned __int128>(a[i]) * b[j] + acc[static_cast<size_t>(i + j)] + carry;
+      Wide p = static_cast<Wide>(a[i]) * b[j] + acc[static_cast<size_t>(i + j)] + carry;
       acc[static_cast<size_t>(i + j)] = static_cast<Word>(p);
       carry = p >> 64;
     }

@@ -15,6 +15,9 @@ Kernel compile_kernel(Kernel k, const CompileOptions& opt) {
   // Dead nodes must go before scheduling so that they neither constrain nor cost.
   remove_dead_nodes(k);
   after("remove_dead_nodes");
+  // One node per distinct computation, so that scheduling balances (and pays for) each once.
+  merge_common_subexpressions(k);
+  after("merge_common_subexpressions");
   // A same-tick cycle has no schedule; report it with its nodes rather than as a schedule bug.
   check_combinational_loops(k);
   // Shifts per node from operator latencies and offsets (loops forced to latency 0).

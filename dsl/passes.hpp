@@ -41,6 +41,7 @@ Kernel compile_kernel(Kernel k, const CompileOptions& opt = {});
 void check_types(const Kernel& k);
 void check_structure(const Kernel& k);
 void remove_dead_nodes(Kernel& k);
+void merge_common_subexpressions(Kernel& k);
 void check_combinational_loops(const Kernel& k);
 void schedule(Kernel& k, const LatencyModel& lat);
 void lower_to_delays(Kernel& k);

@@ -164,13 +164,6 @@ std::string testbench_for(const VerilogModule& m, const Kernel& k) {
   return tb;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 std::uint64_t fnv(const std::string& s, std::uint64_t h = 0xcbf29ce484222325ull) {
   for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
   return h;
