@@ -384,17 +384,18 @@ RunResult Interpreter::run(const RunSpec& spec) const {
       std::copy(&l.ring[out * w], &l.ring[out * w] + w, &staged[slot_[static_cast<size_t>(l.node)]]);
       l.pos = out;
     }
+    // RAM writes use this tick's values, so they go before any state changes.
     for (NodeId v : stateful) {
       const Node& n = k.at(v);
-      if (n.op == Op::Ram) {
-        if (ev.at(n.args[2])[0]) {
-          Word addr = ev.at(n.args[0])[0];
-          size_t w = words(v);
-          if (addr < static_cast<Word>(n.a0))  // writes out of range are dropped
-            std::copy(ev.at(n.args[1]), ev.at(n.args[1]) + w, &mems[static_cast<size_t>(v)][addr * w]);
-        }
-        continue;
-      }
+      if (n.op != Op::Ram || !ev.at(n.args[2])[0]) continue;
+      Word addr = ev.at(n.args[0])[0];
+      size_t w = words(v);
+      if (addr < static_cast<Word>(n.a0))  // writes out of range are dropped
+        std::copy(ev.at(n.args[1]), ev.at(n.args[1]) + w, &mems[static_cast<size_t>(v)][addr * w]);
+    }
+    for (NodeId v : stateful) {
+      const Node& n = k.at(v);
+      if (n.op == Op::Ram) continue;
       size_t w = words(v);
       std::copy(&staged[slot_[static_cast<size_t>(v)]], &staged[slot_[static_cast<size_t>(v)]] + w, ev.at(v));
     }

@@ -6,6 +6,7 @@
 #include "dsl/interpreter.hpp"
 #include "dsl/static_types.hpp"
 #include "examples/example_kernels.hpp"
+#include "kernels_for_tests.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -140,31 +141,7 @@ TEST_CASE("running histogram counts earlier occurrences (a RAM read sees every e
 
 namespace {
 
-// One kernel applying every operator to two signed and two unsigned inputs.
-Kernel operator_kernel() {
-  KernelBuilder kb("operators");
-  Signal a = kb.input("a", Type::sint(13)), b = kb.input("b", Type::sint(9));
-  Signal u = kb.input("u", Type::uint(12)), v = kb.input("v", Type::uint(5));
-  kb.output("add", a + b);
-  kb.output("sub", a - b);
-  kb.output("mul", a * b);
-  kb.output("neg", -b);
-  kb.output("usub", u - v);
-  kb.output("lt", cast(a < b, Type::uint(1)));
-  kb.output("ge", cast(u >= v, Type::uint(1)));
-  kb.output("eq", cast(a == cast(b, Type::sint(13)), Type::uint(1)));
-  kb.output("shr_a", shr(a, 3));
-  kb.output("shl_u", shl(u, 4));
-  kb.output("shrk", shr_keep(a, v));
-  kb.output("shlk", shl_keep(u, v));
-  kb.output("pop", popcount(u));
-  kb.output("cat", concat(v, slice(u, 7, 2)));
-  kb.output("sext", cast(b, Type::sint(20)));
-  kb.output("trunc", cast(a, Type::uint(6)));
-  kb.output("xn", bit_xnor(u, cast(a, Type::uint(12))));
-  kb.output("red", cast(concat(concat(reduce_and(v), reduce_or(v)), reduce_xor(u)), Type::uint(3)));
-  return kb.finish();
-}
+using qdf::testing::operator_kernel;
 
 std::int64_t sx(std::uint64_t v, int w) { return static_cast<std::int64_t>(v << (64 - w)) >> (64 - w); }
 std::uint64_t m(std::int64_t v, int w) { return static_cast<std::uint64_t>(v) & ((1ull << w) - 1); }
@@ -173,12 +150,7 @@ std::uint64_t m(std::int64_t v, int w) { return static_cast<std::uint64_t>(v) & 
 
 TEST_CASE("every operator agrees with integer arithmetic on random operands") {
   const size_t n = 500;
-  RunSpec s;
-  s.ticks = n;
-  s.inputs["a"] = random_stream(13, n, 1);
-  s.inputs["b"] = random_stream(9, n, 2);
-  s.inputs["u"] = random_stream(12, n, 3);
-  s.inputs["v"] = random_stream(5, n, 4);
+  RunSpec s = qdf::testing::operator_run(n, 1);
   RunResult r = interpret(operator_kernel(), s);
   auto out = [&](const char* name, size_t i) { return r.outputs.at(name).value(i); };
   for (size_t i = 0; i < n; ++i) {
@@ -208,22 +180,8 @@ TEST_CASE("every operator agrees with integer arithmetic on random operands") {
 }
 
 TEST_CASE("values wider than 64 bits: add, compare, shift, popcount, slice against __int128") {
-  KernelBuilder kb("wide");
-  Signal a = kb.input("a", Type::uint(100)), b = kb.input("b", Type::uint(90));
-  Signal c = kb.input("c", Type::sint(70));
-  kb.output("sum", a + b);
-  kb.output("diff", cast(a - b, Type::sint(102)));
-  kb.output("lt", cast(b < a, Type::uint(1)));
-  kb.output("pop", popcount(a));
-  kb.output("mid", slice(a, 95, 40));
-  kb.output("neg", -c);
-  kb.output("shl", cast(shl(b, 30), Type::uint(120)));
-  RunSpec s;
-  s.ticks = 200;
-  s.inputs["a"] = random_stream(100, 200, 1);
-  s.inputs["b"] = random_stream(90, 200, 2);
-  s.inputs["c"] = random_stream(70, 200, 3);
-  RunResult r = interpret(kb.finish(), s);
+  RunSpec s = qdf::testing::wide_run(200, 1);
+  RunResult r = interpret(qdf::testing::wide_kernel(), s);
   using u128 = bits::Wide;
   __extension__ typedef __int128 s128;
   auto get = [](const Stream& st, size_t i) {
@@ -262,4 +220,27 @@ TEST_CASE("the interpreter rejects streams that do not fit the kernel's ports") 
   s.inputs["y"] = random_stream(8, 3, 1);
   CHECK_THROWS_WITH_AS(interpret(record(BlockAccumulator{3}), s), doctest::Contains("no data given for input 'x'"),
                        qdf::UserError);
+}
+
+TEST_CASE("conditional reads and writes: enables from counters and from data") {
+  RunSpec s = qdf::testing::enables_run(30, 3);
+  RunResult r = interpret(qdf::testing::enables_kernel(), s);
+  std::vector<std::uint64_t> sum, odd;
+  std::uint64_t held = 0;
+  for (size_t t = 0; t < 30; ++t) {
+    std::uint64_t a = s.inputs["a"].value(t);
+    if (t % 3 == 0) held = s.inputs["b"].value(t / 3);
+    sum.push_back(a + held + 9);
+    if (a & 1) odd.push_back(a + 9);
+  }
+  CHECK_SAME(sum, values(r.outputs["sum"]));
+  CHECK_SAME(odd, values(r.outputs["odd"]));
+}
+
+TEST_CASE("a RAM read before write at the same address is a delay of the RAM's depth") {
+  RunSpec s = qdf::testing::ram_delay_run(50, 8);
+  RunResult r = interpret(qdf::testing::ram_delay_kernel(7), s);
+  std::vector<std::uint64_t> expected;
+  for (size_t t = 0; t < 50; ++t) expected.push_back(t >= 7 ? s.inputs["x"].value(t - 7) : 0);
+  CHECK_SAME(expected, values(r.outputs["delayed"]));
 }
