@@ -25,6 +25,7 @@ constexpr const char* kTestbenchCommon = R"TB(
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <chrono>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -100,6 +101,7 @@ static int run_testbench(Top* top, VerilatedContext* ctx, std::vector<InPort>& i
   for (auto& p : ins) present(p);
   uint64_t cycles = 0;
   bool done = false;
+  auto t0 = std::chrono::steady_clock::now();
   std::vector<uint64_t> buf(1024);
   while (!done && cycles < max_cycles) {
     for (auto& p : outs) *p.ready = rng.uniform() >= stall;
@@ -117,8 +119,9 @@ static int run_testbench(Top* top, VerilatedContext* ctx, std::vector<InPort>& i
       else if (!*ins[i].valid) present(ins[i]);  // a valid element stays until it is taken
     }
   }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::ofstream out(out_path);
-  out << "cycles " << cycles << "\ndone " << (done ? 1 : 0) << "\n";
+  out << "cycles " << cycles << "\ndone " << (done ? 1 : 0) << "\nseconds " << secs << "\n";
   for (auto& p : ins) out << "consumed " << p.name << " " << p.next << "\n";
   for (auto& p : outs) {
     size_t n = p.data.size() / static_cast<size_t>(p.words);
@@ -326,6 +329,7 @@ RtlRunResult verilator_run(const BuiltModel& model, const Kernel& k, const RunSp
     std::string key;
     ls >> key;
     if (key == "cycles") ls >> res.cycles;
+    else if (key == "seconds") ls >> res.sim_seconds;
     else if (key == "done") { int d; ls >> d; res.done = d != 0; }
     else if (key == "out") {
       std::string name;

@@ -26,6 +26,7 @@ struct RtlRunResult {
   std::map<std::string, Stream> outputs;
   std::uint64_t cycles = 0;  // clock cycles from reset release to `done`
   bool done = false;         // false if max_cycles ran out first
+  double sim_seconds = 0;    // time in the simulation loop (without start-up and file I/O)
 };
 
 struct BuiltModel {

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what qdf needs from Debian's archive (Debian 12), if anything is missing.
+# Idempotent and quiet when everything is there; works as root or with sudo.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config      # toolchain
+  libboost-dev libeigen3-dev            # Boost.Hana, Eigen
+  verilator yosys                       # RTL simulation, synthesis checks
+  doctest-dev                           # tests
+  libfmt-dev nlohmann-json3-dev libcli11-dev  # formatting, JSON, command line
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "qdf setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
