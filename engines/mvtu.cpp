@@ -1,0 +1,259 @@
+#include "engines/mvtu.hpp"
+
+#include "dsl/errors.hpp"
+#include "dsl/signal.hpp"
+
+#include <bit>
+#include <fmt/format.h>
+
+namespace qdf::engines {
+
+using namespace dsl;
+
+void MvtuConfig::check() const {
+  auto req = [&](bool ok, const std::string& what) {
+    if (!ok)
+      throw UserError(fmt::format("{}<MW={}, MH={}, SIMD={}, PE={}> requires {}", name, mw, mh, simd, pe, what));
+  };
+  req(mw >= 1 && mh >= 1, "MW >= 1 and MH >= 1");
+  req(simd >= 1 && pe >= 1, "SIMD >= 1 and PE >= 1");
+  req(mw % simd == 0, fmt::format("MW % SIMD == 0 (MW must be a multiple of SIMD; {} is not a multiple of {})", mw, simd));
+  req(mh % pe == 0, fmt::format("MH % PE == 0 (MH must be a multiple of PE; {} is not a multiple of {})", mh, pe));
+  req(input != InputKind::Binary || in_bits == 1, "in_bits == 1 for binary inputs");
+  req(input != InputKind::Unsigned || (in_bits >= 1 && in_bits <= 16), "1 <= in_bits <= 16 for unsigned inputs");
+  req(out_bits == 0 || out_bits == 1 || out_bits == 2, "out_bits of 0 (raw), 1 or 2 (thresholds)");
+  req(simd * in_bits <= 4096, "SIMD * in_bits <= 4096 bits per input element");
+}
+
+std::int64_t MvtuConfig::max_abs_acc() const {
+  return input == InputKind::Binary ? mw : static_cast<std::int64_t>(mw) * ((std::int64_t{1} << in_bits) - 1);
+}
+
+int MvtuConfig::acc_bits() const { return bits_for(static_cast<std::uint64_t>(max_abs_acc())) + 1; }
+
+BinaryMatrix::BinaryMatrix(int r, int c) : rows(r), cols(c), words(static_cast<size_t>(r) * static_cast<size_t>((c + 63) / 64), 0) {}
+
+void BinaryMatrix::set(int r, int c, bool v) {
+  std::uint64_t& w = words[static_cast<size_t>(r * words_per_row() + c / 64)];
+  if (v) w |= std::uint64_t{1} << (c % 64);
+  else w &= ~(std::uint64_t{1} << (c % 64));
+}
+
+BinaryMatrix BinaryMatrix::random(int rows, int cols, std::uint64_t seed) {
+  BinaryMatrix m(rows, cols);
+  std::uint64_t x = seed;
+  for (int r = 0; r < rows; ++r)
+    for (int k = 0; k < m.words_per_row(); ++k) {
+      x += 0x9e3779b97f4a7c15ull;
+      std::uint64_t z = x;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+      z ^= z >> 31;
+      int valid = std::min(64, cols - k * 64);
+      m.words[static_cast<size_t>(r * m.words_per_row() + k)] = valid == 64 ? z : z & ((std::uint64_t{1} << valid) - 1);
+    }
+  return m;
+}
+
+namespace {
+
+void check_weights(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds* t) {
+  c.check();
+  if (w.rows != c.mh || w.cols != c.mw)
+    throw UserError(fmt::format("{}: weights are {}x{}, expected MH x MW = {}x{}", c.name, w.rows, w.cols, c.mh, c.mw));
+  if (c.out_bits) {
+    if (!t) throw UserError(fmt::format("{}: out_bits = {} needs thresholds", c.name, c.out_bits));
+    t->check(c.name.c_str());
+    if (t->channels != c.mh || t->levels != (1 << c.out_bits) - 1)
+      throw UserError(fmt::format("{}: thresholds are {} channels x {} levels, expected {} x {}", c.name, t->channels,
+                                  t->levels, c.mh, (1 << c.out_bits) - 1));
+  }
+}
+
+// Bits [lo, lo + n) of row r, as ROM words of n bits.
+std::vector<std::uint64_t> row_bits(const BinaryMatrix& w, int r, int lo, int n) {
+  std::vector<std::uint64_t> out(static_cast<size_t>((n + 63) / 64), 0);
+  for (int i = 0; i < n; ++i)
+    if (w.at(r, lo + i)) out[static_cast<size_t>(i / 64)] |= std::uint64_t{1} << (i % 64);
+  return out;
+}
+
+}  // namespace
+
+Kernel mvtu_kernel(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds* t) {
+  check_weights(c, w, t);
+  const int NF = c.nf(), SF = c.sf(), SIMD = c.simd, PE = c.pe, B = c.in_bits;
+  KernelBuilder kb(c.name);
+  for (auto [k, v] : {std::pair{"MW", c.mw}, {"MH", c.mh}, {"SIMD", c.simd}, {"PE", c.pe}, {"in_bits", c.in_bits},
+                      {"out_bits", c.out_bits}})
+    kb.set_param(k, std::to_string(v));
+  kb.set_param("input", c.input == InputKind::Binary ? "binary" : "unsigned");
+
+  // Folding counters: tile = nf*SF + sf walks the weight ROMs in order.
+  CounterChain fold(kb);
+  Counter nf = fold.add(static_cast<std::uint64_t>(NF), "nf");
+  Counter sf = fold.add(static_cast<std::uint64_t>(SF), "sf");
+  Counter tile = kb.counter(static_cast<std::uint64_t>(NF) * static_cast<std::uint64_t>(SF), {}, "tile");
+  Signal first_rows = eq(nf.value, kb.constant(nf.value.type, 0)).named("first_rows");
+  Signal first_cols = eq(sf.value, kb.constant(sf.value.type, 0)).named("first_cols");
+  Signal last_cols = eq(sf.value, kb.constant(sf.value.type, static_cast<std::uint64_t>(SF - 1))).named("last_cols");
+
+  Type elem_t = Type::bits(SIMD * B);
+  Signal in = kb.input("in", elem_t, NF > 1 ? first_rows : Signal{});
+  Signal x = in;
+  if (NF > 1) {  // the input vector is read once and reused by every row group
+    Ram buf = kb.ram("input_buffer", elem_t, SF);
+    buf.write(sf.value, in, first_rows);
+    x = mux(first_rows, in, buf.read(sf.value)).named("x");
+  }
+
+  // Bit planes of the input element: plane j holds bit j of every lane.
+  std::vector<Signal> planes;
+  for (int j = 0; j < B; ++j) {
+    if (B == 1) {
+      planes.push_back(x);
+      break;
+    }
+    Signal p;
+    for (int i = SIMD - 1; i >= 0; --i) {
+      Signal b = slice(x, i * B + j, i * B + j);
+      p = p.valid() ? concat(p, b) : b;
+    }
+    planes.push_back(p.named(fmt::format("plane{}", j)));
+  }
+
+  // P accumulates matches per PE (popcount of xnor for binary, of w & a_j weighted 2^j for
+  // unsigned); Q, shared by all PEs, the weighted popcounts of the planes (unsigned only).
+  const std::uint64_t max_p = static_cast<std::uint64_t>(c.max_abs_acc());
+  Type p_t = Type::uint(bits_for(max_p));
+  auto accumulate = [&](const std::string& name, const Signal& partial) {
+    Reg r = kb.reg(name, p_t);
+    Signal total = cast(mux(first_cols, kb.constant(p_t, 0), r.q()) + partial, p_t).named(name + "_total");
+    r.next(total);
+    return total;
+  };
+  auto weighted = [&](const std::vector<Signal>& counts) {  // sum_j 2^j counts[j]
+    Signal s;
+    for (int j = 0; j < static_cast<int>(counts.size()); ++j) {
+      Signal term = j ? shl(counts[static_cast<size_t>(j)], j) : counts[static_cast<size_t>(j)];
+      s = s.valid() ? s + term : term;
+    }
+    return s;
+  };
+  Signal q_total;
+  if (c.input == InputKind::Unsigned) {
+    std::vector<Signal> pc;
+    for (const Signal& p : planes) pc.push_back(popcount(p));
+    q_total = accumulate("q_acc", weighted(pc));
+  }
+
+  const Type acc_t = Type::sint(c.acc_bits());
+  const Type thr_t = Type::sint(c.acc_bits() + 1);
+  const int levels = c.out_bits ? (1 << c.out_bits) - 1 : 0;
+  Signal out;
+  for (int p = 0; p < PE; ++p) {
+    // Weight ROM of PE p: tile (nf, sf) holds row nf*PE + p, columns sf*SIMD .. +SIMD.
+    std::vector<std::uint64_t> table;
+    for (int f = 0; f < NF; ++f)
+      for (int s = 0; s < SF; ++s) {
+        auto bits = row_bits(w, f * PE + p, s * SIMD, SIMD);
+        table.insert(table.end(), bits.begin(), bits.end());
+      }
+    Signal wt = kb.rom_words(fmt::format("weights_pe{}", p), Type::bits(SIMD), NF * SF, table, tile.value);
+    Signal acc;
+    if (c.input == InputKind::Binary) {
+      Signal p_total = accumulate(fmt::format("acc_pe{}", p), popcount(bit_xnor(x, wt)));
+      acc = shl(p_total, 1) - kb.constant(p_t, static_cast<std::uint64_t>(c.mw));
+    } else {
+      std::vector<Signal> pc;
+      for (const Signal& plane : planes) pc.push_back(popcount(plane & wt));
+      Signal p_total = accumulate(fmt::format("acc_pe{}", p), weighted(pc));
+      acc = shl(p_total, 1) - q_total;
+    }
+    acc = cast(acc, acc_t).named(fmt::format("dot_pe{}", p));
+    Signal lane;
+    if (!c.out_bits) {
+      lane = acc;
+    } else {
+      // Thresholds of channel nf*PE + p, one ROM entry per row group: levels thresholds and a flip bit.
+      const std::int64_t bound = c.max_abs_acc();
+      const int tw = thr_t.width;
+      std::vector<std::uint64_t> ttable;
+      const int entry_bits = levels * tw + 1;
+      const int entry_words = (entry_bits + 63) / 64;
+      for (int f = 0; f < NF; ++f) {
+        int ch = f * PE + p;
+        std::vector<std::uint64_t> e(static_cast<size_t>(entry_words), 0);
+        for (int i = 0; i < levels; ++i) {
+          std::uint64_t v = static_cast<std::uint64_t>(clamp_threshold(t->of(ch)[i], bound)) & ((std::uint64_t{1} << tw) - 1);
+          for (int b = 0; b < tw; ++b)
+            if ((v >> b) & 1) e[static_cast<size_t>((i * tw + b) / 64)] |= std::uint64_t{1} << ((i * tw + b) % 64);
+        }
+        if (t->flip[static_cast<size_t>(ch)]) e[static_cast<size_t>((levels * tw) / 64)] |= std::uint64_t{1} << ((levels * tw) % 64);
+        ttable.insert(ttable.end(), e.begin(), e.end());
+      }
+      Signal entry = kb.rom_words(fmt::format("thresholds_pe{}", p), Type::bits(entry_bits), NF, ttable, nf.value);
+      std::vector<Signal> ts;
+      for (int i = 0; i < levels; ++i) ts.push_back(cast(slice(entry, i * tw + tw - 1, i * tw), thr_t));
+      Signal flip = cast(slice(entry, levels * tw, levels * tw), Type::boolean());
+      lane = threshold_count_hw(acc, flip, ts, c.out_bits);
+    }
+    Signal bitsv = cast(lane, Type::bits(lane.type.width));
+    out = out.valid() ? concat(bitsv, out) : bitsv;  // lane p above lanes 0..p-1
+  }
+  kb.output("out", out, last_cols);
+  return kb.finish();
+}
+
+std::vector<std::int64_t> mvtu_forward(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds* t,
+                                       const std::vector<std::int64_t>& input) {
+  check_weights(c, w, t);
+  if (input.size() % static_cast<size_t>(c.mw) != 0)
+    throw UserError(fmt::format("{}: {} input values are not a whole number of vectors of MW = {}", c.name, input.size(), c.mw));
+  const size_t vectors = input.size() / static_cast<size_t>(c.mw);
+  const int words = w.words_per_row();
+  const int B = c.in_bits;
+  std::vector<std::int64_t> out;
+  out.reserve(vectors * static_cast<size_t>(c.mh));
+  std::vector<std::uint64_t> planes(static_cast<size_t>(B * words));
+  const std::uint64_t tail = c.mw % 64 ? (std::uint64_t{1} << (c.mw % 64)) - 1 : ~std::uint64_t{0};
+  for (size_t v = 0; v < vectors; ++v) {
+    std::fill(planes.begin(), planes.end(), 0);
+    for (int i = 0; i < c.mw; ++i) {
+      std::uint64_t a = static_cast<std::uint64_t>(input[v * static_cast<size_t>(c.mw) + static_cast<size_t>(i)]);
+      if (a >> B) throw UserError(fmt::format("{}: input value {} does not fit {} bits", c.name, a, B));
+      for (int j = 0; j < B; ++j)
+        if ((a >> j) & 1) planes[static_cast<size_t>(j * words + i / 64)] |= std::uint64_t{1} << (i % 64);
+    }
+    std::int64_t q = 0;
+    if (c.input == InputKind::Unsigned)
+      for (int j = 0; j < B; ++j)
+        for (int k = 0; k < words; ++k) q += std::int64_t{std::popcount(planes[static_cast<size_t>(j * words + k)])} << j;
+    for (int r = 0; r < c.mh; ++r) {
+      const std::uint64_t* row = &w.words[static_cast<size_t>(r * words)];
+      std::int64_t acc;
+      if (c.input == InputKind::Binary) {
+        std::int64_t pop = 0;
+        for (int k = 0; k < words; ++k) {
+          std::uint64_t m = k == words - 1 ? tail : ~std::uint64_t{0};
+          pop += std::popcount(~(planes[static_cast<size_t>(k)] ^ row[k]) & m);
+        }
+        acc = 2 * pop - c.mw;
+      } else {
+        std::int64_t p = 0;
+        for (int j = 0; j < B; ++j)
+          for (int k = 0; k < words; ++k) p += std::int64_t{std::popcount(planes[static_cast<size_t>(j * words + k)] & row[k])} << j;
+        acc = 2 * p - q;
+      }
+      out.push_back(c.out_bits ? threshold_count(acc, t->flip[static_cast<size_t>(r)], t->of(r), t->levels) : acc);
+    }
+  }
+  return out;
+}
+
+EngineTiming mvtu_timing(const MvtuConfig& c) {
+  c.check();
+  return {static_cast<std::int64_t>(c.nf()) * c.sf(), 1};
+}
+
+}  // namespace qdf::engines

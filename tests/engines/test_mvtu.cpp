@@ -1,0 +1,154 @@
+// The MVTU: functional model == golden over a grid of foldings and precisions; RTL == functional
+// model under random stalls, with cycles per frame equal to the timing model's.
+#include "engine_test_support.hpp"
+#include "dsl/errors.hpp"
+#include "engines/mvtu.hpp"
+#include "golden/golden.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+using namespace qdf;
+using namespace qdf::engines;
+
+namespace {
+
+std::uint64_t next(std::uint64_t& x) {
+  x += 0x9e3779b97f4a7c15ull;
+  std::uint64_t z = x;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+std::vector<std::int64_t> random_inputs(const MvtuConfig& c, int vectors, std::uint64_t seed) {
+  std::vector<std::int64_t> v;
+  for (int i = 0; i < vectors * c.mw; ++i) v.push_back(static_cast<std::int64_t>(next(seed) % (1ull << c.in_bits)));
+  return v;
+}
+
+Thresholds random_thresholds(const MvtuConfig& c, std::uint64_t seed) {
+  Thresholds t;
+  t.channels = c.mh;
+  t.levels = c.out_bits ? (1 << c.out_bits) - 1 : 0;
+  const std::int64_t range = c.max_abs_acc();
+  for (int ch = 0; ch < c.mh; ++ch) {
+    std::vector<std::int64_t> lv;
+    // a few thresholds outside the reachable range, to exercise clamping
+    for (int i = 0; i < t.levels; ++i)
+      lv.push_back(static_cast<std::int64_t>(next(seed) % static_cast<std::uint64_t>(2 * range + 5)) - range - 2);
+    std::sort(lv.begin(), lv.end());
+    t.t.insert(t.t.end(), lv.begin(), lv.end());
+    t.flip.push_back(next(seed) % 4 == 0);
+  }
+  return t;
+}
+
+std::vector<std::int64_t> golden_mvtu(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds& t,
+                                      const std::vector<std::int64_t>& in) {
+  golden::Matrix W(c.mh, c.mw);
+  for (int r = 0; r < c.mh; ++r)
+    for (int k = 0; k < c.mw; ++k) W(r, k) = w.at(r, k) ? 1 : -1;
+  std::vector<std::int64_t> out;
+  for (size_t v = 0; v < in.size() / static_cast<size_t>(c.mw); ++v) {
+    golden::Vector x(c.mw);
+    for (int k = 0; k < c.mw; ++k) {
+      std::int64_t a = in[v * static_cast<size_t>(c.mw) + static_cast<size_t>(k)];
+      x(k) = c.input == InputKind::Binary ? (a ? 1 : -1) : a;
+    }
+    golden::Vector y = golden::matvec(W, x);
+    for (int r = 0; r < c.mh; ++r) {
+      if (!c.out_bits) {
+        out.push_back(y(r));
+        continue;
+      }
+      std::vector<std::int64_t> th(t.of(r), t.of(r) + t.levels);
+      out.push_back(golden::activate(y(r), t.flip[static_cast<size_t>(r)], th));
+    }
+  }
+  return out;
+}
+
+std::string describe(const MvtuConfig& c) {
+  return fmt::format("MW={} MH={} SIMD={} PE={} in={}{} out_bits={}", c.mw, c.mh, c.simd, c.pe,
+                     c.input == InputKind::Binary ? "binary" : "unsigned", c.in_bits, c.out_bits);
+}
+
+MvtuConfig config(int mw, int mh, int simd, int pe, InputKind in, int in_bits, int out_bits) {
+  MvtuConfig c;
+  c.mw = mw;
+  c.mh = mh;
+  c.simd = simd;
+  c.pe = pe;
+  c.input = in;
+  c.in_bits = in_bits;
+  c.out_bits = out_bits;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("MVTU functional model == golden over foldings, precisions and outputs") {
+  const std::vector<std::array<int, 4>> shapes = {
+      {64, 16, 64, 16}, {64, 16, 8, 4}, {27, 10, 3, 5}, {130, 6, 13, 2}, {200, 7, 40, 7}, {9, 4, 1, 1}};
+  int checked = 0;
+  for (auto [mw, mh, simd, pe] : shapes)
+    for (auto [kind, bits] : {std::pair{InputKind::Binary, 1}, {InputKind::Unsigned, 2}, {InputKind::Unsigned, 8}})
+      for (int out_bits : {0, 1, 2}) {
+        MvtuConfig c = config(mw, mh, simd, pe, kind, bits, out_bits);
+        BinaryMatrix w = BinaryMatrix::random(mh, mw, static_cast<std::uint64_t>(mw * 131 + mh));
+        Thresholds t = random_thresholds(c, 5);
+        auto in = random_inputs(c, 7, static_cast<std::uint64_t>(mw + pe));
+        auto got = mvtu_forward(c, w, out_bits ? &t : nullptr, in);
+        auto want = golden_mvtu(c, w, t, in);
+        INFO(describe(c));
+        REQUIRE(got == want);
+        ++checked;
+      }
+  CHECK(checked == 54);
+}
+
+TEST_CASE("MVTU parameters are checked with a message that says what is required") {
+  MvtuConfig c = config(64, 10, 8, 4, InputKind::Binary, 1, 0);
+  CHECK_THROWS_WITH_AS(c.check(), doctest::Contains("mvtu<MW=64, MH=10, SIMD=8, PE=4> requires MH % PE == 0"), UserError);
+  c = config(60, 8, 16, 4, InputKind::Binary, 1, 0);
+  CHECK_THROWS_WITH_AS(c.check(), doctest::Contains("requires MW % SIMD == 0"), UserError);
+  c = config(64, 8, 16, 4, InputKind::Binary, 1, 3);
+  CHECK_THROWS_WITH_AS(c.check(), doctest::Contains("out_bits of 0 (raw), 1 or 2"), UserError);
+  c = config(64, 8, 16, 4, InputKind::Binary, 1, 0);
+  CHECK_THROWS_WITH_AS(mvtu_kernel(c, BinaryMatrix::random(8, 32, 1)), doctest::Contains("weights are 8x32, expected MH x MW = 8x64"),
+                       UserError);
+}
+
+TEST_CASE("MVTU RTL == functional model, and cycles per frame == NF*SF") {
+  const std::vector<MvtuConfig> cases = {
+      config(64, 16, 64, 16, InputKind::Binary, 1, 0),   // PE = MH, SIMD = MW: one tick per vector
+      config(64, 16, 16, 4, InputKind::Binary, 1, 1),    // NF = 4, SF = 4, 1-bit thresholds
+      config(27, 10, 9, 5, InputKind::Unsigned, 2, 2),   // 2-bit inputs and outputs, C not a power of two
+      config(48, 6, 3, 2, InputKind::Unsigned, 8, 2),    // 8-bit first layer
+      config(96, 3, 32, 1, InputKind::Unsigned, 2, 0),   // raw output, one PE
+  };
+  for (const MvtuConfig& c : cases) {
+    SUBCASE(describe(c).c_str()) {
+      BinaryMatrix w = BinaryMatrix::random(c.mh, c.mw, 42);
+      Thresholds t = random_thresholds(c, 3);
+      const Thresholds* tp = c.out_bits ? &t : nullptr;
+      dsl::Kernel k = mvtu_kernel(c, w, tp);
+      EngineTiming tm = mvtu_timing(c);
+      auto run = [&](int frames, std::vector<std::int64_t>& expected) {
+        auto in = random_inputs(c, frames, 9);
+        dsl::RunSpec s;
+        s.ticks = static_cast<std::uint64_t>(frames * tm.ticks_per_frame);
+        s.inputs["in"] = pack_lanes(in, c.in_lanes());
+        expected = mvtu_forward(c, w, tp, in);
+        return s;
+      };
+      std::vector<std::int64_t> e1, e3;
+      dsl::RunSpec one = run(1, e1), three = run(3, e3);
+      testing::RtlCheck r = testing::check_rtl(k, one, three, "out", pack_lanes(e3, c.out_lanes()));
+      CHECK(r.cycles_per_frame == tm.ticks_per_frame);
+      MESSAGE(describe(c) << ": cycles per frame RTL " << r.cycles_per_frame << ", model " << tm.ticks_per_frame
+                          << "; latency " << r.latency_cycles << " cycles");
+    }
+  }
+}
