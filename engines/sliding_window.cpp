@@ -1,0 +1,197 @@
+#include "engines/sliding_window.hpp"
+
+#include "dsl/errors.hpp"
+#include "dsl/signal.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+namespace qdf::engines {
+
+using namespace dsl;
+
+void WindowConfig::check() const {
+  auto req = [&](bool ok, const std::string& what) {
+    if (!ok)
+      throw UserError(fmt::format("{}<H={}, W={}, C={}, K={}, S={}, P={}, SIMD={}> requires {}", name, h, w, c, k, s, p,
+                                  simd, what));
+  };
+  req(h >= 1 && w >= 1 && c >= 1, "H, W, C >= 1");
+  req(k >= 1 && s >= 1 && p >= 0, "K >= 1, S >= 1, P >= 0");
+  req(p < k, "P < K (a window must overlap the image)");
+  req(k <= h + 2 * p && k <= w + 2 * p, "K <= H + 2P and K <= W + 2P");
+  req(simd >= 1 && c % simd == 0, fmt::format("C % SIMD == 0 (C must be a multiple of SIMD; {} is not a multiple of {})", c, simd));
+  req(bits >= 1 && simd * bits <= 4096, "1 <= bits and SIMD * bits <= 4096");
+}
+
+int WindowConfig::buffer_rows() const {
+  int r = 1;
+  while (r < k + s) r *= 2;
+  return r;
+}
+
+namespace {
+
+// A counter 0..max-1 that advances when `inc` holds and returns to 0 when `reset` holds.
+struct LoopCounter {
+  Signal value, at_max;
+  Reg reg;
+  LoopCounter(KernelBuilder& kb, const std::string& name, std::int64_t max) : reg(kb.reg(name, Type::uint(index_bits(static_cast<std::uint64_t>(max))))) {
+    value = reg.q();
+    at_max = eq(value, kb.constant(value.type, static_cast<std::uint64_t>(max - 1)));
+    max_ = max;
+  }
+  void connect(KernelBuilder& kb, const Signal& inc, const Signal& reset) {
+    Type t = value.type;
+    Signal step = mux(at_max, kb.constant(t, 0), cast(value + kb.constant(Type::uint(1), 1), t));
+    Signal nxt = mux(reset, kb.constant(t, 0), step);
+    reg.next(nxt, inc | reset);
+  }
+  std::int64_t max_;
+};
+
+}  // namespace
+
+Kernel sliding_window_kernel(const WindowConfig& c) {
+  c.check();
+  const int H = c.h, W = c.w, K = c.k, S = c.s, P = c.p, CF = c.cf(), R = c.buffer_rows();
+  const int OH = c.out_h(), OW = c.out_w();
+  KernelBuilder kb(c.name);
+  for (auto [key, v] : {std::pair{"H", H}, {"W", W}, {"C", c.c}, {"K", K}, {"S", S}, {"P", P}, {"SIMD", c.simd},
+                        {"bits", c.bits}, {"buffer_rows", R}})
+    kb.set_param(key, std::to_string(v));
+  const Type elem_t = Type::bits(c.simd * c.bits);
+  // Signed row and column positions: wide enough for -P .. max(H, W) + S + K.
+  const Type pos_t = Type::sint(bits_for(static_cast<std::uint64_t>(std::max(H, W) + S + K + P + R)) + 1);
+  auto k_pos = [&](std::int64_t v) { return kb.constant(pos_t, static_cast<std::uint64_t>(v)); };
+
+  // Reader state.
+  Reg in_row = kb.reg("in_row", Type::uint(bits_for(static_cast<std::uint64_t>(H))));
+  LoopCounter in_pos(kb, "in_pos", static_cast<std::int64_t>(W) * CF);
+  LoopCounter wptr(kb, "wptr", static_cast<std::int64_t>(R) * W * CF);
+  // Writer state: window position (oy, ox, ky, kx, cf), top = oy*S - P, left = ox*S - P.
+  LoopCounter oy(kb, "oy", OH), ox(kb, "ox", OW), ky(kb, "ky", K), kx(kb, "kx", K), cf(kb, "cf", CF);
+  Reg top = kb.reg("top", pos_t, static_cast<std::uint64_t>(-P) & ((std::uint64_t{1} << pos_t.width) - 1));
+  Reg left = kb.reg("left", pos_t, static_cast<std::uint64_t>(-P) & ((std::uint64_t{1} << pos_t.width) - 1));
+  Reg out_done = kb.reg("out_done", Type::boolean());
+
+  Signal row_in = cast(in_row.q(), pos_t);
+  Signal reading = ne(in_row.q(), kb.constant(in_row.q().type, static_cast<std::uint64_t>(H))).named("reading");
+  Signal top_q = top.q();
+  Signal free_row = mux(top_q < k_pos(0), k_pos(0), top_q).named("free_row");
+  Signal last_needed = cast(top_q + k_pos(K - 1), pos_t);
+  Signal need = mux(last_needed > k_pos(H - 1), k_pos(H - 1), last_needed).named("need");
+  Signal read_en = (reading & (row_in < cast(free_row + k_pos(R), pos_t))).named("read_en");
+  Signal out_en = (~out_done.q() & (row_in > need)).named("out_en");
+  Signal reset = (out_done.q() & ~reading).named("frame_reset");
+
+  Signal in = kb.input("in", elem_t, read_en);
+  Ram buf = kb.ram("line_buffer", elem_t, static_cast<std::int64_t>(R) * W * CF);
+  buf.write(wptr.value, in, read_en);
+
+  // Reader updates.
+  in_pos.connect(kb, read_en, reset);
+  wptr.connect(kb, read_en, reset);
+  Signal row_done = read_en & in_pos.at_max;
+  in_row.next(mux(reset, kb.constant(in_row.q().type, 0), cast(in_row.q() + kb.constant(Type::uint(1), 1), in_row.q().type)),
+              row_done | reset);
+
+  // Writer: cf fastest, then kx, ky, ox, oy.
+  Signal cf_wrap = out_en & cf.at_max;
+  Signal kx_wrap = cf_wrap & kx.at_max;
+  Signal ky_wrap = kx_wrap & ky.at_max;
+  Signal ox_wrap = ky_wrap & ox.at_max;
+  Signal oy_wrap = ox_wrap & oy.at_max;
+  Signal no = kb.constant(Type::boolean(), 0);
+  cf.connect(kb, out_en, no);
+  kx.connect(kb, cf_wrap, no);
+  ky.connect(kb, kx_wrap, no);
+  ox.connect(kb, ky_wrap, no);
+  oy.connect(kb, ox_wrap, no);
+  top.next(mux(reset, k_pos(-P), cast(top_q + k_pos(S), pos_t)), ox_wrap | reset);
+  left.next(mux(ox_wrap, k_pos(-P), cast(left.q() + k_pos(S), pos_t)), ky_wrap);
+  out_done.next(~reset, oy_wrap | reset);
+
+  // Window element address and padding.
+  Signal row = cast(top_q + cast(ky.value, pos_t), pos_t).named("row");
+  Signal col = cast(left.q() + cast(kx.value, pos_t), pos_t).named("col");
+  Signal pad = ((row < k_pos(0)) | (row > k_pos(H - 1)) | (col < k_pos(0)) | (col > k_pos(W - 1))).named("pad");
+  const int rb = index_bits(static_cast<std::uint64_t>(R));
+  Signal slot = R == 1 ? kb.constant(Type::uint(1), 0) : cast(slice(row, rb - 1, 0), Type::uint(rb));
+  Type addr_t = Type::uint(index_bits(static_cast<std::uint64_t>(R) * W * CF) + 1);
+  Signal col_u = cast(slice(col, pos_t.width - 2, 0), addr_t);
+  Signal pixel = cast(cast(slot, addr_t) * kb.constant(addr_t, static_cast<std::uint64_t>(W)) + col_u, addr_t);
+  Signal addr = cast(pixel * kb.constant(addr_t, static_cast<std::uint64_t>(CF)) + cast(cf.value, addr_t), addr_t).named("addr");
+  Signal data = buf.read(addr);
+  kb.output("out", mux(pad, kb.constant(elem_t, 0), data), out_en);
+  return kb.finish();
+}
+
+std::vector<std::int64_t> sliding_window_forward(const WindowConfig& c, const std::vector<std::int64_t>& input) {
+  c.check();
+  const size_t frame = static_cast<size_t>(c.h) * static_cast<size_t>(c.w) * static_cast<size_t>(c.c);
+  if (input.size() % frame != 0)
+    throw UserError(fmt::format("{}: {} values are not a whole number of {}x{}x{} frames", c.name, input.size(), c.h, c.w, c.c));
+  std::vector<std::int64_t> out;
+  const int OH = c.out_h(), OW = c.out_w();
+  out.reserve(input.size() / frame * static_cast<size_t>(OH * OW * c.k * c.k * c.c));
+  for (size_t f = 0; f < input.size() / frame; ++f) {
+    const std::int64_t* img = &input[f * frame];
+    for (int oy = 0; oy < OH; ++oy)
+      for (int ox = 0; ox < OW; ++ox)
+        for (int ky = 0; ky < c.k; ++ky)
+          for (int kx = 0; kx < c.k; ++kx) {
+            int y = oy * c.s - c.p + ky, x = ox * c.s - c.p + kx;
+            bool inside = y >= 0 && y < c.h && x >= 0 && x < c.w;
+            for (int ch = 0; ch < c.c; ++ch) out.push_back(inside ? img[(static_cast<size_t>(y) * c.w + x) * c.c + ch] : 0);
+          }
+  }
+  return out;
+}
+
+EngineTiming sliding_window_timing(const WindowConfig& c) {
+  c.check();
+  const std::int64_t H = c.h, K = c.k, S = c.s, P = c.p, R = c.buffer_rows(), OH = c.out_h();
+  const std::int64_t row_ticks = static_cast<std::int64_t>(c.w) * c.cf();
+  const std::int64_t window_row_ticks = static_cast<std::int64_t>(c.out_w()) * K * K * c.cf();
+  auto need = [&](std::int64_t oy) { return std::min(oy * S - P + K - 1, H - 1); };
+  auto free_row = [&](std::int64_t oy) { return std::max(oy * S - P, std::int64_t{0}); };
+  // Row-level events: reader row r occupies ticks [rs, re]; writer row oy may start at ws
+  // (when its top is set) and emits [wb, we]. Dependences are acyclic because R >= K + S.
+  std::vector<std::int64_t> re(static_cast<size_t>(H), -1), we(static_cast<size_t>(OH), -1);
+  std::vector<std::int64_t> ws(static_cast<size_t>(OH) + 1, -1);
+  ws[0] = 0;
+  std::int64_t r = 0, oy = 0;
+  while (r < H || oy < OH) {
+    bool progressed = false;
+    if (r < H) {
+      // the first writer state whose free row lets row r into the buffer
+      std::int64_t wait = 0;
+      bool known = true;
+      if (r - R + 1 > 0) {
+        std::int64_t o = 0;
+        while (o < OH && free_row(o) < r - R + 1) ++o;
+        known = ws[static_cast<size_t>(o)] >= 0;
+        wait = ws[static_cast<size_t>(o)];
+      }
+      if (known) {
+        std::int64_t start = std::max(r ? re[static_cast<size_t>(r - 1)] + 1 : 0, wait);
+        re[static_cast<size_t>(r)] = start + row_ticks - 1;
+        ++r;
+        progressed = true;
+      }
+    }
+    if (oy < OH && need(oy) < r) {
+      std::int64_t start = std::max(ws[static_cast<size_t>(oy)], re[static_cast<size_t>(need(oy))] + 1);
+      we[static_cast<size_t>(oy)] = start + window_row_ticks - 1;
+      ws[static_cast<size_t>(oy) + 1] = we[static_cast<size_t>(oy)] + 1;
+      ++oy;
+      progressed = true;
+    }
+    if (!progressed) throw InternalError(fmt::format("{}: the window timing model made no progress", c.name));
+  }
+  // One tick sees both processes finished and resets them; the next frame starts after it.
+  return {std::max(we[static_cast<size_t>(OH - 1)], re[static_cast<size_t>(H - 1)]) + 2, 1};
+}
+
+}  // namespace qdf::engines

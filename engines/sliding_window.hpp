@@ -1,0 +1,49 @@
+// The sliding-window unit (SWU): turns an H x W x C feature map, streamed row by row with
+// channels fastest and folded SIMD channels per element, into the K x K windows a convolution
+// (or a pool) consumes: for each output pixel (oy, ox), the elements (ky, kx, channel fold) in
+// that order, with zeros where the window reaches into the padding P. Stride S.
+//
+// Line buffer: R rows of W pixels in a RAM, R the power of two >= K + S, written as rows arrive
+// and read by window. Two processes share one kernel, each tick doing either, both or neither:
+//   the reader takes input row `in_row` while that row's buffer slot is free:
+//       in_row < max(top, 0) + R, where top = oy*S - P is the first row of the current windows;
+//   the writer emits windows of output row oy once every row they need has arrived:
+//       in_row > min(top + K - 1, H - 1).
+// When the frame's last window is written and its last row read, one tick resets both for the
+// next frame, so frames are independent and cycles per frame are a function of the parameters.
+#pragma once
+
+#include "dsl/ir.hpp"
+#include "engines/mvtu.hpp"
+#include "engines/stream_layout.hpp"
+
+#include <string>
+#include <vector>
+
+namespace qdf::engines {
+
+struct WindowConfig {
+  int h = 0, w = 0, c = 0;  // input map
+  int k = 1, s = 1, p = 0;  // window, stride, zero padding
+  int simd = 1;             // channels per element; C must be a multiple
+  int bits = 1;             // bits per value
+  std::string name = "sliding_window";
+
+  void check() const;
+  int cf() const { return c / simd; }
+  int out_h() const { return (h + 2 * p - k) / s + 1; }
+  int out_w() const { return (w + 2 * p - k) / s + 1; }
+  int buffer_rows() const;  // R
+  Lanes lanes() const { return {simd, bits, false}; }
+};
+
+dsl::Kernel sliding_window_kernel(const WindowConfig& c);
+
+// Input: frames of H*W*C values (row, column, channel). Output: per frame OH*OW*K*K*C values in
+// (oy, ox, ky, kx, channel) order: the im2col matrix, one window per output pixel.
+std::vector<std::int64_t> sliding_window_forward(const WindowConfig& c, const std::vector<std::int64_t>& input);
+
+// Ticks per frame of the kernel above, from a row-level model of its two processes.
+EngineTiming sliding_window_timing(const WindowConfig& c);
+
+}  // namespace qdf::engines

@@ -1,0 +1,120 @@
+// The sliding-window unit: SWU + MVTU functional models compute the golden convolution over a
+// grid of K, S, P and odd sizes; the SWU's RTL equals its functional model under random stalls,
+// with cycles per frame equal to the timing model's.
+#include "dsl/errors.hpp"
+#include "engine_test_support.hpp"
+#include "engines/mvtu.hpp"
+#include "engines/sliding_window.hpp"
+#include "golden/golden.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+using namespace qdf;
+using namespace qdf::engines;
+
+namespace {
+
+std::vector<std::int64_t> random_values(size_t n, int bits, std::uint64_t seed) {
+  std::vector<std::int64_t> v;
+  for (size_t i = 0; i < n; ++i) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    v.push_back(static_cast<std::int64_t>((seed >> 33) % (1ull << bits)));
+  }
+  return v;
+}
+
+WindowConfig window(int h, int w, int c, int k, int s, int p, int simd, int bits) {
+  WindowConfig cfg;
+  cfg.h = h;
+  cfg.w = w;
+  cfg.c = c;
+  cfg.k = k;
+  cfg.s = s;
+  cfg.p = p;
+  cfg.simd = simd;
+  cfg.bits = bits;
+  return cfg;
+}
+
+std::string describe(const WindowConfig& c) {
+  return fmt::format("H={} W={} C={} K={} S={} P={} SIMD={} bits={}", c.h, c.w, c.c, c.k, c.s, c.p, c.simd, c.bits);
+}
+
+}  // namespace
+
+TEST_CASE("convolution as SWU then MVTU (functional models) == golden convolution") {
+  const std::vector<WindowConfig> grid = {
+      window(7, 9, 3, 3, 1, 1, 3, 2),  window(8, 8, 4, 1, 1, 0, 2, 2),  window(9, 7, 5, 5, 2, 2, 5, 2),
+      window(11, 11, 2, 7, 2, 3, 1, 2), window(6, 5, 6, 3, 2, 0, 3, 2),  window(5, 5, 3, 3, 1, 1, 1, 8),
+      window(10, 6, 8, 3, 3, 1, 4, 2),
+  };
+  for (const WindowConfig& wc : grid) {
+    INFO(describe(wc));
+    const int mw = wc.k * wc.k * wc.c, mh = 6;
+    MvtuConfig mc;
+    mc.mw = mw;
+    mc.mh = mh;
+    mc.simd = wc.simd;
+    mc.pe = 3;
+    mc.input = InputKind::Unsigned;
+    mc.in_bits = wc.bits;
+    BinaryMatrix w = BinaryMatrix::random(mh, mw, 3);
+    auto in = random_values(static_cast<size_t>(2 * wc.h * wc.w * wc.c), wc.bits, 11);
+    auto windows = sliding_window_forward(wc, in);
+    auto got = mvtu_forward(mc, w, nullptr, windows);
+    golden::Matrix W(mh, mw);
+    for (int r = 0; r < mh; ++r)
+      for (int k = 0; k < mw; ++k) W(r, k) = w.at(r, k) ? 1 : -1;
+    std::vector<std::int64_t> want;
+    for (int f = 0; f < 2; ++f) {
+      golden::Map m{wc.h, wc.w, wc.c, {}};
+      m.v.assign(in.begin() + f * wc.h * wc.w * wc.c, in.begin() + (f + 1) * wc.h * wc.w * wc.c);
+      golden::Map o = golden::conv(m, W, wc.k, wc.s, wc.p);
+      CHECK(o.h == wc.out_h());
+      want.insert(want.end(), o.v.begin(), o.v.end());
+    }
+    CHECK(got == want);
+  }
+}
+
+TEST_CASE("sliding window parameters are checked with a message that says what is required") {
+  CHECK_THROWS_WITH_AS(window(8, 8, 6, 3, 1, 1, 4, 2).check(), doctest::Contains("requires C % SIMD == 0"), UserError);
+  CHECK_THROWS_WITH_AS(window(8, 8, 4, 3, 1, 3, 4, 2).check(), doctest::Contains("requires P < K"), UserError);
+  CHECK_THROWS_WITH_AS(window(2, 8, 4, 5, 1, 1, 4, 2).check(), doctest::Contains("K <= H + 2P"), UserError);
+}
+
+TEST_CASE("SWU RTL == functional model, cycles per frame == timing model") {
+  const std::vector<WindowConfig> grid = {
+      window(5, 7, 3, 3, 1, 1, 3, 2),  // odd sizes, C = 3 in one element
+      window(6, 6, 4, 3, 2, 0, 2, 2),  // stride 2, channel folding 2
+      window(7, 5, 2, 5, 1, 2, 1, 1),  // K = 5, 1-bit values, one channel per element
+      window(9, 9, 3, 7, 2, 3, 3, 2),  // K = 7, S = 2, P = 3 (ResNet's first layer shape)
+      window(4, 4, 5, 1, 1, 0, 5, 2),  // K = 1
+      window(8, 6, 2, 2, 2, 0, 2, 2),  // non-overlapping 2x2 (max pool's window)
+  };
+  for (const WindowConfig& wc : grid) {
+    SUBCASE(describe(wc).c_str()) {
+      EngineTiming tm = sliding_window_timing(wc);
+      dsl::Kernel k = sliding_window_kernel(wc);
+      auto run = [&](int frames, std::vector<std::int64_t>& expected) {
+        auto in = random_values(static_cast<size_t>(frames * wc.h * wc.w * wc.c), wc.bits, 5);
+        dsl::RunSpec s;
+        s.ticks = static_cast<std::uint64_t>(frames * tm.ticks_per_frame);
+        s.inputs["in"] = pack_lanes(in, wc.lanes());
+        expected = sliding_window_forward(wc, in);
+        return s;
+      };
+      std::vector<std::int64_t> e1, e3;
+      dsl::RunSpec one = run(1, e1), three = run(3, e3);
+      // the interpreter agrees with the functional model on the tick count of the timing model
+      dsl::RunResult ref = dsl::interpret(k, three);
+      CHECK(unpack_lanes(ref.outputs.at("out"), wc.lanes()) == e3);
+      testing::RtlCheck r = testing::check_rtl(k, one, three, "out", pack_lanes(e3, wc.lanes()));
+      CHECK(r.cycles_per_frame == tm.ticks_per_frame);
+      const std::int64_t outputs = static_cast<std::int64_t>(wc.out_h()) * wc.out_w() * wc.k * wc.k * wc.cf();
+      MESSAGE(describe(wc) << ": cycles per frame RTL " << r.cycles_per_frame << ", model " << tm.ticks_per_frame
+                           << " (" << outputs << " output elements, " << wc.h * wc.w * wc.cf() << " input elements)");
+    }
+  }
+}
