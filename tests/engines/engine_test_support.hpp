@@ -6,6 +6,7 @@
 #include "dsl/passes.hpp"
 
 #include <doctest/doctest.h>
+#include <map>
 #include <string>
 
 namespace qdf::testing {
@@ -18,7 +19,7 @@ struct RtlCheck {
 // Runs `frames3` (three frames) under random stalls and compares the output with `expected`;
 // then measures cycles per frame without stalls from the first frame alone (`frames1`).
 inline RtlCheck check_rtl(const dsl::Kernel& k, const dsl::RunSpec& frames1, const dsl::RunSpec& frames3,
-                          const std::string& output, const dsl::Stream& expected3) {
+                          const std::map<std::string, dsl::Stream>& expected3) {
   using namespace dsl;
   Kernel hw = compile_kernel(k);
   VerilogModule m = emit_verilog(hw);
@@ -30,7 +31,8 @@ inline RtlCheck check_rtl(const dsl::Kernel& k, const dsl::RunSpec& frames1, con
     o.output_stall = p.output_stall;
     RtlRunResult r = verilator_run(model, hw, frames3, o);
     CHECK(r.done);
-    std::string diff = compare_streams(output, expected3, r.outputs.at(output), 5);
+    std::string diff;
+    for (const auto& [output, expected] : expected3) diff += compare_streams(output, expected, r.outputs.at(output), 5);
     INFO(k.name << " under gap " << p.input_gap << ", stall " << p.output_stall << ":\n" << diff);
     CHECK(diff.empty());
   }
@@ -40,6 +42,11 @@ inline RtlCheck check_rtl(const dsl::Kernel& k, const dsl::RunSpec& frames1, con
   c.cycles_per_frame = static_cast<std::int64_t>(three.cycles - one.cycles) / 2;
   c.latency_cycles = static_cast<std::int64_t>(one.cycles) - static_cast<std::int64_t>(frames1.ticks);
   return c;
+}
+
+inline RtlCheck check_rtl(const dsl::Kernel& k, const dsl::RunSpec& frames1, const dsl::RunSpec& frames3,
+                          const std::string& output, const dsl::Stream& expected3) {
+  return check_rtl(k, frames1, frames3, std::map<std::string, dsl::Stream>{{output, expected3}});
 }
 
 }  // namespace qdf::testing

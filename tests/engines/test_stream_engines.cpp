@@ -1,0 +1,217 @@
+// The smaller engines: functional models against the golden reference (or a naive loop where the
+// engine only moves data), RTL against the functional model under random stalls, cycles per
+// frame against the timing model.
+#include "dsl/errors.hpp"
+#include "engine_test_support.hpp"
+#include "engines/sliding_window.hpp"
+#include "engines/stream_engines.hpp"
+#include "golden/golden.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+using namespace qdf;
+using namespace qdf::engines;
+
+namespace {
+
+std::vector<std::int64_t> random_values(size_t n, int bits, bool is_signed, std::uint64_t seed) {
+  std::vector<std::int64_t> v;
+  for (size_t i = 0; i < n; ++i) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    std::int64_t x = static_cast<std::int64_t>((seed >> 20) % (1ull << bits));
+    v.push_back(is_signed ? x - (std::int64_t{1} << (bits - 1)) : x);
+  }
+  return v;
+}
+
+// Runs frames of one engine through the RTL: `make(frames)` gives inputs and expected outputs.
+struct Frames {
+  dsl::RunSpec spec;
+  std::map<std::string, dsl::Stream> expected;
+};
+
+void rtl_matches(const dsl::Kernel& k, const EngineTiming& tm, const std::function<Frames(int)>& make) {
+  Frames one = make(1), three = make(3);
+  one.spec.ticks = static_cast<std::uint64_t>(tm.ticks_per_frame);
+  three.spec.ticks = static_cast<std::uint64_t>(3 * tm.ticks_per_frame);
+  testing::RtlCheck r = testing::check_rtl(k, one.spec, three.spec, three.expected);
+  CHECK(r.cycles_per_frame == tm.ticks_per_frame);
+  MESSAGE(k.name << ": cycles per frame RTL " << r.cycles_per_frame << ", model " << tm.ticks_per_frame << "; latency "
+                 << r.latency_cycles);
+}
+
+Thresholds random_thresholds(int channels, int levels, std::int64_t range, std::uint64_t seed) {
+  Thresholds t;
+  t.channels = channels;
+  t.levels = levels;
+  for (int c = 0; c < channels; ++c) {
+    auto v = random_values(static_cast<size_t>(levels), 16, false, seed + static_cast<std::uint64_t>(c));
+    for (auto& x : v) x = x % (2 * range + 3) - range - 1;
+    std::sort(v.begin(), v.end());
+    t.t.insert(t.t.end(), v.begin(), v.end());
+    t.flip.push_back(c % 3 == 1);
+  }
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("multi-threshold activation: functional == golden, RTL == functional") {
+  for (int out_bits : {1, 2}) {
+    ThresholdConfig c;
+    c.channels = 6;
+    c.pe = 3;
+    c.pixels = 5;
+    c.in_bits = 9;
+    c.out_bits = out_bits;
+    Thresholds t = random_thresholds(6, (1 << out_bits) - 1, 256, 7);
+    auto in = random_values(static_cast<size_t>(c.pixels * c.channels), c.in_bits, true, 3);
+    auto got = threshold_forward(c, t, in);
+    for (size_t i = 0; i < in.size(); ++i) {
+      int ch = static_cast<int>(i % 6);
+      REQUIRE(got[i] == golden::activate(in[i], t.flip[static_cast<size_t>(ch)], std::vector<std::int64_t>(t.of(ch), t.of(ch) + t.levels)));
+    }
+    rtl_matches(threshold_kernel(c, t), threshold_timing(c), [&](int frames) {
+      auto v = random_values(static_cast<size_t>(frames * c.pixels * c.channels), c.in_bits, true, 11);
+      Frames f;
+      f.spec.inputs["in"] = pack_lanes(v, c.in_lanes());
+      f.expected["out"] = pack_lanes(threshold_forward(c, t, v), c.out_lanes());
+      return f;
+    });
+  }
+}
+
+TEST_CASE("max pool as sliding window then window max: functional == golden, RTL == functional") {
+  for (auto [k, s] : {std::pair{2, 2}, std::pair{3, 2}}) {
+    WindowConfig wc;
+    wc.h = 7;
+    wc.w = 9;
+    wc.c = 4;
+    wc.k = k;
+    wc.s = s;
+    wc.simd = 2;
+    wc.bits = 2;
+    WindowMaxConfig mc;
+    mc.windows = wc.out_h() * wc.out_w();
+    mc.k = k;
+    mc.c = 4;
+    mc.simd = 2;
+    mc.bits = 2;
+    auto in = random_values(static_cast<size_t>(wc.h * wc.w * wc.c), 2, false, 5);
+    auto got = window_max_forward(mc, sliding_window_forward(wc, in));
+    golden::Map m{wc.h, wc.w, wc.c, in};
+    CHECK(got == golden::maxpool(m, k, s).v);
+    rtl_matches(window_max_kernel(mc), window_max_timing(mc), [&](int frames) {
+      auto v = random_values(static_cast<size_t>(frames * wc.h * wc.w * wc.c), 2, false, 13);
+      auto windows = sliding_window_forward(wc, v);
+      Frames f;
+      f.spec.inputs["in"] = pack_lanes(windows, mc.lanes());
+      f.expected["out"] = pack_lanes(window_max_forward(mc, windows), mc.lanes());
+      return f;
+    });
+  }
+}
+
+TEST_CASE("global sum pool: functional == golden, RTL == functional") {
+  GlobalPoolConfig c;
+  c.h = 3;
+  c.w = 5;
+  c.c = 6;
+  c.simd = 3;
+  c.bits = 2;
+  auto in = random_values(static_cast<size_t>(c.h * c.w * c.c), 2, false, 1);
+  CHECK(global_pool_forward(c, in) == golden::global_sum(golden::Map{c.h, c.w, c.c, in}));
+  rtl_matches(global_pool_kernel(c), global_pool_timing(c), [&](int frames) {
+    auto v = random_values(static_cast<size_t>(frames * c.h * c.w * c.c), 2, false, 2);
+    Frames f;
+    f.spec.inputs["in"] = pack_lanes(v, c.in_lanes());
+    f.expected["out"] = pack_lanes(global_pool_forward(c, v), c.out_lanes());
+    return f;
+  });
+}
+
+TEST_CASE("residual add: main + skip * 2^shift, RTL == functional") {
+  ResidualAddConfig c;
+  c.elements = 12;
+  c.lanes = 4;
+  c.main_bits = 10;
+  c.skip_bits = 2;
+  c.shift = 3;
+  auto main = random_values(48, 10, true, 4), skip = random_values(48, 2, false, 5);
+  auto got = residual_add_forward(c, main, skip);
+  for (size_t i = 0; i < main.size(); ++i) REQUIRE(got[i] == main[i] + skip[i] * 8);
+  rtl_matches(residual_add_kernel(c), residual_add_timing(c), [&](int frames) {
+    auto m = random_values(static_cast<size_t>(frames * 48), 10, true, 6), s = random_values(static_cast<size_t>(frames * 48), 2, false, 7);
+    Frames f;
+    f.spec.inputs["main"] = pack_lanes(m, c.main_lanes());
+    f.spec.inputs["skip"] = pack_lanes(s, c.skip_lanes());
+    f.expected["out"] = pack_lanes(residual_add_forward(c, m, s), c.out_lanes());
+    return f;
+  });
+}
+
+TEST_CASE("stream fork copies every element to both outputs") {
+  ForkConfig c{20, 12, "fork"};
+  rtl_matches(fork_kernel(c), fork_timing(c), [&](int frames) {
+    Frames f;
+    f.spec.inputs["in"] = dsl::random_stream(12, static_cast<size_t>(frames * 20), 3);
+    f.expected["a"] = f.spec.inputs["in"];
+    f.expected["b"] = f.spec.inputs["in"];
+    return f;
+  });
+}
+
+TEST_CASE("width converter: the same values in the same order, in other lanes") {
+  for (auto [in_l, out_l] : {std::pair{6, 2}, std::pair{2, 6}, std::pair{4, 4}}) {
+    WidthConverterConfig c;
+    c.values = 24;
+    c.in_lanes = in_l;
+    c.out_lanes = out_l;
+    c.bits = 3;
+    c.name = fmt::format("dwc_{}_to_{}", in_l, out_l);
+    rtl_matches(width_converter_kernel(c), width_converter_timing(c), [&](int frames) {
+      auto v = random_values(static_cast<size_t>(frames * 24), 3, false, 8);
+      Frames f;
+      f.spec.inputs["in"] = pack_lanes(v, {in_l, 3, false});
+      f.expected["out"] = pack_lanes(v, {out_l, 3, false});
+      return f;
+    });
+  }
+  WidthConverterConfig bad;
+  bad.values = 12;
+  bad.in_lanes = 4;
+  bad.out_lanes = 6;
+  CHECK_THROWS_WITH_AS(bad.check(), doctest::Contains("convert through 2 lanes"), UserError);
+}
+
+TEST_CASE("label select: top-1 and top-k indices, ties to the lower index") {
+  for (auto [pe, k] : {std::pair{5, 1}, std::pair{1, 3}, std::pair{1, 1}}) {
+    LabelSelectConfig c;
+    c.classes = 10;
+    c.pe = pe;
+    c.k = k;
+    c.score_bits = 4;  // few values: many ties
+    auto s = random_values(40, 4, true, 9);
+    auto got = label_select_forward(c, s);
+    for (size_t f = 0; f < 4; ++f) {
+      std::vector<std::int64_t> sc(s.begin() + static_cast<long>(f * 10), s.begin() + static_cast<long>(f * 10 + 10));
+      std::vector<bool> used(10, false);
+      for (int j = 0; j < k; ++j) {  // naive: repeated first maximum among unused
+        int best = -1;
+        for (int i = 0; i < 10; ++i)
+          if (!used[static_cast<size_t>(i)] && (best < 0 || sc[static_cast<size_t>(i)] > sc[static_cast<size_t>(best)])) best = i;
+        used[static_cast<size_t>(best)] = true;
+        REQUIRE(got[f * static_cast<size_t>(k) + static_cast<size_t>(j)] == best);
+      }
+    }
+    c.name = fmt::format("label_select_pe{}_k{}", pe, k);
+    rtl_matches(label_select_kernel(c), label_select_timing(c), [&](int frames) {
+      auto v = random_values(static_cast<size_t>(frames * 10), 4, true, 10);
+      Frames f;
+      f.spec.inputs["in"] = pack_lanes(v, c.in_lanes());
+      f.expected["out"] = pack_lanes(label_select_forward(c, v), c.out_lanes());
+      return f;
+    });
+  }
+}
