@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,16 +43,16 @@ struct RunResult {
 
 class Interpreter {
  public:
-  // `k` must be lowered (compile_kernel). Precomputes the evaluation order and storage.
+  // `k` must be lowered (compile_kernel). Compiles it once into flat tables over an array of
+  // value words, so that a tick looks nothing up by node or by name.
   explicit Interpreter(const Kernel& k);
   RunResult run(const RunSpec& spec) const;
   const Kernel& kernel() const { return k_; }
 
  private:
+  struct Program;  // interpreter.cpp; immutable, so copies of the interpreter share it
   Kernel k_;
-  std::vector<NodeId> order_;  // combinational nodes in dependence order
-  std::vector<std::size_t> slot_;  // word offset of each node's value
-  std::size_t total_words_ = 0;
+  std::shared_ptr<const Program> prog_;
 };
 
 // Records nothing: compiles `recorded` with the zero-latency model (the logical semantics)
