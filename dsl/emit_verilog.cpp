@@ -71,12 +71,24 @@ class Namer {
  public:
   explicit Namer(const Kernel& k) : k_(k), hash_(k.nodes.size(), 0), state_(k.nodes.size(), 0) {}
 
-  std::map<NodeId, std::string> run() {
+  // `taken`: names the module already uses (its own name), which no wire may hide.
+  std::map<NodeId, std::string> run(const std::set<std::string>& taken) {
     std::map<NodeId, std::string> names;
-    std::set<std::string> used;
+    std::set<std::string> used = taken;
+    // Port nodes are named first, so that the wires derived from them (x_data, y_valid, ...)
+    // are known before any other node picks a name.
+    for (const std::vector<NodeId>* ports : {&k_.scalars, &k_.inputs, &k_.outputs})
+      for (NodeId p : *ports) {
+        std::string base = sanitize(k_.at(p).name), name = base;
+        for (int i = 2; used.count(name); ++i) name = fmt::format("{}_{}", base, i);
+        names[p] = name;
+        used.insert(name);
+        for (const char* suffix : {"_data", "_valid", "_ready", "_slot0", "_slot1", "_wp", "_rp", "_count", "_push", "_pop"})
+          used.insert(name + suffix);
+      }
     for (NodeId v = 0; v < static_cast<NodeId>(k_.nodes.size()); ++v) {
       const Node& n = k_.at(v);
-      if (n.dead) continue;
+      if (n.dead || names.count(v)) continue;
       std::string base;
       if (!n.name.empty()) base = sanitize(n.name);
       else if (n.op == Op::RunActive) base = "run_active";
@@ -128,7 +140,7 @@ class Emitter {
   VerilogModule run() {
     if (!k_.scheduled) throw InternalError("emit_verilog needs a lowered kernel");
     m_.top = sanitize(k_.name);
-    m_.names = Namer(k_).run();
+    m_.names = Namer(k_).run({m_.top});
     header();
     ports();
     body();
@@ -385,22 +397,23 @@ class Emitter {
       const std::string& val = nm(n.args[0]);
       const int W = n.type.width;
       line(fmt::format("  // output '{}': two-entry buffer, so that `adv` does not depend on {}_ready", n.name, b));
-      line(fmt::format("  reg  {} {}_buf0, {}_buf1;", range(W), b, b));
+      line(fmt::format("  reg  {} {}_slot0, {}_slot1;  // written with an enable only: no data muxes", range(W), b, b));
+      line(fmt::format("  reg  {0}_wp, {0}_rp;", b));
       line(fmt::format("  reg  [1:0] {}_count;", b));
       line(fmt::format("  wire {0}_push = adv && {1};", b, en));
       line(fmt::format("  wire {0}_pop = {0}_valid && {0}_ready;", b));
       line(fmt::format("  assign {0}_valid = {0}_count != 2'd0;", b));
-      line(fmt::format("  assign {0}_data = {0}_buf0;", b));
+      line(fmt::format("  assign {0}_data = {0}_rp ? {0}_slot1 : {0}_slot0;", b));
+      line(fmt::format("  always @(posedge clk) if ({0}_push && !{0}_wp) {0}_slot0 <= {1};", b, val));
+      line(fmt::format("  always @(posedge clk) if ({0}_push && {0}_wp) {0}_slot1 <= {1};", b, val));
       line(fmt::format("  always @(posedge clk) begin"));
       line(fmt::format("    if (rst) begin"));
-      line(fmt::format("      {0}_count <= 2'd0; {0}_buf0 <= {1}; {0}_buf1 <= {1};", b, zeros(W)));
+      line(fmt::format("      {0}_count <= 2'd0; {0}_wp <= 1'b0; {0}_rp <= 1'b0;", b));
       line(fmt::format("    end else begin"));
+      line(fmt::format("      if ({0}_push) {0}_wp <= !{0}_wp;", b));
+      line(fmt::format("      if ({0}_pop) {0}_rp <= !{0}_rp;", b));
       line(fmt::format("      if ({0}_push && !{0}_pop) {0}_count <= {0}_count + 2'd1;", b));
       line(fmt::format("      if (!{0}_push && {0}_pop) {0}_count <= {0}_count - 2'd1;", b));
-      line(fmt::format("      if ({0}_pop) {0}_buf0 <= ({0}_count == 2'd2) ? {0}_buf1 : {1};", b, val));
-      line(fmt::format("      if ({0}_push && ({0}_count == 2'd0 || ({0}_count == 2'd1 && !{0}_pop))) begin", b));
-      line(fmt::format("        if ({0}_count == 2'd0) {0}_buf0 <= {1}; else {0}_buf1 <= {1};", b, val));
-      line(fmt::format("      end"));
       line(fmt::format("    end"));
       line(fmt::format("  end"));
       out_terms.push_back(fmt::format("(!{} || {}_count != 2'd2)", en, b));

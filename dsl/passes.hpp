@@ -14,14 +14,14 @@ namespace qdf::dsl {
 // loop every operator is combinational (latency 0) whatever the model says, because a loop must
 // close within one tick.
 struct LatencyModel {
-  int arith = 0;     // add, sub, neg, compare wider than `wide_bits`
+  int arith = 0;     // add, sub, neg wider than `wide_bits`, compare of operands wider than it
   int mul = 0;       // multiply
   int popcount = 0;  // popcount of more than `wide_bits` bits
   int memory = 0;    // RAM and ROM reads (1 = synchronous, BRAM-mappable)
   int wide_bits = 16;
   static LatencyModel zero() { return {}; }
   static LatencyModel hardware() { return {1, 2, 1, 1, 16}; }
-  int of(const Node& n) const;
+  int of(const Kernel& k, const Node& n) const;
 };
 
 struct CompileOptions {

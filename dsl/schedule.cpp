@@ -106,11 +106,16 @@ std::vector<std::vector<NodeId>> components(size_t n, const std::vector<std::vec
 
 }  // namespace
 
-int LatencyModel::of(const Node& n) const {
+int LatencyModel::of(const Kernel& k, const Node& n) const {
   auto wide = [&] { return n.type.width > wide_bits; };
   switch (n.op) {
     case Op::Add: case Op::Sub: case Op::Neg: return wide() ? arith : 0;
-    case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: case Op::Eq: case Op::Ne: return arith;
+    case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge: case Op::Eq: case Op::Ne: {
+      // the operands' width decides: a comparison's result is one bit
+      int w = 0;
+      for (NodeId a : n.args) w = std::max(w, k.at(a).type.width);
+      return w > wide_bits ? arith : 0;
+    }
     case Op::Mul: return mul;
     case Op::Popcount: return n.type.width > 3 ? popcount : 0;  // more than 7 input bits
     case Op::RamRead: case Op::Rom: return memory;
@@ -122,7 +127,7 @@ void schedule(Kernel& k, const LatencyModel& model) {
   const size_t n = k.nodes.size();
   std::vector<int> lat(n, 0);
   for (size_t i = 0; i < n; ++i)
-    if (!k.nodes[i].dead) lat[i] = model.of(k.nodes[i]);
+    if (!k.nodes[i].dead) lat[i] = model.of(k, k.nodes[i]);
 
   std::vector<Edge> edges = constraint_edges(k, lat);
   std::vector<std::vector<NodeId>> succ(n);

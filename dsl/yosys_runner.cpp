@@ -3,6 +3,7 @@
 #include "dsl/verilator_runner.hpp"
 
 #include <filesystem>
+#include <fstream>
 #include <fmt/format.h>
 #include <regex>
 #include <sstream>
@@ -19,6 +20,17 @@ int SynthResult::count_prefix(const std::string& prefix) const {
   return n;
 }
 
+int SynthResult::lut_equivalents() const {
+  static const std::map<std::string, int> lutram = {
+      {"RAM32M", 4},    {"RAM64M", 4},    {"RAM32X1D", 2}, {"RAM64X1D", 2},  {"RAM128X1D", 4}, {"RAM32X1S", 1},
+      {"RAM64X1S", 1},  {"RAM128X1S", 2}, {"RAM256X1S", 4}, {"RAM32M16", 8}, {"RAM64M8", 8},   {"SRL16E", 1},
+      {"SRLC32E", 1}};
+  int n = count_prefix("LUT");
+  for (const auto& [type, count] : cells)
+    if (auto it = lutram.find(type); it != lutram.end()) n += it->second * count;
+  return n;
+}
+
 std::string yosys_version() {
   static const std::string v = [] {
     std::string out;
@@ -29,7 +41,19 @@ std::string yosys_version() {
   return v;
 }
 
+namespace {
+std::uint64_t fnv(const std::string& s, std::uint64_t h = 0xcbf29ce484222325ull) {
+  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  return h;
+}
+}  // namespace
+
 SynthResult yosys_synth(const VerilogModule& m, SynthFlow flow) {
+  // Synthesis results are cached by everything that determines them, like Verilator builds.
+  std::uint64_t h = fnv(m.verilog);
+  for (const auto& [name, text] : m.files) h = fnv(name + text, h);
+  h = fnv(yosys_version() + (flow == SynthFlow::Generic ? "generic" : "xilinx"), h);
+  fs::path cached = fs::path(cache_dir()) / "synth-logs" / fmt::format("{}-{:016x}.log", m.top, h);
   fs::path dir = fs::path(cache_dir()) / "synth" / fmt::format("{}-{}", m.top, ::getpid());
   fs::remove_all(dir);
   fs::create_directories(dir);
@@ -40,8 +64,22 @@ SynthResult yosys_synth(const VerilogModule& m, SynthFlow flow) {
                            ? fmt::format("read_verilog {0}.v; hierarchy -check -top {0}; synth -top {0}; stat", m.top)
                            : fmt::format("read_verilog {0}.v; hierarchy -check -top {0}; synth_xilinx -top {0} -family xc7; stat", m.top);
   SynthResult r;
-  int rc = run_command(fmt::format("cd '{}' && {} -p '{}' 2>&1", dir.string(), QDF_YOSYS_BIN, script), &r.log);
-  r.ok = rc == 0;
+  if (fs::exists(cached)) {
+    std::ifstream in(cached);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    r.log = ss.str();
+    r.ok = true;
+  } else {
+    int rc = run_command(fmt::format("cd '{}' && {} -p '{}' 2>&1", dir.string(), QDF_YOSYS_BIN, script), &r.log);
+    r.ok = rc == 0;
+    if (r.ok) {  // only successful runs are cached; written whole, then renamed into place
+      fs::create_directories(cached.parent_path());
+      fs::path tmp = cached.string() + fmt::format(".tmp.{}", ::getpid());
+      std::ofstream(tmp) << r.log;
+      fs::rename(tmp, cached);
+    }
+  }
   // Parse the last `stat` block: lines "     <count>   <cell type>" after "Number of cells:".
   size_t at = r.log.rfind("Number of cells:");
   if (at != std::string::npos) {

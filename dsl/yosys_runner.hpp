@@ -15,6 +15,9 @@ struct SynthResult {
   std::map<std::string, int> cells; // cell type -> count, from `stat`
   std::string log;                  // yosys output (for failures)
   int count_prefix(const std::string& prefix) const;  // e.g. "LUT" sums LUT1..LUT6
+  // LUT sites used after synth_xilinx: logic LUTs plus LUTs used as distributed RAM or shift
+  // registers (a RAM64M occupies four).
+  int lut_equivalents() const;
 };
 
 enum class SynthFlow { Generic, Xilinx };

@@ -1,0 +1,125 @@
+#include "dsl/estimate_resources.hpp"
+
+#include "dsl/errors.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace qdf::dsl {
+
+Resources& Resources::operator+=(const Resources& o) {
+  lut += o.lut;
+  ff += o.ff;
+  bram_bits += o.bram_bits;
+  bram18 += o.bram18;
+  dsp += o.dsp;
+  return *this;
+}
+
+namespace {
+
+// A memory goes to block RAM when it is both deep and big, as synth_xilinx decides.
+bool in_bram(std::int64_t depth, int width) { return depth > 64 && depth * width >= 4096; }
+
+int bram18_for(std::int64_t depth, int width) {
+  // An 18 Kbit block is 512 x 36, 1K x 18, 2K x 9, 4K x 4, 8K x 2 or 16K x 1.
+  const std::int64_t shapes[][2] = {{512, 36}, {1024, 18}, {2048, 9}, {4096, 4}, {8192, 2}, {16384, 1}};
+  std::int64_t best = INT64_MAX;
+  for (auto [d, w] : shapes) best = std::min(best, ((depth + d - 1) / d) * ((width + w - 1) / w));
+  return static_cast<int>(best);
+}
+
+}  // namespace
+
+ResourceFeatures resource_features(const Kernel& k) {
+  if (!k.scheduled) throw InternalError("resource_features needs a lowered kernel");
+  ResourceFeatures f;
+  f.ff_bits += 64;  // the tick counter
+  for (const Node& n : k.nodes) {
+    if (n.dead) continue;
+    const int w = n.type.width;
+    auto arg_w = [&](int i) { return k.at(n.args[static_cast<size_t>(i)]).type.width; };
+    auto has_const = [&] {
+      for (NodeId a : n.args)
+        if (a != kNoNode && (k.at(a).op == Op::Const || k.at(a).op == Op::Scalar)) return true;
+      return false;
+    };
+    switch (n.op) {
+      case Op::Add: case Op::Sub: case Op::Neg: (has_const() ? f.arith_const_bits : f.arith_bits) += w; break;
+      case Op::Mul: f.mul_bits += w; break;
+      case Op::Eq: case Op::Ne: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge:
+        (has_const()                                 ? f.compare_const_bits
+         : (n.op == Op::Eq || n.op == Op::Ne)        ? f.equal_bits
+                                                     : f.compare_bits) += std::max(arg_w(0), arg_w(1));
+        break;
+      case Op::Mux: f.mux_bits += w; break;
+      case Op::And: case Op::Or: case Op::Xor: case Op::Xnor: f.logic_bits += w; break;
+      case Op::Popcount: f.popcount_bits += arg_w(0); break;
+      case Op::Register: f.ff_bits += w; break;
+      case Op::Delay:
+        if (n.a0 == 0) break;
+        if (n.a1) {  // line buffer in memory: storage, pointer, fill counter, output register
+          f.bram_bits += (n.a0 - 1) * w;
+          f.bram18 += bram18_for(n.a0 - 1, w);
+          f.ff_bits += w + 2 * bits_for(static_cast<std::uint64_t>(n.a0));
+        } else {
+          f.ff_bits += static_cast<double>(w) * static_cast<double>(n.a0);
+        }
+        break;
+      case Op::Rom:
+        if (in_bram(n.a0, w)) {
+          f.bram_bits += n.a0 * w;
+          f.bram18 += bram18_for(n.a0, w);
+        } else {
+          f.rom_lut_bits += static_cast<double>(w) * std::ceil(static_cast<double>(n.a0) / 64.0);
+        }
+        if (n.a1) f.ff_bits += w;
+        break;
+      case Op::Ram:
+        if (in_bram(n.a0, w)) {
+          f.bram_bits += n.a0 * w;
+          f.bram18 += bram18_for(n.a0, w);
+        } else {
+          f.ram_lut_bits += static_cast<double>(w) * std::ceil(static_cast<double>(n.a0) / 64.0);
+        }
+        break;
+      case Op::RamRead: if (n.a1) f.ff_bits += w; break;
+      case Op::Output:
+        f.out_buffer_bits += w;
+        f.ff_bits += 2 * w + 4;
+        f.ports += 1;
+        break;
+      case Op::Input: f.ports += 1; break;
+      default: break;
+    }
+  }
+  return f;
+}
+
+const LutCosts& lut_costs() {
+  // Fitted by `build/bench/calibrate_resources --fit` (ridge regression on relative error
+  // towards physical priors) on the calibration sample against Yosys 0.23 synth_xilinx -family
+  // xc7; the resulting table is docs/resource_model.md.
+  static const LutCosts c{80.438, 0.309, 0.474, 0.717, 0.350, 0.186, 0.625,
+                          0.412,  1.243, 0.799, 0.832, 0.852, 1.484, 3.940};
+  return c;
+}
+
+double lut_estimate(const ResourceFeatures& f, const LutCosts& c) {
+  return c.fixed + c.arith * f.arith_bits + c.arith_const * f.arith_const_bits + c.compare * f.compare_bits + c.equal * f.equal_bits +
+         c.compare_const * f.compare_const_bits + c.mux * f.mux_bits + c.logic * f.logic_bits +
+         c.popcount * f.popcount_bits + c.rom * f.rom_lut_bits + c.ram * f.ram_lut_bits + c.mul * f.mul_bits +
+         c.out_buffer * f.out_buffer_bits + c.port * f.ports;
+}
+
+Resources estimate_resources(const Kernel& k) {
+  ResourceFeatures f = resource_features(k);
+  Resources r;
+  r.lut = lut_estimate(f, lut_costs());
+  r.ff = f.ff_bits;
+  r.bram_bits = f.bram_bits;
+  r.bram18 = f.bram18;
+  return r;
+}
+
+}  // namespace qdf::dsl
