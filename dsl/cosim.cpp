@@ -37,7 +37,7 @@ Stream random_stream(int width, std::size_t n, std::uint64_t seed) {
   for (std::size_t i = 0; i < n; ++i) {
     for (auto& v : w) v = next();
     bits::mask(w.data(), width);
-    s.push(w.data());
+    s.push_words(w.data());
   }
   return s;
 }

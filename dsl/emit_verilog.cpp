@@ -97,9 +97,23 @@ class Namer {
         names[v] = base;
         continue;
       }
+      // A node's name and the names derived from it (memories, shift registers, adder trees)
+      // must all be free.
+      auto derived = [&](const std::string& nm) {
+        std::vector<std::string> d = {nm};
+        for (const char* suffix : {"_mem", "_rom", "_sr", "_ptr", "_fill", "_q"}) d.push_back(nm + suffix);
+        if (n.op == Op::Popcount)
+          for (int i = 0; i < k_.at(n.args[0]).type.width; ++i) d.push_back(fmt::format("{}_p{}", nm, i));
+        return d;
+      };
+      auto free_name = [&](const std::string& nm) {
+        for (const std::string& d : derived(nm))
+          if (used.count(d)) return false;
+        return true;
+      };
       std::string name = base;
-      for (int i = 2; used.count(name); ++i) name = fmt::format("{}_{}", base, i);
-      used.insert(name);
+      for (int i = 2; !free_name(name); ++i) name = fmt::format("{}_{}", base, i);
+      for (const std::string& d : derived(name)) used.insert(d);
       names[v] = name;
     }
     return names;
@@ -250,7 +264,9 @@ class Emitter {
           break;
         }
         case Op::Mux: wire(fmt::format("{} ? {} : {}", nm(A(0)), nm(A(1)), nm(A(2)))); break;
-        case Op::Shl: wire(fmt::format("{{{}, {}'d0}}", nm(A(0)), n.a0)); break;
+        case Op::Shl:
+          wire(n.a0 == 0 ? nm(A(0)) : fmt::format("{{{}, {}'d0}}", nm(A(0)), n.a0));
+          break;
         case Op::Shr: wire(fmt::format("{}[{}:{}]", nm(A(0)), w(A(0)) - 1, n.a0)); break;
         case Op::ShlKeep: wire(fmt::format("{} << {}", nm(A(0)), nm(A(1)))); break;
         case Op::ShrKeep:
@@ -355,6 +371,12 @@ class Emitter {
     NodeId addr = n.args[0], data = n.args[1], en = n.args[2];
     std::string mem = nm(v) + "_mem";
     line(fmt::format("  reg  {} {} [0:{}];  // RAM '{}'{}", range(n.type.width), mem, n.a0 - 1, n.name, comment));
+    // Zero when the device is configured (ir.hpp); a reset does not clear it.
+    std::string file = fmt::format("{}_{}.hex", m_.top, nm(v));
+    std::string zeros_text;
+    for (std::int64_t i = 0; i < n.a0; ++i) zeros_text += "0\n";
+    m_.files[file] = zeros_text;
+    line(fmt::format("  initial $readmemh(\"{}\", {});", file, mem));
     std::string cond = fmt::format("adv && {}", nm(en));
     if (needs_guard(addr, n.a0)) cond += " && " + guard(addr, n.a0);
     line(fmt::format("  always @(posedge clk) if ({}) {}[{}] <= {};", cond, mem, index(addr, n.a0), nm(data)));

@@ -59,8 +59,12 @@ ResourceFeatures resource_features(const Kernel& k) {
       case Op::Delay:
         if (n.a0 == 0) break;
         if (n.a1) {  // line buffer in memory: storage, pointer, fill counter, output register
-          f.bram_bits += (n.a0 - 1) * w;
-          f.bram18 += bram18_for(n.a0 - 1, w);
+          if (in_bram(n.a0 - 1, w)) {
+            f.bram_bits += (n.a0 - 1) * w;
+            f.bram18 += bram18_for(n.a0 - 1, w);
+          } else {
+            f.ram_lut_bits += static_cast<double>(w) * std::ceil(static_cast<double>(n.a0 - 1) / 64.0);
+          }
           f.ff_bits += w + 2 * bits_for(static_cast<std::uint64_t>(n.a0));
         } else {
           f.ff_bits += static_cast<double>(w) * static_cast<double>(n.a0);

@@ -17,7 +17,7 @@ struct Resources {
   double ff = 0;          // flip-flops
   std::int64_t bram_bits = 0;
   int bram18 = 0;         // 18 Kbit block RAMs
-  int dsp = 0;
+  int dsp = 0;            // not estimated yet: the engines multiply only by constants (LUTs)
   Resources& operator+=(const Resources& o);
 };
 

@@ -370,13 +370,13 @@ class WideEvaluator {
       case Op::Shl: bits::shift_left(d, w, A(0), W(0), static_cast<int>(n.a0)); return;
       case Op::Shr: bits::extract(d, w, A(0), W(0), static_cast<int>(n.a0)); return;
       case Op::ShlKeep: {
-        Word k = A(1)[0];
+        Word k = amount(n);
         if (k >= static_cast<Word>(w)) std::fill(d, d + bits::words(w), 0);
         else bits::shift_left(d, w, A(0), W(0), static_cast<int>(k));
         return;
       }
       case Op::ShrKeep: {
-        Word k = A(1)[0];
+        Word k = amount(n);
         bool s = type(n.args[0]).is_signed();
         bool fill = s && bits::sign_bit(A(0), W(0));
         bits::extract(d, w, A(0), W(0), static_cast<int>(std::min<Word>(k, static_cast<Word>(w))), fill);
@@ -404,6 +404,15 @@ class WideEvaluator {
  private:
   Word* at(NodeId v) const { return val_ + slot_[static_cast<size_t>(v)]; }
   const Type& type(NodeId v) const { return k_.at(v).type; }
+
+  // A shift amount; one that does not fit 64 bits shifts everything out, as in Verilog.
+  Word amount(const Node& n) const {
+    NodeId a = n.args[1];
+    const Word* v = at(a);
+    for (int i = 1; i < words_of(type(a)); ++i)
+      if (v[i]) return ~Word{0};
+    return v[0];
+  }
 
   // Operand i resized to `w` bits by its own signedness, in a scratch buffer.
   const Word* resized(const Node& n, int i, int w, std::vector<Word>& buf) {
@@ -523,7 +532,7 @@ class Machine {
       if (!val_[o.enable]) continue;
       Stream& s = *streams[j];
       if (s.width <= 64) s.words.push_back(val_[o.value]);
-      else s.push(&val_[o.value]);
+      else s.push_words(&val_[o.value]);
     }
   }
 
@@ -605,7 +614,15 @@ RunResult Interpreter::run(const RunSpec& spec) const {
     if (it->second.width != n.type.width)
       throw UserError(fmt::format("kernel '{}': input '{}' is {} but the given stream has elements of {} bits", k.name,
                                   n.name, to_string(n.type), it->second.width));
-    ins.push_back({it->second.words.data(), it->second.size(), 0});
+    // Bits above an element's width would reach the logic here but be cut off by the RTL's port.
+    const Stream& st = it->second;
+    const int wpe = st.words_per_element();
+    const Word top = bits::top_mask(st.width);
+    for (size_t e = 0; e < st.size(); ++e)
+      if (st.words[e * static_cast<size_t>(wpe) + static_cast<size_t>(wpe - 1)] & ~top)
+        throw UserError(fmt::format("kernel '{}': element {} of input '{}' has bits set above its {} bits", k.name, e,
+                                    n.name, st.width));
+    ins.push_back({st.words.data(), st.size(), 0});
   }
   for (const auto& [name, s] : spec.inputs) {
     bool known = std::any_of(k.inputs.begin(), k.inputs.end(), [&](NodeId port) { return k.at(port).name == name; });
@@ -621,9 +638,14 @@ RunResult Interpreter::run(const RunSpec& spec) const {
     const Node& n = k.at(port);
     auto it = spec.scalars.find(n.name);
     if (it == spec.scalars.end()) throw UserError(fmt::format("kernel '{}': no value given for scalar '{}'", k.name, n.name));
-    Word v = it->second;
-    if (n.type.width < 64 && !n.type.is_signed() && (v >> n.type.width) != 0)
-      throw UserError(fmt::format("kernel '{}': scalar '{}' = {} does not fit in {}", k.name, n.name, v, to_string(n.type)));
+    Word v = it->second;  // a signed scalar is given as the two's complement of its value
+    const auto sv = static_cast<std::int64_t>(v);
+    const bool fits = n.type.width >= 64 ||
+                      (n.type.is_signed() ? (sv >> (n.type.width - 1)) == 0 || (sv >> (n.type.width - 1)) == -1
+                                          : (v >> n.type.width) == 0);
+    if (!fits)
+      throw UserError(fmt::format("kernel '{}': scalar '{}' = {} does not fit in {}", k.name, n.name,
+                                  n.type.is_signed() ? std::to_string(sv) : std::to_string(v), to_string(n.type)));
     m.val()[p.slot[static_cast<size_t>(port)]] = v & low_mask(n.type.width);
   }
   if (!p.unsupported.empty()) throw InternalError(p.unsupported);

@@ -1,6 +1,7 @@
 // The bit-exact interpreter: runs a lowered kernel tick by tick on input streams, with the
-// execution model of ir.hpp. It has infinite room on its outputs, so it never stalls on them;
-// an enabled input with no data left is an error (the run needs more input than was given).
+// execution model of ir.hpp. It has infinite room on its outputs, so it never stalls on them.
+// In a run of `ticks` ticks an enabled input with no data left is an error (the run needs more
+// input than was given); with ticks == 0 the run simply ends there.
 // Used as the reference that the Verilog of a kernel is checked against.
 #pragma once
 
@@ -26,7 +27,7 @@ struct Stream {
   std::size_t size() const { return width ? words.size() / static_cast<size_t>(words_per_element()) : 0; }
   const std::uint64_t* at(std::size_t i) const { return &words[i * static_cast<size_t>(words_per_element())]; }
   std::uint64_t value(std::size_t i) const { return *at(i); }  // low 64 bits
-  void push(const std::uint64_t* w) { words.insert(words.end(), w, w + words_per_element()); }
+  void push_words(const std::uint64_t* w) { words.insert(words.end(), w, w + words_per_element()); }
   void push(std::uint64_t v);  // value of at most 64 bits, masked to the width
 };
 

@@ -10,7 +10,9 @@
 //   ticks before 0 are zero, which is what offset(x, -k) reads at the start of a stream; stream
 //   inputs read as zero at ticks >= `ticks`, which is what offset(x, +k) reads at the end of a run.
 //   State: register q has q(0) = init and q(t+1) = en(t) ? next(t) : q(t); a RAM read in tick t
-//   sees every write of ticks < t (read before write).
+//   sees every write of ticks < t (read before write). A RAM holds zeros when the device is
+//   configured; a reset does not clear it (a kernel that needs it cleared writes zeros itself).
+//   A RAM read at an address past its depth gives zero; such a write is dropped.
 #pragma once
 
 #include "dsl/types.hpp"

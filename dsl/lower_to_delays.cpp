@@ -7,8 +7,8 @@
 //     with one tapped chain of delays per source value;
 //   - enables are gated by the run: registers and RAM writes change only from tick 0 on
 //     (Started), inputs are read and outputs written only while the run is active (RunActive).
-// Afterwards there are no Offset nodes, every Delay is at least one tick, and the value of
-// every operand is ready exactly at its consumer's stage. Expects a scheduled kernel.
+// Afterwards there are no Offset nodes, every Delay is at least one tick (or a zero-tick wire that
+// renames x as x(t + k)), and the value of every operand is ready exactly at its consumer's stage. Expects a scheduled kernel.
 #include "dsl/errors.hpp"
 #include "dsl/passes.hpp"
 
@@ -47,7 +47,7 @@ class Lowering {
   std::int64_t& sh(NodeId v) { return k_.shift[static_cast<size_t>(v)]; }
   bool is_free(NodeId v) const { return k_.at(v).op == Op::Const || k_.at(v).op == Op::Scalar; }
 
-  NodeId delay(NodeId x, std::int64_t d, const SourceLoc& loc, bool is_explicit) {
+  NodeId delay(NodeId x, std::int64_t d, SourceLoc loc, bool is_explicit) {  // by value, as gate_of
     Node n{Op::Delay, k_.at(x).type, {x}, d};
     n.loc = loc;
     NodeId id = add(std::move(n), sh(x) + d);
@@ -105,7 +105,7 @@ class Lowering {
   }
 
   // Started ? x : 0, shared by every negative offset of x.
-  NodeId gate_of(NodeId x, const SourceLoc& loc) {
+  NodeId gate_of(NodeId x, SourceLoc loc) {  // by value: adding nodes moves them
     auto it = gates_.find(x);
     if (it != gates_.end()) return it->second;
     Type t = k_.at(x).type;
@@ -224,7 +224,8 @@ void lower_to_delays(Kernel& k) {
 void map_delays_to_memories(Kernel& k, std::int64_t min_depth, std::int64_t min_bits) {
   for (Node& n : k.nodes)
     if (!n.dead && n.op == Op::Delay)
-      n.a1 = (n.a0 >= min_depth && n.a0 * n.type.width >= min_bits) ? 1 : 0;
+      // a line buffer keeps d - 1 entries and an output register, so it needs d >= 3
+      n.a1 = (n.a0 >= std::max<std::int64_t>(min_depth, 3) && n.a0 * n.type.width >= min_bits) ? 1 : 0;
 }
 
 }  // namespace qdf::dsl

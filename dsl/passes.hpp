@@ -14,7 +14,7 @@ namespace qdf::dsl {
 // loop every operator is combinational (latency 0) whatever the model says, because a loop must
 // close within one tick.
 struct LatencyModel {
-  int arith = 0;     // add, sub, neg wider than `wide_bits`, compare of operands wider than it
+  int arith = 0;     // add, sub, neg with a result wider than `wide_bits`; compare of operands wider than it
   int mul = 0;       // multiply
   int popcount = 0;  // popcount of more than `wide_bits` bits
   int memory = 0;    // RAM and ROM reads (1 = synchronous, BRAM-mappable)

@@ -10,7 +10,8 @@
 // Constants and scalars are free: available at any shift. A cycle of constraints is a feedback
 // loop; it must close within one tick, so every operator on it gets latency 0, and an offset(+k)
 // on it is an error. The shifts are the longest paths of the acyclic condensation (ASAP).
-// Expects a checked kernel without combinational loops; fills k.shift, k.op_latency, k.latency.
+// Expects a checked kernel without combinational loops; fills k.shift, k.op_latency, k.latency
+// (the largest shift of any port).
 #include "dsl/errors.hpp"
 #include "dsl/passes.hpp"
 
@@ -167,7 +168,10 @@ void schedule(Kernel& k, const LatencyModel& model) {
   k.shift = std::move(shift);
   k.op_latency = std::move(lat);
   k.latency = 0;
+  // The run lasts until the last output and the last input have seen tick `ticks - 1`: an input
+  // whose enable takes time to compute is read later than the outputs are written.
   for (NodeId o : k.outputs) k.latency = std::max(k.latency, k.shift[static_cast<size_t>(o)]);
+  for (NodeId i : k.inputs) k.latency = std::max(k.latency, k.shift[static_cast<size_t>(i)]);
   k.scheduled = true;
 }
 

@@ -145,9 +145,12 @@ Signal KernelBuilder::scalar(const std::string& name, Type t, std::source_locati
 
 Signal KernelBuilder::constant(Type t, std::uint64_t value, std::source_location l) {
   SourceLoc loc = loc_of(l);
-  if (t.valid() && t.width < 64 && (value >> t.width) != 0 && !(t.is_signed() && static_cast<std::int64_t>(value) < 0 &&
-                                                                  (static_cast<std::int64_t>(value) >> (t.width - 1)) == -1))
-    fail(loc, fmt::format("constant {} does not fit in {}", static_cast<std::int64_t>(value), to_string(t)));
+  if (t.valid() && t.width < 64) {
+    const auto v = static_cast<std::int64_t>(value);
+    const bool fits = t.is_signed() ? (v >> (t.width - 1)) == 0 || (v >> (t.width - 1)) == -1 : (value >> t.width) == 0;
+    if (!fits)
+      fail(loc, fmt::format("constant {} does not fit in {}", t.is_signed() ? v : static_cast<std::int64_t>(value), to_string(t)));
+  }
   std::vector<std::uint64_t> w(static_cast<size_t>(t.valid() ? words_of(t) : 1), 0);
   w[0] = value;
   if (t.is_signed() && static_cast<std::int64_t>(value) < 0)
@@ -167,7 +170,7 @@ Signal KernelBuilder::offset(const Signal& x, std::int64_t k, std::source_locati
   SourceLoc loc = loc_of(l);
   if (!x.valid()) fail(loc, "offset() of a signal that holds no value");
   if (k == 0) return x;
-  // The bound is checked by the IR checker too (check_offsets), which names the node; checking
+  // The bound is checked by the IR checker too (check_structure), which names the node; checking
   // here as well stops at the line that wrote it.
   if (k > k_.max_offset || -k > k_.max_offset)
     fail(loc, fmt::format("offset({}) exceeds the kernel's declared maximum offset of {} elements: raise it with "

@@ -135,6 +135,7 @@ class KernelBuilder {
   // A value set by the host before a run and constant during it.
   Signal scalar(const std::string& name, Type t, std::source_location l = std::source_location::current());
 
+  // A SInt value is given as the two's complement of its int64 value (static_cast<uint64_t>(-3)).
   Signal constant(Type t, std::uint64_t value, std::source_location l = std::source_location::current());
   Signal constant_words(Type t, std::vector<std::uint64_t> words,
                         std::source_location l = std::source_location::current());

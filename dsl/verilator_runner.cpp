@@ -341,7 +341,7 @@ RtlRunResult verilator_run(const BuiltModel& model, const Kernel& k, const RunSp
         std::getline(in, line);
         std::istringstream es(line);
         for (auto& x : w) { std::string hx; es >> hx; x = std::stoull(hx, nullptr, 16); }
-        s.push(w.data());
+        s.push_words(w.data());
       }
     }
   }

@@ -4,11 +4,17 @@
 #include "dsl/passes.hpp"
 #include "dsl/signal.hpp"
 
+#include <cctype>
 #include <fmt/format.h>
 
 namespace qdf::engines {
 
 void FifoConfig::check() const {
+  for (char ch : name)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_')
+      throw UserError(fmt::format("FIFO name '{}' must be a Verilog identifier (letters, digits, _)", name));
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
+    throw UserError(fmt::format("FIFO name '{}' must start with a letter or _", name));
   if (width < 1 || width > 65536 || depth < 2)
     throw UserError(fmt::format("{}<width={}, depth={}> requires width in 1..65536 and depth >= 2 (with one entry the "
                                 "FIFO could pass an element only every other cycle)",

@@ -63,10 +63,7 @@ void check_weights(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds*
     throw UserError(fmt::format("{}: weights are {}x{}, expected MH x MW = {}x{}", c.name, w.rows, w.cols, c.mh, c.mw));
   if (c.out_bits) {
     if (!t) throw UserError(fmt::format("{}: out_bits = {} needs thresholds", c.name, c.out_bits));
-    t->check(c.name.c_str());
-    if (t->channels != c.mh || t->levels != (1 << c.out_bits) - 1)
-      throw UserError(fmt::format("{}: thresholds are {} channels x {} levels, expected {} x {}", c.name, t->channels,
-                                  t->levels, c.mh, (1 << c.out_bits) - 1));
+    t->check_shape(c.name, c.mh, c.out_bits);
   }
 }
 
@@ -148,8 +145,6 @@ Kernel mvtu_kernel(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds*
   }
 
   const Type acc_t = Type::sint(c.acc_bits());
-  const Type thr_t = Type::sint(c.acc_bits() + 1);
-  const int levels = c.out_bits ? (1 << c.out_bits) - 1 : 0;
   Signal out;
   for (int p = 0; p < PE; ++p) {
     // Weight ROM of PE p: tile (nf, sf) holds row nf*PE + p, columns sf*SIMD .. +SIMD.
@@ -175,28 +170,12 @@ Kernel mvtu_kernel(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds*
     if (!c.out_bits) {
       lane = acc;
     } else {
-      // Thresholds of channel nf*PE + p, one ROM entry per row group: levels thresholds and a flip bit.
-      const std::int64_t bound = c.max_abs_acc();
-      const int tw = thr_t.width;
-      std::vector<std::uint64_t> ttable;
-      const int entry_bits = levels * tw + 1;
-      const int entry_words = (entry_bits + 63) / 64;
-      for (int f = 0; f < NF; ++f) {
-        int ch = f * PE + p;
-        std::vector<std::uint64_t> e(static_cast<size_t>(entry_words), 0);
-        for (int i = 0; i < levels; ++i) {
-          std::uint64_t v = static_cast<std::uint64_t>(clamp_threshold(t->of(ch)[i], bound)) & ((std::uint64_t{1} << tw) - 1);
-          for (int b = 0; b < tw; ++b)
-            if ((v >> b) & 1) e[static_cast<size_t>((i * tw + b) / 64)] |= std::uint64_t{1} << ((i * tw + b) % 64);
-        }
-        if (t->flip[static_cast<size_t>(ch)]) e[static_cast<size_t>((levels * tw) / 64)] |= std::uint64_t{1} << ((levels * tw) % 64);
-        ttable.insert(ttable.end(), e.begin(), e.end());
-      }
-      Signal entry = kb.rom_words(fmt::format("thresholds_pe{}", p), Type::bits(entry_bits), NF, ttable, nf.value);
-      std::vector<Signal> ts;
-      for (int i = 0; i < levels; ++i) ts.push_back(cast(slice(entry, i * tw + tw - 1, i * tw), thr_t));
-      Signal flip = cast(slice(entry, levels * tw, levels * tw), Type::boolean());
-      lane = threshold_count_hw(acc, flip, ts, c.out_bits);
+      // Thresholds of channel nf*PE + p, one ROM entry per row group.
+      std::vector<int> channels;
+      for (int f = 0; f < NF; ++f) channels.push_back(f * PE + p);
+      ThresholdRead th = threshold_rom_hw(kb, fmt::format("thresholds_pe{}", p), *t, channels, c.max_abs_acc(),
+                                          c.acc_bits(), nf.value);
+      lane = threshold_count_hw(acc, th.flip, th.t, c.out_bits);
     }
     Signal bitsv = cast(lane, Type::bits(lane.type.width));
     out = out.valid() ? concat(bitsv, out) : bitsv;  // lane p above lanes 0..p-1

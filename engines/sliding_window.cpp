@@ -71,8 +71,8 @@ Kernel sliding_window_kernel(const WindowConfig& c) {
   LoopCounter wptr(kb, "wptr", static_cast<std::int64_t>(R) * W * CF);
   // Writer state: window position (oy, ox, ky, kx, cf), top = oy*S - P, left = ox*S - P.
   LoopCounter oy(kb, "oy", OH), ox(kb, "ox", OW), ky(kb, "ky", K), kx(kb, "kx", K), cf(kb, "cf", CF);
-  Reg top = kb.reg("top", pos_t, static_cast<std::uint64_t>(-P) & ((std::uint64_t{1} << pos_t.width) - 1));
-  Reg left = kb.reg("left", pos_t, static_cast<std::uint64_t>(-P) & ((std::uint64_t{1} << pos_t.width) - 1));
+  Reg top = kb.reg("top", pos_t, static_cast<std::uint64_t>(-P));
+  Reg left = kb.reg("left", pos_t, static_cast<std::uint64_t>(-P));
   Reg out_done = kb.reg("out_done", Type::boolean());
 
   Signal row_in = cast(in_row.q(), pos_t);

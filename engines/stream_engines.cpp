@@ -45,6 +45,7 @@ void check_frames(std::size_t n, std::size_t per_frame, const std::string& name)
 void ThresholdConfig::check() const {
   std::string o = fmt::format("{}<C={}, PE={}>", name, channels, pe);
   require(channels >= 1 && pe >= 1 && pixels >= 1, o, "C, PE, pixels >= 1");
+  require(pe * in_bits <= 4096, o, "PE * in_bits <= 4096 bits per element");
   require(channels % pe == 0, o, fmt::format("C % PE == 0 (C must be a multiple of PE; {} is not a multiple of {})", channels, pe));
   require(in_bits >= 2 && in_bits <= 48, o, "2 <= in_bits <= 48");
   require(out_bits == 1 || out_bits == 2, o, "out_bits of 1 or 2");
@@ -53,43 +54,25 @@ void ThresholdConfig::check() const {
 namespace {
 void check_thresholds(const ThresholdConfig& c, const Thresholds& t) {
   c.check();
-  t.check(c.name.c_str());
-  if (t.channels != c.channels || t.levels != (1 << c.out_bits) - 1)
-    throw UserError(fmt::format("{}: thresholds are {} channels x {} levels, expected {} x {}", c.name, t.channels, t.levels,
-                                c.channels, (1 << c.out_bits) - 1));
+  t.check_shape(c.name, c.channels, c.out_bits);
 }
 }  // namespace
 
 Kernel threshold_kernel(const ThresholdConfig& c, const Thresholds& t) {
   check_thresholds(c, t);
-  const int NF = c.channels / c.pe, levels = t.levels;
+  const int NF = c.channels / c.pe;
   KernelBuilder kb(c.name);
   for (auto [k, v] : {std::pair{"C", c.channels}, {"PE", c.pe}, {"pixels", c.pixels}, {"in_bits", c.in_bits}, {"out_bits", c.out_bits}})
     kb.set_param(k, std::to_string(v));
   Counter nf = kb.counter(static_cast<std::uint64_t>(NF), {}, "nf");
   Signal in = kb.input("in", Type::bits(c.pe * c.in_bits));
-  const std::int64_t bound = (std::int64_t{1} << (c.in_bits - 1));
-  const Type thr_t = Type::sint(c.in_bits + 1);
-  const int tw = thr_t.width, entry_bits = levels * tw + 1;
   std::vector<Signal> outs;
   for (int p = 0; p < c.pe; ++p) {
-    std::vector<std::uint64_t> table;
-    for (int f = 0; f < NF; ++f) {
-      const int ch = f * c.pe + p;
-      std::vector<std::uint64_t> e(static_cast<size_t>((entry_bits + 63) / 64), 0);
-      for (int i = 0; i < levels; ++i) {
-        std::uint64_t v = static_cast<std::uint64_t>(clamp_threshold(t.of(ch)[i], bound)) & ((std::uint64_t{1} << tw) - 1);
-        for (int b = 0; b < tw; ++b)
-          if ((v >> b) & 1) e[static_cast<size_t>((i * tw + b) / 64)] |= std::uint64_t{1} << ((i * tw + b) % 64);
-      }
-      if (t.flip[static_cast<size_t>(ch)]) e[static_cast<size_t>(levels * tw / 64)] |= std::uint64_t{1} << (levels * tw % 64);
-      table.insert(table.end(), e.begin(), e.end());
-    }
-    Signal entry = kb.rom_words(fmt::format("thresholds_pe{}", p), Type::bits(entry_bits), NF, table, nf.value);
-    std::vector<Signal> ts;
-    for (int i = 0; i < levels; ++i) ts.push_back(cast(slice(entry, i * tw + tw - 1, i * tw), thr_t));
-    Signal flip = cast(slice(entry, levels * tw, levels * tw), Type::boolean());
-    outs.push_back(threshold_count_hw(lane(in, p, c.in_bits, Type::sint(c.in_bits)), flip, ts, c.out_bits));
+    std::vector<int> channels;
+    for (int f = 0; f < NF; ++f) channels.push_back(f * c.pe + p);
+    ThresholdRead th = threshold_rom_hw(kb, fmt::format("thresholds_pe{}", p), t, channels,
+                                        std::int64_t{1} << (c.in_bits - 1), c.in_bits, nf.value);
+    outs.push_back(threshold_count_hw(lane(in, p, c.in_bits, Type::sint(c.in_bits)), th.flip, th.t, c.out_bits));
   }
   kb.output("out", pack(outs));
   return kb.finish();
@@ -97,6 +80,7 @@ Kernel threshold_kernel(const ThresholdConfig& c, const Thresholds& t) {
 
 std::vector<std::int64_t> threshold_forward(const ThresholdConfig& c, const Thresholds& t, const std::vector<std::int64_t>& in) {
   check_thresholds(c, t);
+  check_frames(in.size(), static_cast<size_t>(c.channels), c.name);
   std::vector<std::int64_t> out;
   out.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
@@ -230,6 +214,7 @@ void ResidualAddConfig::check() const {
   std::string o = fmt::format("{}<lanes={}, main_bits={}, skip_bits={}, shift={}>", name, lanes, main_bits, skip_bits, shift);
   require(elements >= 1 && lanes >= 1, o, "elements, lanes >= 1");
   require(main_bits >= 2 && main_bits <= 48 && skip_bits >= 1 && skip_bits <= 16, o, "2 <= main_bits <= 48, 1 <= skip_bits <= 16");
+  require(lanes * out_bits() <= 4096, o, "lanes * output bits <= 4096 bits per element");
   require(shift >= 0 && shift <= 16, o, "0 <= shift <= 16");
 }
 
@@ -269,26 +254,15 @@ EngineTiming residual_add_timing(const ResidualAddConfig& c) {
   return {c.elements, 1};
 }
 
-std::int64_t skip_fifo_depth(const std::vector<EngineLag>& main_branch) {
-  std::int64_t depth = 2;  // the add's own input buffer slack
-  for (const EngineLag& l : main_branch) depth += l.elements + l.latency;
-  return depth;
-}
-
-EngineLag sliding_window_lag(const WindowConfig& c) {
-  // The reader runs at most R - P rows ahead of the first row of the current windows.
-  return {static_cast<std::int64_t>(c.buffer_rows() - std::min(c.p, c.buffer_rows())) * c.w * c.cf(), 8};
-}
-
-EngineLag mvtu_lag(const MvtuConfig& c) {
-  // A whole input vector (SF elements) is read before its first output.
-  return {c.sf(), 8};
-}
-
 // ---- fork ------------------------------------------------------------------------------------
 
+void ForkConfig::check() const {
+  require(width >= 1 && width <= 4096 && elements >= 1, fmt::format("{}<width={}>", name, width),
+          "1 <= width <= 4096 and elements >= 1");
+}
+
 Kernel fork_kernel(const ForkConfig& c) {
-  if (c.width < 1) throw UserError(fmt::format("{} requires width >= 1", c.name));
+  c.check();
   KernelBuilder kb(c.name);
   kb.set_param("width", std::to_string(c.width));
   Signal in = kb.input("in", Type::bits(c.width));
@@ -297,13 +271,17 @@ Kernel fork_kernel(const ForkConfig& c) {
   return kb.finish();
 }
 
-EngineTiming fork_timing(const ForkConfig& c) { return {c.elements, 1}; }
+EngineTiming fork_timing(const ForkConfig& c) {
+  c.check();
+  return {c.elements, 1};
+}
 
 // ---- width converter -------------------------------------------------------------------------
 
 void WidthConverterConfig::check() const {
   std::string o = fmt::format("{}<in_lanes={}, out_lanes={}>", name, in_lanes, out_lanes);
   require(in_lanes >= 1 && out_lanes >= 1 && bits >= 1, o, "lanes and bits >= 1");
+  require(std::max(in_lanes, out_lanes) * bits <= 4096, o, "lanes * bits <= 4096 bits per element");
   require(in_lanes % out_lanes == 0 || out_lanes % in_lanes == 0, o,
           fmt::format("one lane count to be a multiple of the other (convert through {} lanes, their greatest common "
                       "divisor, with two converters)",
@@ -355,6 +333,7 @@ void LabelSelectConfig::check() const {
   require(k <= classes, o, "k <= classes");
   require(k == 1 || pe == 1, o, "PE == 1 for top-k with k > 1 (put a width converter to one lane before it)");
   require(score_bits >= 2 && score_bits <= 48, o, "2 <= score_bits <= 48");
+  require(pe * score_bits <= 4096, o, "PE * score_bits <= 4096 bits per element");
 }
 
 int LabelSelectConfig::index_bits() const { return dsl::index_bits(static_cast<std::uint64_t>(classes)); }

@@ -77,22 +77,12 @@ std::vector<std::int64_t> residual_add_forward(const ResidualAddConfig& c, const
                                                const std::vector<std::int64_t>& skip);
 EngineTiming residual_add_timing(const ResidualAddConfig& c);
 
-// The skip FIFO of a residual block: the most skip elements that can wait while the main branch
-// holds back the matching element, from the main branch engines' lags (elements each can hold
-// before emitting the one that matches its first input), plus pipeline latency.
-struct EngineLag {
-  std::int64_t elements = 0;  // in units of skip-stream elements
-  std::int64_t latency = 0;   // ticks
-};
-std::int64_t skip_fifo_depth(const std::vector<EngineLag>& main_branch);
-EngineLag sliding_window_lag(const struct WindowConfig& c);  // in input elements
-EngineLag mvtu_lag(const MvtuConfig& c);                      // in input elements
-
 // ---- stream fork: one input, two identical outputs ------------------------------------------
 struct ForkConfig {
   int elements = 1;
   int width = 1;  // bits per element
   std::string name = "fork";
+  void check() const;
 };
 dsl::Kernel fork_kernel(const ForkConfig& c);
 EngineTiming fork_timing(const ForkConfig& c);

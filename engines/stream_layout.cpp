@@ -26,7 +26,7 @@ dsl::Stream pack_lanes(const std::vector<std::int64_t>& values, const Lanes& l) 
       for (int b = 0; b < l.bits; ++b)
         if ((u >> b) & 1) dsl::bits::set_bit(w.data(), i * l.bits + b, true);
     }
-    s.push(w.data());
+    s.push_words(w.data());
   }
   return s;
 }

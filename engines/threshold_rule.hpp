@@ -22,6 +22,8 @@ struct Thresholds {
   std::vector<std::int64_t> t;     // channels * levels, channel-major
   std::vector<std::uint8_t> flip;  // channels; 1 = negative scale (compare -acc)
   void check(const char* owner) const;
+  // check(), and that there are `expect_channels` channels of 2^out_bits - 1 levels.
+  void check_shape(const std::string& owner, int expect_channels, int out_bits) const;
   const std::int64_t* of(int channel) const { return &t[static_cast<size_t>(channel) * static_cast<size_t>(levels)]; }
 };
 
@@ -35,6 +37,15 @@ inline int threshold_count(std::int64_t acc, bool flip, const std::int64_t* t, i
 // acc: SInt; flip: Bool; t: one SInt per level, all of acc's width + 1. Result: UInt<out_bits>.
 dsl::Signal threshold_count_hw(const dsl::Signal& acc, const dsl::Signal& flip, const std::vector<dsl::Signal>& t,
                                int out_bits);
+
+// A ROM of thresholds read at `addr`: entry a holds channel channels[a]'s levels, clamped to
+// `bound` and as SInt<acc_bits + 1>, and its flip bit.
+struct ThresholdRead {
+  std::vector<dsl::Signal> t;
+  dsl::Signal flip;
+};
+ThresholdRead threshold_rom_hw(dsl::KernelBuilder& kb, const std::string& name, const Thresholds& t,
+                               const std::vector<int>& channels, std::int64_t bound, int acc_bits, const dsl::Signal& addr);
 
 // Thresholds clamped into [-(bound+1), bound+1] so that they fit SInt<bits_for(bound+1)+1>
 // without changing any outcome for |acc| <= bound.

@@ -3,6 +3,7 @@
 #include "dsl/passes.hpp"
 #include "examples/example_kernels.hpp"
 #include "host/kernel_flow.hpp"
+#include "manager/devices.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   d->add_option("--seed", seed, "seed of the random input streams")->capture_default_str();
 
   auto* k = app.add_subcommand("kernels", "list the example kernels");
+  auto* dv = app.add_subcommand("devices", "list the FPGA devices and their resource budgets");
 
   auto* e = app.add_subcommand("emit", "write the Verilog of an example kernel");
   e->add_option("kernel", kernel, "example kernel")->required();
@@ -70,6 +72,15 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (e->parsed()) return emit(kernel, out, dump_ir);
+    if (dv->parsed()) {
+      std::cout << fmt::format("{:<32} {:>10} {:>11} {:>7} {:>12} {:>7} {:>7}\n", "device", "LUTs", "FFs", "BRAMs",
+                               "BRAM bits", "DSPs", "MHz");
+      for (const auto& d : qdf::manager::devices())
+        std::cout << fmt::format("{:<32} {:>10} {:>11} {:>7} {:>12} {:>7} {:>7.0f}\n", d.name,
+                                 fmt::format("{} {}", d.luts, d.lut_kind == "ALUT" ? "ALUT" : ""), d.ffs, d.bram_blocks,
+                                 d.bram_bits, d.dsps, d.clock_mhz);
+      return 0;
+    }
   } catch (const qdf::UserError& err) {
     std::cerr << "qdf: error: " << err.what() << "\n";
     return 1;

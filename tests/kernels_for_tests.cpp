@@ -21,6 +21,7 @@ Kernel operator_kernel() {
   kb.output("eq", cast(a == cast(b, Type::sint(13)), Type::uint(1)));
   kb.output("shr_a", shr(a, 3));
   kb.output("shl_u", shl(u, 4));
+  kb.output("shl0", shl(v, 0));
   kb.output("shrk", shr_keep(a, v));
   kb.output("shlk", shl_keep(u, v));
   kb.output("pop", popcount(u));

@@ -167,6 +167,7 @@ TEST_CASE("every operator agrees with integer arithmetic on random operands") {
     REQUIRE(out("eq", i) == (a == b));
     REQUIRE(out("shr_a", i) == m(a >> 3, 10));
     REQUIRE(out("shl_u", i) == u << 4);
+    REQUIRE(out("shl0", i) == v);
     REQUIRE(out("shrk", i) == m(a >> std::min<std::uint64_t>(v, 63), 13));
     REQUIRE(out("shlk", i) == (v >= 12 ? 0 : m(static_cast<std::int64_t>(u << v), 12)));
     REQUIRE(out("pop", i) == static_cast<std::uint64_t>(__builtin_popcountll(u)));

@@ -1,4 +1,6 @@
 // The pass pipeline: what each pass leaves behind.
+#include "dsl/cosim.hpp"
+#include "dsl/errors.hpp"
 #include "dsl/passes.hpp"
 #include "dsl/signal.hpp"
 #include "examples/example_kernels.hpp"
@@ -91,4 +93,20 @@ TEST_CASE("a positive offset delays the outputs by its distance") {
   zero.latency = LatencyModel::zero();
   Kernel k = compile_kernel(record(Window3x3{10, 4}), zero);
   CHECK(k.latency == 11);  // the window reads x(t + width + 1)
+}
+
+TEST_CASE("an input read later than the outputs (a slow enable) extends the run, so no element is left") {
+  KernelBuilder kb("late_input");
+  Counter c = kb.counter(1000, {}, "c");
+  Signal big = cast(c.value, Type::uint(32));
+  Signal en = big < kb.constant(Type::uint(32), 1000);  // a 32-bit compare: one tick of latency
+  Signal x = kb.input("x", Type::uint(8), en);
+  kb.output("c_out", c.value);
+  kb.output("x_out", x, en);
+  Kernel k = compile_kernel(kb.finish());
+  CHECK(k.latency >= k.shift[static_cast<size_t>(k.inputs[0])]);
+  RunSpec s;
+  s.ticks = 4;
+  s.inputs["x"] = random_stream(8, 3, 1);
+  CHECK_THROWS_WITH_AS(Interpreter(k).run(s), doctest::Contains("needs more input"), qdf::UserError);
 }

@@ -127,6 +127,7 @@ TEST_CASE("MVTU RTL == functional model, and cycles per frame == NF*SF") {
       config(27, 10, 9, 5, InputKind::Unsigned, 2, 2),   // 2-bit inputs and outputs, C not a power of two
       config(48, 6, 3, 2, InputKind::Unsigned, 8, 2),    // 8-bit first layer
       config(96, 3, 32, 1, InputKind::Unsigned, 2, 0),   // raw output, one PE
+      config(16, 12, 16, 4, InputKind::Binary, 1, 2),    // NF = 3, SF = 1: the input buffer of one element
   };
   for (const MvtuConfig& c : cases) {
     SUBCASE(describe(c).c_str()) {

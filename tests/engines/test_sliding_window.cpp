@@ -92,6 +92,7 @@ TEST_CASE("SWU RTL == functional model, cycles per frame == timing model") {
       window(9, 9, 3, 7, 2, 3, 3, 2),  // K = 7, S = 2, P = 3 (ResNet's first layer shape)
       window(4, 4, 5, 1, 1, 0, 5, 2),  // K = 1
       window(8, 6, 2, 2, 2, 0, 2, 2),  // non-overlapping 2x2 (max pool's window)
+      window(7, 8, 2, 2, 3, 1, 2, 2),  // stride larger than the window
   };
   for (const WindowConfig& wc : grid) {
     SUBCASE(describe(wc).c_str()) {

@@ -4,6 +4,7 @@
 #include "dsl/errors.hpp"
 #include "engine_test_support.hpp"
 #include "dsl/verilator_runner.hpp"
+#include "dsl/yosys_runner.hpp"
 #include "engines/fifo.hpp"
 #include "engines/sliding_window.hpp"
 #include "engines/stream_engines.hpp"
@@ -226,6 +227,10 @@ TEST_CASE("FIFO primitive: every element once, in order, under random stalls; li
     c.name = fmt::format("fifo_d{}", depth);
     dsl::VerilogModule m = fifo_module(c);
     CHECK(dsl::verilator_lint(m).empty());
+    dsl::SynthResult syn = dsl::yosys_synth(m, dsl::SynthFlow::Xilinx);
+    CHECK(syn.ok);
+    CHECK(syn.latches == 0);
+    if (depth >= 512) CHECK(syn.count_prefix("RAMB") > 0);  // a deep FIFO is a block RAM
     dsl::Kernel ports = fifo_ports(c);
     dsl::BuiltModel model = dsl::verilator_build(m, ports);
     dsl::RunSpec s;
