@@ -4,6 +4,7 @@
 #include "examples/example_kernels.hpp"
 #include "host/kernel_flow.hpp"
 #include "manager/devices.hpp"
+#include "manager/network.hpp"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
 
   auto* k = app.add_subcommand("kernels", "list the example kernels");
   auto* dv = app.add_subcommand("devices", "list the FPGA devices and their resource budgets");
+  auto* nt = app.add_subcommand("nets", "list the built-in networks");
 
   auto* e = app.add_subcommand("emit", "write the Verilog of an example kernel");
   e->add_option("kernel", kernel, "example kernel")->required();
@@ -72,6 +74,13 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (e->parsed()) return emit(kernel, out, dump_ir);
+    if (nt->parsed()) {
+      std::cout << fmt::format("{:<10} {:>7} {:>14} {:>12}  {}\n", "network", "layers", "binary MACs", "input", "description");
+      for (const auto& n : qdf::manager::builtin_nets())
+        std::cout << fmt::format("{:<10} {:>7} {:>14} {:>12}  {}\n", n.name, n.net.layers().size(), n.net.binary_macs(),
+                                 n.net.layers().front().out.str(), n.description);
+      return 0;
+    }
     if (dv->parsed()) {
       std::cout << fmt::format("{:<32} {:>10} {:>11} {:>7} {:>12} {:>7} {:>7}\n", "device", "LUTs", "FFs", "BRAMs",
                                "BRAM bits", "DSPs", "MHz");

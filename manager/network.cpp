@@ -1,0 +1,318 @@
+#include "manager/network.hpp"
+
+#include "dsl/errors.hpp"
+#include "dsl/types.hpp"
+
+#include <fmt/format.h>
+
+namespace qdf::manager {
+
+std::string Shape::str() const { return fmt::format("{}x{}x{}", h, w, c); }
+
+std::string Layer::describe() const {
+  switch (kind) {
+    case LayerKind::Input: return fmt::format("'{}' (input {}, {} bits)", name, out.str(), out_bits);
+    case LayerKind::Conv: return fmt::format("'{}' (conv {}x{}/{} pad {}, {} channels)", name, k, k, s, p, out_channels);
+    case LayerKind::FullyConnected: return fmt::format("'{}' (fully connected, {} outputs)", name, out_channels);
+    case LayerKind::Activation: return fmt::format("'{}' ({}-bit activation)", name, act_bits);
+    case LayerKind::MaxPool: return fmt::format("'{}' (max pool {}x{}/{} pad {})", name, k, k, s, p);
+    case LayerKind::GlobalPool: return fmt::format("'{}' (global pool)", name);
+    case LayerKind::Residual: return fmt::format("'{}' (residual block)", name);
+    case LayerKind::LabelSelect: return fmt::format("'{}' (label select, top-{})", name, top_k);
+  }
+  return name;
+}
+
+const Layer& Net::back() const {
+  if (layers_.empty()) throw UserError("an empty network has no output");
+  return layers_.back();
+}
+
+namespace {
+
+[[noreturn]] void shape_error(const Layer& l, const std::string& what) {
+  throw UserError(fmt::format("layer {}: {}", l.describe(), what));
+}
+
+void require_activations(const Layer& l) {
+  if (!l.in_binary && l.in_bits > 0 && l.in_bits > 16)
+    shape_error(l, fmt::format("needs activations of at most 16 bits, found {} bits", l.in_bits));
+}
+
+// Output shape and precision of `l` on input (shape, bits, binary, signed accumulator?).
+void infer(Layer& l, const Layer& prev, int index) {
+  l.in = prev.out;
+  l.in_bits = prev.out_bits;
+  l.in_binary = prev.out_binary;
+  const bool raw = prev.kind == LayerKind::Conv || prev.kind == LayerKind::FullyConnected || prev.kind == LayerKind::Residual;
+  if (l.name.empty()) l.name = fmt::format("layer{}", index);
+  auto window = [&](int size) { return (size + 2 * l.p - l.k) / l.s + 1; };
+  auto acc_bits = [&](std::int64_t fan_in) {
+    std::int64_t max = l.in_binary ? fan_in : fan_in * ((std::int64_t{1} << l.in_bits) - 1);
+    return dsl::bits_for(static_cast<std::uint64_t>(max)) + 1;
+  };
+  switch (l.kind) {
+    case LayerKind::Input: shape_error(l, "an input can only start a network");
+    case LayerKind::Conv:
+    case LayerKind::FullyConnected: {
+      if (raw)
+        shape_error(l, fmt::format("needs activations, but layer {} gives raw accumulators: put an act() between them",
+                                   prev.describe()));
+      require_activations(l);
+      if (l.kind == LayerKind::Conv) {
+        if (l.k < 1 || l.s < 1 || l.p < 0 || l.p >= l.k) shape_error(l, "needs K >= 1, S >= 1 and 0 <= P < K");
+        if (l.in.h + 2 * l.p < l.k || l.in.w + 2 * l.p < l.k)
+          shape_error(l, fmt::format("a {}x{} window with padding {} does not fit its {} input", l.k, l.k, l.p, l.in.str()));
+        l.out = {window(l.in.h), window(l.in.w), l.out_channels};
+        l.out_bits = acc_bits(static_cast<std::int64_t>(l.k) * l.k * l.in.c);
+      } else {
+        l.out = {1, 1, l.out_channels};
+        l.out_bits = acc_bits(l.in.size());
+      }
+      if (l.out_channels < 1) shape_error(l, "needs at least one output channel");
+      l.out_binary = false;
+      return;
+    }
+    case LayerKind::Activation:
+      if (!raw) shape_error(l, fmt::format("thresholds raw accumulators, but layer {} gives activations", prev.describe()));
+      if (l.act_bits != 1 && l.act_bits != 2) shape_error(l, "activations are 1 or 2 bits");
+      l.out = l.in;
+      l.out_bits = l.act_bits;
+      l.out_binary = l.act_bits == 1;
+      return;
+    case LayerKind::MaxPool:
+      if (raw) shape_error(l, "pools activations: put an act() before it");
+      if (l.in.h + 2 * l.p < l.k || l.in.w + 2 * l.p < l.k)
+        shape_error(l, fmt::format("a {}x{} window with padding {} does not fit its {} input", l.k, l.k, l.p, l.in.str()));
+      l.out = {window(l.in.h), window(l.in.w), l.in.c};
+      l.out_bits = l.in_bits;
+      l.out_binary = l.in_binary;
+      return;
+    case LayerKind::GlobalPool:
+      if (raw || l.in_binary) shape_error(l, "pools unsigned activations");
+      l.out = {1, 1, l.in.c};
+      l.out_bits = dsl::bits_for(static_cast<std::uint64_t>(l.in.h * l.in.w) * ((std::uint64_t{1} << l.in_bits) - 1));
+      l.out_binary = false;
+      return;
+    case LayerKind::LabelSelect:
+      if (l.in.h != 1 || l.in.w != 1) shape_error(l, fmt::format("selects among a vector, found a {} map", l.in.str()));
+      if (l.top_k < 1 || l.top_k > l.in.c) shape_error(l, fmt::format("top-{} of {} classes", l.top_k, l.in.c));
+      l.out = {1, 1, l.top_k};
+      l.out_bits = dsl::index_bits(static_cast<std::uint64_t>(l.in.c));
+      l.out_binary = false;
+      return;
+    case LayerKind::Residual: {
+      if (raw || l.in_binary) shape_error(l, "adds a skip of unsigned activations: its input must be an act() output");
+      Net block = input(l.name + ".in", l.in, l.in_bits);
+      Net main_net = block;
+      for (const Layer& m : l.main) main_net.append(m);
+      Net skip = block;
+      for (const Layer& m : l.projection) skip.append(m);
+      l.main.assign(main_net.layers().begin() + 1, main_net.layers().end());
+      l.projection.assign(skip.layers().begin() + 1, skip.layers().end());
+      if (l.main.empty() || l.main.back().kind != LayerKind::Conv)
+        shape_error(l, "its main branch must end in a conv (the add comes before the thresholds)");
+      if (!l.projection.empty() && l.projection.back().kind != LayerKind::Conv)
+        shape_error(l, "its skip projection must be a conv");
+      if (main_net.shape() != skip.shape())
+        shape_error(l, fmt::format("its main branch gives {} but its skip gives {}: add a projection conv to the skip",
+                                   main_net.shape().str(), skip.shape().str()));
+      l.out = main_net.shape();
+      int skip_bits = l.projection.empty() ? l.in_bits + l.shift + 1 : skip.back().out_bits;
+      l.out_bits = std::max(main_net.back().out_bits, skip_bits) + 1;
+      l.out_binary = false;
+      return;
+    }
+  }
+}
+
+Net expr(Layer l) {
+  Net n;
+  n.append(std::move(l));
+  return n;
+}
+
+}  // namespace
+
+Net& Net::append(Layer l) {
+  if (l.kind == LayerKind::Input) {
+    if (!layers_.empty()) throw UserError(fmt::format("input '{}' can only start a network", l.name));
+    layers_.push_back(std::move(l));
+    return *this;
+  }
+  if (layers_.empty() || open_) {  // a branch not yet attached: shapes come later
+    open_ = true;
+    layers_.push_back(std::move(l));
+    return *this;
+  }
+  infer(l, layers_.back(), static_cast<int>(layers_.size()));
+  layers_.push_back(std::move(l));
+  return *this;
+}
+
+Net operator>>(Net net, const Net& next) {
+  if (!next.layers_.empty() && next.layers_.front().kind == LayerKind::Input)
+    throw UserError(fmt::format("input '{}' can only start a network", next.layers_.front().name));
+  for (const Layer& l : next.layers_) net.append(l);
+  return net;
+}
+
+std::int64_t Net::binary_macs() const {
+  std::int64_t n = 0;
+  for (const Layer& l : layers_) {
+    if (l.kind == LayerKind::Conv)
+      n += static_cast<std::int64_t>(l.out.h) * l.out.w * l.out.c * l.k * l.k * l.in.c;
+    else if (l.kind == LayerKind::FullyConnected)
+      n += l.in.size() * l.out.c;
+    else if (l.kind == LayerKind::Residual) {
+      Net sub;
+      sub.layers_ = l.main;
+      n += sub.binary_macs();
+      sub.layers_ = l.projection;
+      n += sub.binary_macs();
+    }
+  }
+  return n;
+}
+
+Net input(const std::string& name, Shape shape, int bits, bool binary) {
+  if (shape.h < 1 || shape.w < 1 || shape.c < 1) throw UserError(fmt::format("input '{}' has an empty shape {}", name, shape.str()));
+  if (bits < 1 || bits > 16) throw UserError(fmt::format("input '{}' needs 1..16 bits, found {}", name, bits));
+  Layer l;
+  l.name = name;
+  l.kind = LayerKind::Input;
+  l.out = shape;
+  l.out_bits = bits;
+  l.out_binary = binary;
+  Net n;
+  n.append(std::move(l));
+  return n;
+}
+
+Net conv(const std::string& name, int k, int out_channels, int stride, int pad) {
+  Layer l;
+  l.name = name;
+  l.kind = LayerKind::Conv;
+  l.k = k;
+  l.out_channels = out_channels;
+  l.s = stride;
+  l.p = pad;
+  return expr(l);
+}
+
+Net fc(const std::string& name, int outputs) {
+  Layer l;
+  l.name = name;
+  l.kind = LayerKind::FullyConnected;
+  l.out_channels = outputs;
+  return expr(l);
+}
+
+Net act(int bits) {
+  Layer l;
+  l.kind = LayerKind::Activation;
+  l.act_bits = bits;
+  return expr(l);
+}
+
+Net maxpool(int k, int stride, int pad) {
+  Layer l;
+  l.kind = LayerKind::MaxPool;
+  l.k = k;
+  l.s = stride < 0 ? k : stride;
+  l.p = pad;
+  return expr(l);
+}
+
+Net global_pool() {
+  Layer l;
+  l.kind = LayerKind::GlobalPool;
+  return expr(l);
+}
+
+Net residual(const Net& main, int shift, const Net& projection) {
+  Layer l;
+  l.kind = LayerKind::Residual;
+  l.main = main.layers();
+  l.projection = projection.layers();
+  l.shift = shift;
+  return expr(l);
+}
+
+Net label_select(int k) {
+  Layer l;
+  l.kind = LayerKind::LabelSelect;
+  l.top_k = k;
+  return expr(l);
+}
+
+namespace {
+
+Net mlp(const std::string& name, int hidden, int act_bits) {
+  Net n = input("image", {28, 28, 1}, 1, true);
+  for (int i = 1; i <= 3; ++i) n = n >> fc(fmt::format("fc{}", i), hidden) >> act(act_bits);
+  n = n >> fc("fc4", 10) >> label_select();
+  n.name = name;
+  return n;
+}
+
+Net cnv(const std::string& name, int act_bits) {
+  Net n = input("image", {32, 32, 3}, 8);
+  n = n >> conv("conv1", 3, 64) >> act(act_bits) >> conv("conv2", 3, 64) >> act(act_bits) >> maxpool(2);
+  n = n >> conv("conv3", 3, 128) >> act(act_bits) >> conv("conv4", 3, 128) >> act(act_bits) >> maxpool(2);
+  n = n >> conv("conv5", 3, 256) >> act(act_bits) >> conv("conv6", 3, 256) >> act(act_bits);
+  n = n >> fc("fc1", 512) >> act(act_bits) >> fc("fc2", 512) >> act(act_bits) >> fc("fc3", 10) >> label_select();
+  n.name = name;
+  return n;
+}
+
+Net resnet_stage(int index, int channels, bool downsample) {
+  auto c = [&](int b, int j) { return fmt::format("res{}{}_conv{}", index, static_cast<char>('a' + b), j); };
+  Net first_main = conv(c(0, 1), 3, channels, downsample ? 2 : 1, 1) >> act(2) >> conv(c(0, 2), 3, channels, 1, 1);
+  Net proj = downsample ? conv(fmt::format("res{}a_proj", index), 1, channels, 2, 0) : Net();
+  Net second_main = conv(c(1, 1), 3, channels, 1, 1) >> act(2) >> conv(c(1, 2), 3, channels, 1, 1);
+  return residual(first_main, 0, proj) >> act(2) >> residual(second_main) >> act(2);
+}
+
+}  // namespace
+
+std::vector<BuiltinNet> builtin_nets() {
+  std::vector<BuiltinNet> nets;
+  nets.push_back({"sfc", "FINN's SFC: 784-256-256-256-10 MLP on 28x28 binarized images, W1A1", mlp("sfc", 256, 1)});
+  nets.push_back({"lfc", "FINN's LFC: 784-1024-1024-1024-10 MLP, W1A1", mlp("lfc", 1024, 1)});
+  nets.push_back({"lfc-w1a2", "FINN's LFC with 2-bit activations, W1A2", mlp("lfc-w1a2", 1024, 2)});
+  nets.push_back({"cnv", "FINN's CNV on 32x32x3: 64,64,pool,128,128,pool,256,256,fc 512,512,10, W1A1", cnv("cnv", 1)});
+  nets.push_back({"cnv-w1a2", "FINN's CNV with 2-bit activations, W1A2", cnv("cnv-w1a2", 2)});
+  {
+    Net n = input("image", {224, 224, 3}, 8);
+    n = n >> conv("conv1", 11, 96, 4, 0) >> act(2) >> maxpool(3, 2);
+    n = n >> conv("conv2", 5, 256, 1, 2) >> act(2) >> maxpool(3, 2);
+    n = n >> conv("conv3", 3, 384, 1, 1) >> act(2) >> conv("conv4", 3, 384, 1, 1) >> act(2);
+    n = n >> conv("conv5", 3, 256, 1, 1) >> act(2) >> maxpool(3, 2);
+    n = n >> fc("fc6", 4096) >> act(2) >> fc("fc7", 4096) >> act(2) >> fc("fc8", 1000) >> label_select();
+    n.name = "alexnet";
+    nets.push_back({"alexnet", "AlexNet at 224x224, 1-bit weights and 2-bit activations (Baskin et al.)", n});
+  }
+  {
+    Net n = input("image", {224, 224, 3}, 8);
+    n = n >> conv("conv1", 7, 64, 2, 3) >> act(2) >> maxpool(3, 2, 1);
+    n = n >> resnet_stage(2, 64, false) >> resnet_stage(3, 128, true) >> resnet_stage(4, 256, true) >>
+        resnet_stage(5, 512, true);
+    n = n >> global_pool() >> fc("fc", 1000) >> label_select();
+    n.name = "resnet18";
+    nets.push_back({"resnet18", "ResNet-18 at 224x224 with its skip connections, W1A2 (Baskin et al.)", n});
+  }
+  return nets;
+}
+
+const BuiltinNet& builtin_net(const std::string& name) {
+  static const std::vector<BuiltinNet> nets = builtin_nets();
+  std::string names;
+  for (const BuiltinNet& n : nets) {
+    if (n.name == name) return n;
+    names += (names.empty() ? "" : ", ") + n.name;
+  }
+  throw UserError(fmt::format("no network named '{}'; the networks are: {}", name, names));
+}
+
+}  // namespace qdf::manager
