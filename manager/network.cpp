@@ -45,7 +45,16 @@ void infer(Layer& l, const Layer& prev, int index) {
   l.in_bits = prev.out_bits;
   l.in_binary = prev.out_binary;
   const bool raw = prev.kind == LayerKind::Conv || prev.kind == LayerKind::FullyConnected || prev.kind == LayerKind::Residual;
-  if (l.name.empty()) l.name = fmt::format("layer{}", index);
+  if (l.name.empty()) {  // named after what they follow, so that names stay unique in branches
+    switch (l.kind) {
+      case LayerKind::Activation: l.name = prev.name + "_act"; break;
+      case LayerKind::MaxPool: l.name = prev.name + "_pool"; break;
+      case LayerKind::GlobalPool: l.name = prev.name + "_gpool"; break;
+      case LayerKind::LabelSelect: l.name = prev.name + "_label"; break;
+      case LayerKind::Residual: l.name = prev.name + "_res"; break;
+      default: l.name = fmt::format("layer{}", index);
+    }
+  }
   auto window = [&](int size) { return (size + 2 * l.p - l.k) / l.s + 1; };
   auto acc_bits = [&](std::int64_t fan_in) {
     std::int64_t max = l.in_binary ? fan_in : fan_in * ((std::int64_t{1} << l.in_bits) - 1);

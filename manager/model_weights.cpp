@@ -1,0 +1,206 @@
+#include "manager/model_weights.hpp"
+
+#include "dsl/errors.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+namespace qdf::manager {
+
+namespace {
+
+constexpr char kMagic[8] = {'Q', 'D', 'F', 'M', 'O', 'D', 'E', 'L'};
+constexpr std::uint32_t kVersion = 1;
+
+void flatten_into(const std::vector<Layer>& layers, std::vector<const Layer*>& out) {
+  for (const Layer& l : layers) {
+    out.push_back(&l);
+    if (l.kind == LayerKind::Residual) {
+      flatten_into(l.main, out);
+      flatten_into(l.projection, out);
+    }
+  }
+}
+
+int weight_cols(const Layer& l) {
+  return l.kind == LayerKind::Conv ? l.k * l.k * l.in.c : static_cast<int>(l.in.size());
+}
+
+std::uint64_t splitmix(std::uint64_t& x) {
+  x += 0x9e3779b97f4a7c15ull;
+  std::uint64_t z = x;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+std::vector<const Layer*> flatten(const Net& net) {
+  std::vector<const Layer*> out;
+  flatten_into(net.layers(), out);
+  return out;
+}
+
+ModelWeights random_weights(const Net& net, std::uint64_t seed) {
+  ModelWeights w;
+  std::uint64_t s = seed;
+  for (const Layer* l : flatten(net)) {
+    if (l->kind == LayerKind::Conv || l->kind == LayerKind::FullyConnected) {
+      w.weights[l->name] = engines::BinaryMatrix::random(l->out_channels, weight_cols(*l), splitmix(s));
+    } else if (l->kind == LayerKind::Activation) {
+      engines::Thresholds t;
+      t.channels = l->in.c;
+      t.levels = (1 << l->act_bits) - 1;
+      // spread around zero over a quarter of the accumulator's range
+      const std::int64_t spread = std::max<std::int64_t>(1, (std::int64_t{1} << (l->in_bits - 1)) / 4);
+      for (int c = 0; c < t.channels; ++c) {
+        std::vector<std::int64_t> v;
+        for (int i = 0; i < t.levels; ++i)
+          v.push_back(static_cast<std::int64_t>(splitmix(s) % static_cast<std::uint64_t>(2 * spread + 1)) - spread);
+        std::sort(v.begin(), v.end());
+        t.t.insert(t.t.end(), v.begin(), v.end());
+        t.flip.push_back(splitmix(s) % 8 == 0);
+      }
+      w.thresholds[l->name] = std::move(t);
+    }
+  }
+  return w;
+}
+
+void check_weights(const Net& net, const ModelWeights& w) {
+  std::size_t needed_w = 0, needed_t = 0;
+  for (const Layer* l : flatten(net)) {
+    if (l->kind == LayerKind::Conv || l->kind == LayerKind::FullyConnected) {
+      ++needed_w;
+      auto it = w.weights.find(l->name);
+      if (it == w.weights.end()) throw UserError(fmt::format("the model has no weights for layer {}", l->describe()));
+      if (it->second.rows != l->out_channels || it->second.cols != weight_cols(*l))
+        throw UserError(fmt::format("layer {} needs {}x{} weights, the model has {}x{}", l->describe(), l->out_channels,
+                                    weight_cols(*l), it->second.rows, it->second.cols));
+    } else if (l->kind == LayerKind::Activation) {
+      ++needed_t;
+      auto it = w.thresholds.find(l->name);
+      if (it == w.thresholds.end()) throw UserError(fmt::format("the model has no thresholds for layer {}", l->describe()));
+      it->second.check_shape(fmt::format("layer {}", l->describe()), l->in.c, l->act_bits);
+    }
+  }
+  if (w.weights.size() != needed_w || w.thresholds.size() != needed_t) {
+    std::vector<std::string> names;
+    for (const Layer* l : flatten(net)) names.push_back(l->name);
+    for (const auto& [name, m] : w.weights)
+      if (std::find(names.begin(), names.end(), name) == names.end())
+        throw UserError(fmt::format("the model has weights for '{}', which is not a layer of network '{}'", name, net.name));
+    for (const auto& [name, t] : w.thresholds)
+      if (std::find(names.begin(), names.end(), name) == names.end())
+        throw UserError(fmt::format("the model has thresholds for '{}', which is not a layer of network '{}'", name, net.name));
+  }
+}
+
+void save_model(const std::string& path, const Net& net, const ModelWeights& w) {
+  check_weights(net, w);
+  nlohmann::json header;
+  header["network"] = net.name;
+  header["layers"] = nlohmann::json::array();
+  std::vector<std::uint64_t> payload;  // 64-bit little-endian words
+  for (const Layer* l : flatten(net)) {
+    if (l->kind == LayerKind::Conv || l->kind == LayerKind::FullyConnected) {
+      const engines::BinaryMatrix& m = w.weights.at(l->name);
+      header["layers"].push_back({{"name", l->name}, {"kind", "weights"}, {"rows", m.rows}, {"cols", m.cols},
+                                  {"offset", payload.size()}, {"words", m.words.size()}});
+      payload.insert(payload.end(), m.words.begin(), m.words.end());
+    } else if (l->kind == LayerKind::Activation) {
+      const engines::Thresholds& t = w.thresholds.at(l->name);
+      header["layers"].push_back({{"name", l->name}, {"kind", "thresholds"}, {"channels", t.channels},
+                                  {"levels", t.levels}, {"offset", payload.size()}});
+      for (std::int64_t v : t.t) payload.push_back(static_cast<std::uint64_t>(v));
+      for (std::uint8_t f : t.flip) payload.push_back(f);
+    }
+  }
+  const std::string text = header.dump();
+  std::filesystem::path tmp = path + fmt::format(".partial.{}", ::getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    std::uint32_t v = kVersion, reserved = 0;
+    std::uint64_t n = text.size();
+    f.write(kMagic, sizeof kMagic);
+    f.write(reinterpret_cast<const char*>(&v), sizeof v);
+    f.write(reinterpret_cast<const char*>(&reserved), sizeof reserved);
+    f.write(reinterpret_cast<const char*>(&n), sizeof n);
+    f.write(text.data(), static_cast<std::streamsize>(text.size()));
+    f.write(reinterpret_cast<const char*>(payload.data()), static_cast<std::streamsize>(payload.size() * 8));
+    if (!f) {
+      std::filesystem::remove(tmp);
+      throw UserError(fmt::format("cannot write model file {}", path));
+    }
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+ModelWeights load_model(const std::string& path, const Net& net) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw UserError(fmt::format("cannot open model file {}", path));
+  std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto bad = [&](const std::string& what) { return UserError(fmt::format("model file {}: {}", path, what)); };
+  if (bytes.size() < 24 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+    throw bad("not a qdf model (it does not start with QDFMODEL)");
+  std::uint32_t version;
+  std::uint64_t n;
+  std::memcpy(&version, bytes.data() + 8, 4);
+  std::memcpy(&n, bytes.data() + 16, 8);
+  if (version != kVersion) throw bad(fmt::format("format version {}, this qdf reads version {}", version, kVersion));
+  if (n > bytes.size() - 24) throw bad(fmt::format("truncated: the header claims {} bytes, the file has {}", n, bytes.size() - 24));
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(bytes.begin() + 24, bytes.begin() + 24 + static_cast<std::ptrdiff_t>(n));
+  } catch (const std::exception& e) {
+    throw bad(std::string("malformed header: ") + e.what());
+  }
+  const std::size_t payload_at = 24 + n;
+  if ((bytes.size() - payload_at) % 8 != 0) throw bad("truncated: the payload is not a whole number of 64-bit words");
+  const std::size_t words = (bytes.size() - payload_at) / 8;
+  auto word = [&](std::size_t i) {
+    std::uint64_t v;
+    std::memcpy(&v, bytes.data() + payload_at + i * 8, 8);
+    return v;
+  };
+  ModelWeights w;
+  try {
+    if (header.at("network").get<std::string>() != net.name)
+      throw bad(fmt::format("it is a model of network '{}', not of '{}'", header.at("network").get<std::string>(), net.name));
+    for (const auto& e : header.at("layers")) {
+      const std::string name = e.at("name").get<std::string>(), kind = e.at("kind").get<std::string>();
+      const std::size_t offset = e.at("offset").get<std::size_t>();
+      if (kind == "weights") {
+        engines::BinaryMatrix m(e.at("rows").get<int>(), e.at("cols").get<int>());
+        if (m.words.size() != e.at("words").get<std::size_t>()) throw bad(fmt::format("layer '{}': inconsistent weight size", name));
+        if (offset + m.words.size() > words) throw bad(fmt::format("truncated: the weights of layer '{}' are missing", name));
+        for (std::size_t i = 0; i < m.words.size(); ++i) m.words[i] = word(offset + i);
+        w.weights[name] = std::move(m);
+      } else if (kind == "thresholds") {
+        engines::Thresholds t;
+        t.channels = e.at("channels").get<int>();
+        t.levels = e.at("levels").get<int>();
+        const std::size_t count = static_cast<std::size_t>(t.channels) * static_cast<std::size_t>(t.levels);
+        if (offset + count + static_cast<std::size_t>(t.channels) > words)
+          throw bad(fmt::format("truncated: the thresholds of layer '{}' are missing", name));
+        for (std::size_t i = 0; i < count; ++i) t.t.push_back(static_cast<std::int64_t>(word(offset + i)));
+        for (int c = 0; c < t.channels; ++c) t.flip.push_back(word(offset + count + static_cast<std::size_t>(c)) != 0);
+        w.thresholds[name] = std::move(t);
+      } else {
+        throw bad(fmt::format("layer '{}' has an unknown kind '{}'", name, kind));
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw bad(std::string("malformed header: ") + e.what());
+  }
+  check_weights(net, w);
+  return w;
+}
+
+}  // namespace qdf::manager
