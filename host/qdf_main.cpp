@@ -4,6 +4,7 @@
 #include "examples/example_kernels.hpp"
 #include "host/kernel_flow.hpp"
 #include "manager/devices.hpp"
+#include "manager/links.hpp"
 #include "manager/network.hpp"
 
 #include <CLI/CLI.hpp>
@@ -88,6 +89,9 @@ int main(int argc, char** argv) {
         std::cout << fmt::format("{:<32} {:>10} {:>11} {:>7} {:>12} {:>7} {:>7.0f}\n", d.name,
                                  fmt::format("{} {}", d.luts, d.lut_kind == "ALUT" ? "ALUT" : ""), d.ffs, d.bram_blocks,
                                  d.bram_bits, d.dsps, d.clock_mhz);
+      std::cout << fmt::format("\n{:<8} {:>14} {:>12}  {}\n", "link", "GB/s", "latency us", "description");
+      for (const auto& l : qdf::manager::default_links())
+        std::cout << fmt::format("{:<8} {:>14.2f} {:>12.2f}  {}\n", l.name, l.bandwidth / 1e9, l.latency * 1e6, l.description);
       return 0;
     }
   } catch (const qdf::UserError& err) {

@@ -1,6 +1,7 @@
 // Device models: lookup by part number and clear errors.
 #include "dsl/errors.hpp"
 #include "manager/devices.hpp"
+#include "manager/links.hpp"
 
 #include <doctest/doctest.h>
 
@@ -21,4 +22,12 @@ TEST_CASE("devices are found by their part number, with budgets that are all set
 TEST_CASE("an unknown or ambiguous device is a user error naming the choices") {
   CHECK_THROWS_WITH_AS(manager::device("xc7k325t"), doctest::Contains("the devices are: stratix-v-5sgsd8"), UserError);
   CHECK_THROWS_WITH_AS(manager::device("x"), doctest::Contains("is ambiguous"), UserError);
+}
+
+TEST_CASE("link models turn bandwidth and latency into cycles at a clock") {
+  manager::Link ring = manager::default_link("ring");
+  // 5 GB/s at 100 MHz moves 50 bytes per cycle: a 400-bit element takes one cycle
+  CHECK(ring.cycles_per_element(400, 100) == doctest::Approx(1.0));
+  CHECK(ring.latency_cycles(100) == doctest::Approx(100.0));
+  CHECK_THROWS_WITH_AS(manager::default_link("ethernet"), doctest::Contains("the links are: ring, host"), UserError);
 }

@@ -1,0 +1,25 @@
+// Link models: the ring link between neighbouring FPGAs (MaxRing-like) and the host link (PCIe).
+// A link carries a stream at `bandwidth` bytes per second after `latency` seconds; a stream whose
+// bits per image at the target image rate exceed it limits throughput. Defaults in links.cpp,
+// each with its source or marked as an assumption.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace qdf::manager {
+
+struct Link {
+  std::string name;         // "ring" or "host"
+  std::string description;
+  double bandwidth = 0;     // bytes per second, one direction
+  double latency = 0;       // seconds
+  // Cycles (at clock_mhz) to move one element of `bits` bits, and the latency in cycles.
+  double cycles_per_element(double bits, double clock_mhz) const;
+  double latency_cycles(double clock_mhz) const;
+};
+
+const std::vector<Link>& default_links();
+Link default_link(const std::string& name);
+
+}  // namespace qdf::manager
