@@ -134,6 +134,16 @@ inline int popcount(const Word* v, int w) {
   return c;
 }
 
+// The next value of a splitmix64 sequence: the seeded generator of every random stream, weight
+// and threshold in qdf, so that a seed means the same thing everywhere.
+inline Word splitmix64(Word& state) {
+  state += 0x9e3779b97f4a7c15ull;
+  Word z = state;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
 // Parse "0x1f" / "31" into words of the given width; false if it does not fit.
 bool parse(const std::string& text, int width, Word* out);
 // Lower-case hex without leading zeros ("0" for zero).

@@ -26,13 +26,7 @@ std::string compare_streams(const std::string& name, const Stream& expected, con
 Stream random_stream(int width, std::size_t n, std::uint64_t seed) {
   Stream s(width);
   std::uint64_t x = seed;
-  auto next = [&] {
-    x += 0x9e3779b97f4a7c15ull;
-    std::uint64_t z = x;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  };
+  auto next = [&] { return bits::splitmix64(x); };
   std::vector<std::uint64_t> w(static_cast<size_t>(s.words_per_element()));
   for (std::size_t i = 0; i < n; ++i) {
     for (auto& v : w) v = next();

@@ -1,5 +1,6 @@
 #include "engines/mvtu.hpp"
 
+#include "dsl/bits.hpp"
 #include "dsl/errors.hpp"
 #include "dsl/signal.hpp"
 
@@ -44,11 +45,7 @@ BinaryMatrix BinaryMatrix::random(int rows, int cols, std::uint64_t seed) {
   std::uint64_t x = seed;
   for (int r = 0; r < rows; ++r)
     for (int k = 0; k < m.words_per_row(); ++k) {
-      x += 0x9e3779b97f4a7c15ull;
-      std::uint64_t z = x;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-      z ^= z >> 31;
+      std::uint64_t z = dsl::bits::splitmix64(x);
       int valid = std::min(64, cols - k * 64);
       m.words[static_cast<size_t>(r * m.words_per_row() + k)] = valid == 64 ? z : z & ((std::uint64_t{1} << valid) - 1);
     }

@@ -1,23 +1,12 @@
 #include "examples/example_kernels.hpp"
 
+#include "dsl/bits.hpp"
 #include "dsl/cosim.hpp"
 #include "dsl/errors.hpp"
 
 #include <fmt/format.h>
 
 namespace qdf::examples {
-namespace {
-
-std::uint64_t splitmix(std::uint64_t& x) {
-  x += 0x9e3779b97f4a7c15ull;
-  std::uint64_t z = x;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
-
 void MovingAverage::describe(KernelBuilder&) const {
   using namespace literals;
   auto x = io::input<UInt<8>>("x");
@@ -76,7 +65,7 @@ void Window3x3::describe(KernelBuilder& kb) const {
 std::vector<std::uint64_t> XnorDot64::weights() const {
   std::uint64_t s = weight_seed;
   std::vector<std::uint64_t> w;
-  for (int i = 0; i < words; ++i) w.push_back(splitmix(s));
+  for (int i = 0; i < words; ++i) w.push_back(dsl::bits::splitmix64(s));
   return w;
 }
 
@@ -100,7 +89,7 @@ std::vector<std::array<std::int16_t, 3>> Threshold2Bit::thresholds() const {
   std::vector<std::array<std::int16_t, 3>> t;
   for (int c = 0; c < channels; ++c) {
     std::array<std::int16_t, 3> v{};
-    for (auto& x : v) x = static_cast<std::int16_t>(static_cast<std::int64_t>(splitmix(s) % 2001) - 1000);
+    for (auto& x : v) x = static_cast<std::int16_t>(static_cast<std::int64_t>(dsl::bits::splitmix64(s) % 2001) - 1000);
     std::sort(v.begin(), v.end());
     t.push_back(v);
   }

@@ -1,5 +1,6 @@
 #include "manager/model_weights.hpp"
 
+#include "dsl/bits.hpp"
 #include "dsl/errors.hpp"
 
 #include <algorithm>
@@ -31,14 +32,6 @@ int weight_cols(const Layer& l) {
   return l.kind == LayerKind::Conv ? l.k * l.k * l.in.c : static_cast<int>(l.in.size());
 }
 
-std::uint64_t splitmix(std::uint64_t& x) {
-  x += 0x9e3779b97f4a7c15ull;
-  std::uint64_t z = x;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
 }  // namespace
 
 std::vector<const Layer*> flatten(const Net& net) {
@@ -52,7 +45,7 @@ ModelWeights random_weights(const Net& net, std::uint64_t seed) {
   std::uint64_t s = seed;
   for (const Layer* l : flatten(net)) {
     if (l->kind == LayerKind::Conv || l->kind == LayerKind::FullyConnected) {
-      w.weights[l->name] = engines::BinaryMatrix::random(l->out_channels, weight_cols(*l), splitmix(s));
+      w.weights[l->name] = engines::BinaryMatrix::random(l->out_channels, weight_cols(*l), dsl::bits::splitmix64(s));
     } else if (l->kind == LayerKind::Activation) {
       engines::Thresholds t;
       t.channels = l->in.c;
@@ -62,10 +55,10 @@ ModelWeights random_weights(const Net& net, std::uint64_t seed) {
       for (int c = 0; c < t.channels; ++c) {
         std::vector<std::int64_t> v;
         for (int i = 0; i < t.levels; ++i)
-          v.push_back(static_cast<std::int64_t>(splitmix(s) % static_cast<std::uint64_t>(2 * spread + 1)) - spread);
+          v.push_back(static_cast<std::int64_t>(dsl::bits::splitmix64(s) % static_cast<std::uint64_t>(2 * spread + 1)) - spread);
         std::sort(v.begin(), v.end());
         t.t.insert(t.t.end(), v.begin(), v.end());
-        t.flip.push_back(splitmix(s) % 8 == 0);
+        t.flip.push_back(dsl::bits::splitmix64(s) % 8 == 0);
       }
       w.thresholds[l->name] = std::move(t);
     }

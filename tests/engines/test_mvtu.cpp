@@ -1,6 +1,7 @@
 // The MVTU: functional model == golden over a grid of foldings and precisions; RTL == functional
 // model under random stalls, with cycles per frame equal to the timing model's.
 #include "engine_test_support.hpp"
+#include "dsl/bits.hpp"
 #include "dsl/errors.hpp"
 #include "engines/mvtu.hpp"
 #include "golden/golden.hpp"
@@ -13,13 +14,7 @@ using namespace qdf::engines;
 
 namespace {
 
-std::uint64_t next(std::uint64_t& x) {
-  x += 0x9e3779b97f4a7c15ull;
-  std::uint64_t z = x;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+std::uint64_t next(std::uint64_t& x) { return dsl::bits::splitmix64(x); }
 
 std::vector<std::int64_t> random_inputs(const MvtuConfig& c, int vectors, std::uint64_t seed) {
   std::vector<std::int64_t> v;
