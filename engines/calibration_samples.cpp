@@ -22,15 +22,8 @@ Thresholds ramp_thresholds(int channels, int levels, std::int64_t range) {
 }
 
 CalibrationSample mvtu(int mw, int mh, int simd, int pe, InputKind in, int in_bits, int out_bits) {
-  MvtuConfig c;
-  c.mw = mw;
-  c.mh = mh;
-  c.simd = simd;
-  c.pe = pe;
-  c.input = in;
-  c.in_bits = in_bits;
-  c.out_bits = out_bits;
-  c.name = fmt::format("mvtu_{}x{}_s{}_p{}", mw, mh, simd, pe);
+  MvtuConfig c{.mw = mw, .mh = mh, .simd = simd, .pe = pe, .input = in, .in_bits = in_bits, .out_bits = out_bits,
+               .name = fmt::format("mvtu_{}x{}_s{}_p{}", mw, mh, simd, pe)};
   Thresholds t = ramp_thresholds(mh, out_bits ? (1 << out_bits) - 1 : 1, c.max_abs_acc());
   return {"mvtu", fmt::format("MW={} MH={} SIMD={} PE={} in={}{} out={}", mw, mh, simd, pe,
                               in == InputKind::Binary ? "bin" : "u", in_bits, out_bits),
@@ -38,16 +31,8 @@ CalibrationSample mvtu(int mw, int mh, int simd, int pe, InputKind in, int in_bi
 }
 
 CalibrationSample window(int h, int w, int c, int k, int s, int p, int simd, int bits) {
-  WindowConfig wc;
-  wc.h = h;
-  wc.w = w;
-  wc.c = c;
-  wc.k = k;
-  wc.s = s;
-  wc.p = p;
-  wc.simd = simd;
-  wc.bits = bits;
-  wc.name = fmt::format("swu_{}x{}x{}_k{}", h, w, c, k);
+  WindowConfig wc{.h = h, .w = w, .c = c, .k = k, .s = s, .p = p, .simd = simd, .bits = bits,
+                  .name = fmt::format("swu_{}x{}x{}_k{}", h, w, c, k)};
   return {"sliding window", fmt::format("{}x{}x{} K={} S={} P={} SIMD={} bits={}", h, w, c, k, s, p, simd, bits),
           sliding_window_kernel(wc)};
 }
@@ -65,53 +50,19 @@ std::vector<CalibrationSample> calibration_samples() {
   s.push_back(window(16, 16, 8, 3, 1, 1, 4, 2));
   s.push_back(window(32, 32, 16, 3, 1, 1, 16, 2));
   s.push_back(window(15, 15, 3, 7, 2, 3, 3, 8));
-  {
-    ThresholdConfig c;
-    c.channels = 64;
-    c.pe = 8;
-    c.pixels = 16;
-    c.in_bits = 12;
-    c.out_bits = 2;
-    s.push_back({"thresholds", "C=64 PE=8 in=12 out=2", threshold_kernel(c, ramp_thresholds(64, 3, 2048))});
-  }
-  {
-    WindowMaxConfig c;
-    c.windows = 64;
-    c.k = 2;
-    c.c = 16;
-    c.simd = 8;
-    c.bits = 2;
-    s.push_back({"window max", "K=2 C=16 SIMD=8 bits=2", window_max_kernel(c)});
-  }
-  {
-    GlobalPoolConfig c;
-    c.h = 8;
-    c.w = 8;
-    c.c = 64;
-    c.simd = 16;
-    c.bits = 2;
-    s.push_back({"global pool", "8x8x64 SIMD=16 bits=2", global_pool_kernel(c)});
-  }
-  {
-    ResidualAddConfig c;
-    c.lanes = 8;
-    c.main_bits = 12;
-    c.skip_bits = 2;
-    c.shift = 2;
-    s.push_back({"residual add", "lanes=8 main=12 skip=2", residual_add_kernel(c)});
-  }
-  {
-    WidthConverterConfig c;
-    c.values = 64;
-    c.in_lanes = 8;
-    c.out_lanes = 2;
-    c.bits = 2;
-    s.push_back({"width converter", "8 -> 2 lanes of 2 bits", width_converter_kernel(c)});
-    c.in_lanes = 2;
-    c.out_lanes = 8;
-    c.name = "width_converter_up";
-    s.push_back({"width converter", "2 -> 8 lanes of 2 bits", width_converter_kernel(c)});
-  }
+  s.push_back({"thresholds", "C=64 PE=8 in=12 out=2",
+               threshold_kernel({.channels = 64, .pe = 8, .pixels = 16, .in_bits = 12, .out_bits = 2},
+                                ramp_thresholds(64, 3, 2048))});
+  s.push_back({"window max", "K=2 C=16 SIMD=8 bits=2",
+               window_max_kernel({.windows = 64, .k = 2, .c = 16, .simd = 8, .bits = 2})});
+  s.push_back({"global pool", "8x8x64 SIMD=16 bits=2",
+               global_pool_kernel({.h = 8, .w = 8, .c = 64, .simd = 16, .bits = 2})});
+  s.push_back({"residual add", "lanes=8 main=12 skip=2",
+               residual_add_kernel({.lanes = 8, .main_bits = 12, .skip_bits = 2, .shift = 2})});
+  s.push_back({"width converter", "8 -> 2 lanes of 2 bits",
+               width_converter_kernel({.values = 64, .in_lanes = 8, .out_lanes = 2, .bits = 2})});
+  s.push_back({"width converter", "2 -> 8 lanes of 2 bits",
+               width_converter_kernel({.values = 64, .in_lanes = 2, .out_lanes = 8, .bits = 2, .name = "width_converter_up"})});
   {
     LabelSelectConfig c;
     c.classes = 10;

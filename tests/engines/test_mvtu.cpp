@@ -70,15 +70,7 @@ std::string describe(const MvtuConfig& c) {
 }
 
 MvtuConfig config(int mw, int mh, int simd, int pe, InputKind in, int in_bits, int out_bits) {
-  MvtuConfig c;
-  c.mw = mw;
-  c.mh = mh;
-  c.simd = simd;
-  c.pe = pe;
-  c.input = in;
-  c.in_bits = in_bits;
-  c.out_bits = out_bits;
-  return c;
+  return {.mw = mw, .mh = mh, .simd = simd, .pe = pe, .input = in, .in_bits = in_bits, .out_bits = out_bits};
 }
 
 }  // namespace

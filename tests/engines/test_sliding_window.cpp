@@ -25,16 +25,7 @@ std::vector<std::int64_t> random_values(size_t n, int bits, std::uint64_t seed) 
 }
 
 WindowConfig window(int h, int w, int c, int k, int s, int p, int simd, int bits) {
-  WindowConfig cfg;
-  cfg.h = h;
-  cfg.w = w;
-  cfg.c = c;
-  cfg.k = k;
-  cfg.s = s;
-  cfg.p = p;
-  cfg.simd = simd;
-  cfg.bits = bits;
-  return cfg;
+  return {.h = h, .w = w, .c = c, .k = k, .s = s, .p = p, .simd = simd, .bits = bits};
 }
 
 std::string describe(const WindowConfig& c) {
