@@ -211,19 +211,22 @@ EngineTiming global_pool_timing(const GlobalPoolConfig& c) {
 // ---- residual add ----------------------------------------------------------------------------
 
 void ResidualAddConfig::check() const {
-  std::string o = fmt::format("{}<lanes={}, main_bits={}, skip_bits={}, shift={}>", name, lanes, main_bits, skip_bits, shift);
+  std::string o = fmt::format("{}<lanes={}, main_bits={}, skip_bits={}{}, shift={}>", name, lanes, main_bits, skip_bits,
+                              skip_signed ? " signed" : "", shift);
   require(elements >= 1 && lanes >= 1, o, "elements, lanes >= 1");
-  require(main_bits >= 2 && main_bits <= 48 && skip_bits >= 1 && skip_bits <= 16, o, "2 <= main_bits <= 48, 1 <= skip_bits <= 16");
+  require(main_bits >= 2 && main_bits <= 48 && skip_bits >= 1 && skip_bits <= 48, o, "2 <= main_bits <= 48, 1 <= skip_bits <= 48");
+  require(!skip_signed || skip_bits >= 2, o, "skip_bits >= 2 for a signed skip");
   require(lanes * out_bits() <= 4096, o, "lanes * output bits <= 4096 bits per element");
   require(shift >= 0 && shift <= 16, o, "0 <= shift <= 16");
 }
 
-int ResidualAddConfig::out_bits() const { return std::max(main_bits, skip_bits + shift + 1) + 1; }
+int ResidualAddConfig::out_bits() const { return std::max(main_bits, skip_bits + shift + (skip_signed ? 0 : 1)) + 1; }
 
 Kernel residual_add_kernel(const ResidualAddConfig& c) {
   c.check();
   KernelBuilder kb(c.name);
-  for (auto [k, v] : {std::pair{"lanes", c.lanes}, {"main_bits", c.main_bits}, {"skip_bits", c.skip_bits}, {"shift", c.shift}})
+  for (auto [k, v] : {std::pair{"lanes", c.lanes}, {"main_bits", c.main_bits}, {"skip_bits", c.skip_bits}, {"shift", c.shift},
+                      {"skip_signed", int{c.skip_signed}}})
     kb.set_param(k, std::to_string(v));
   Signal main = kb.input("main", Type::bits(c.lanes * c.main_bits));
   Signal skip = kb.input("skip", Type::bits(c.lanes * c.skip_bits));
@@ -231,8 +234,8 @@ Kernel residual_add_kernel(const ResidualAddConfig& c) {
   std::vector<Signal> lanes;
   for (int i = 0; i < c.lanes; ++i) {
     Signal m = lane(main, i, c.main_bits, Type::sint(c.main_bits));
-    Signal s = lane(skip, i, c.skip_bits, Type::uint(c.skip_bits));
-    Signal scaled = cast(c.shift ? shl(s, c.shift) : s, Type::sint(c.skip_bits + c.shift + 1));
+    Signal s = lane(skip, i, c.skip_bits, c.skip_signed ? Type::sint(c.skip_bits) : Type::uint(c.skip_bits));
+    Signal scaled = cast(c.shift ? shl(s, c.shift) : s, Type::sint(c.skip_bits + c.shift + (c.skip_signed ? 0 : 1)));
     lanes.push_back(cast(m + scaled, out_t));
   }
   kb.output("out", pack(lanes));

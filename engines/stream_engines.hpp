@@ -59,17 +59,20 @@ std::vector<std::int64_t> global_pool_forward(const GlobalPoolConfig& c, const s
 EngineTiming global_pool_timing(const GlobalPoolConfig& c);
 
 // ---- residual add: main (signed accumulators) + (skip << shift), before the thresholds -----
+// The skip is the block's input activations (unsigned), or the accumulators of a projection
+// conv (signed).
 struct ResidualAddConfig {
   int elements = 1;  // elements per frame
   int lanes = 1;
   int main_bits = 8;  // signed
-  int skip_bits = 2;  // unsigned activations
+  int skip_bits = 2;  // unsigned activations, or signed accumulators when skip_signed
   int shift = 0;      // skip scale 2^shift relative to the accumulator
+  bool skip_signed = false;
   std::string name = "residual_add";
   void check() const;
   int out_bits() const;
   Lanes main_lanes() const { return {lanes, main_bits, true}; }
-  Lanes skip_lanes() const { return {lanes, skip_bits, false}; }
+  Lanes skip_lanes() const { return {lanes, skip_bits, skip_signed}; }
   Lanes out_lanes() const { return {lanes, out_bits(), true}; }
 };
 dsl::Kernel residual_add_kernel(const ResidualAddConfig& c);

@@ -154,6 +154,22 @@ TEST_CASE("residual add: main + skip * 2^shift, RTL == functional") {
   });
 }
 
+TEST_CASE("residual add with a signed skip (a projection conv's accumulators), RTL == functional") {
+  ResidualAddConfig c{.elements = 6, .lanes = 2, .main_bits = 9, .skip_bits = 7, .shift = 1, .skip_signed = true};
+  CHECK(c.out_bits() == 10);
+  auto main = random_values(12, 9, true, 14), skip = random_values(12, 7, true, 15);
+  auto got = residual_add_forward(c, main, skip);
+  for (size_t i = 0; i < main.size(); ++i) REQUIRE(got[i] == main[i] + skip[i] * 2);
+  rtl_matches(residual_add_kernel(c), residual_add_timing(c), [&](int frames) {
+    auto m = random_values(static_cast<size_t>(frames * 12), 9, true, 16), s = random_values(static_cast<size_t>(frames * 12), 7, true, 17);
+    Frames f;
+    f.spec.inputs["main"] = pack_lanes(m, c.main_lanes());
+    f.spec.inputs["skip"] = pack_lanes(s, c.skip_lanes());
+    f.expected["out"] = pack_lanes(residual_add_forward(c, m, s), c.out_lanes());
+    return f;
+  });
+}
+
 TEST_CASE("stream fork copies every element to both outputs") {
   ForkConfig c{20, 12, "fork"};
   rtl_matches(fork_kernel(c), fork_timing(c), [&](int frames) {
