@@ -31,6 +31,17 @@ int bram18_for(std::int64_t depth, int width) {
 
 }  // namespace
 
+Resources memory_resources(std::int64_t depth, int width) {
+  Resources r;
+  if (in_bram(depth, width)) {
+    r.bram_bits = depth * width;
+    r.bram18 = bram18_for(depth, width);
+  } else {
+    r.lut = lut_costs().ram * static_cast<double>(width) * std::ceil(static_cast<double>(depth) / 64.0);
+  }
+  return r;
+}
+
 ResourceFeatures resource_features(const Kernel& k) {
   if (!k.scheduled) throw InternalError("resource_features needs a lowered kernel");
   ResourceFeatures f;

@@ -42,6 +42,10 @@ struct ResourceFeatures {
 };
 
 ResourceFeatures resource_features(const Kernel& lowered);
+
+// A memory of `depth` entries of `width` bits: block RAM when deep and big (as synth_xilinx
+// decides), else LUTs used as distributed memory. The rule every estimate here uses.
+Resources memory_resources(std::int64_t depth, int width);
 Resources estimate_resources(const Kernel& lowered);
 
 // The calibrated costs (LUTs per unit of each feature, plus a fixed cost per kernel).

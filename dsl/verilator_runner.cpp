@@ -234,7 +234,7 @@ int run_command(const std::string& cmd, std::string* output) {
 }
 
 std::string cache_dir() {
-  if (const char* d = std::getenv("QDF_CACHE_DIR"); d && *d) return d;
+  if (const char* d = std::getenv("QDF_CACHE_DIR"); d && *d) return fs::absolute(d).string();  // builds run in other directories
   if (const char* d = std::getenv("XDG_CACHE_HOME"); d && *d) return std::string(d) + "/qdf";
   if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/qdf";
   return "/tmp/qdf-cache";
@@ -250,13 +250,18 @@ std::string verilator_version() {
   return v;
 }
 
-std::string verilator_lint(const VerilogModule& m) {
+std::string verilator_lint(const VerilogModule& m) { return verilator_lint(std::vector<VerilogModule>{m}); }
+
+std::string verilator_lint(const std::vector<VerilogModule>& modules) {
+  if (modules.empty()) throw InternalError("verilator_lint: no modules");
+  const VerilogModule& m = modules.front();
   fs::path dir = fs::path(cache_dir()) / "lint" / fmt::format("{}-{}", m.top, ::getpid());
   fs::create_directories(dir);
-  std::string v = write_verilog(m, dir.string());
+  std::string files;
+  for (const VerilogModule& each : modules) files += " " + quote(write_verilog(each, dir.string()));
   std::string out;
-  int rc = run_command(fmt::format("cd {} && {} --lint-only -Wall --top-module {} {} 2>&1", quote(dir.string()),
-                                   QDF_VERILATOR_BIN, m.top, quote(v)),
+  int rc = run_command(fmt::format("cd {} && {} --lint-only -Wall --top-module {}{} 2>&1", quote(dir.string()),
+                                   QDF_VERILATOR_BIN, m.top, files),
                        &out);
   fs::remove_all(dir);
   if (rc != 0 && out.empty()) out = fmt::format("verilator exited with status {}", rc);

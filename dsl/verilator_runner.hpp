@@ -40,6 +40,8 @@ std::string verilator_version();
 
 // verilator --lint-only -Wall; returns the warnings (empty when clean).
 std::string verilator_lint(const VerilogModule& m);
+// The same for a design of several modules, each in its own file; the first is the top.
+std::string verilator_lint(const std::vector<VerilogModule>& modules);
 
 // Builds (or finds in the cache) a simulation of `m`, the Verilog of lowered kernel `k`.
 BuiltModel verilator_build(const VerilogModule& m, const Kernel& k);

@@ -74,4 +74,15 @@ dsl::VerilogModule fifo_module(const FifoConfig& c) {
   return m;
 }
 
+dsl::Resources fifo_resources(const FifoConfig& c) {
+  c.check();
+  const int aw = dsl::index_bits(static_cast<std::uint64_t>(c.depth)), cw = dsl::bits_for(static_cast<std::uint64_t>(c.depth));
+  dsl::Resources r = dsl::memory_resources(c.depth, c.width);
+  const auto& k = dsl::lut_costs();
+  // two pointer increments and wraps, the count up/down, the 64-bit counter and comparator
+  r.lut += k.fixed + k.arith_const * (2 * aw + 2 * cw) + k.compare_const * (2 * aw + 2 * cw) + k.mux * (c.width + cw);
+  r.ff += c.width + 1 + 2 * aw + cw + 64;
+  return r;
+}
+
 }  // namespace qdf::engines

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "dsl/emit_verilog.hpp"
+#include "dsl/estimate_resources.hpp"
 #include "dsl/ir.hpp"
 
 #include <string>
@@ -27,5 +28,9 @@ dsl::VerilogModule fifo_module(const FifoConfig& c);
 // A kernel with the FIFO's ports (input "in", output "out"), lowered: what harnesses need to
 // drive the module. Its own logic is the identity, which is also the FIFO's functional model.
 dsl::Kernel fifo_ports(const FifoConfig& c);
+
+// The memory by dsl::memory_resources(); the control (pointers, count, the 64-bit element
+// counter behind `done`, output register) counted from the module above.
+dsl::Resources fifo_resources(const FifoConfig& c);
 
 }  // namespace qdf::engines

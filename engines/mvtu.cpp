@@ -64,12 +64,17 @@ void check_weights(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds*
   }
 }
 
-// Bits [lo, lo + n) of row r, as ROM words of n bits.
-std::vector<std::uint64_t> row_bits(const BinaryMatrix& w, int r, int lo, int n) {
-  std::vector<std::uint64_t> out(static_cast<size_t>((n + 63) / 64), 0);
-  for (int i = 0; i < n; ++i)
-    if (w.at(r, lo + i)) out[static_cast<size_t>(i / 64)] |= std::uint64_t{1} << (i % 64);
-  return out;
+// Appends bits [lo, lo + n) of row r to `out`, as ROM words of n bits (word-wise shifts).
+void append_row_bits(const BinaryMatrix& w, int r, int lo, int n, std::vector<std::uint64_t>& out) {
+  const std::uint64_t* row = &w.words[static_cast<size_t>(r * w.words_per_row())];
+  const int words = w.words_per_row();
+  for (int k = 0; k < (n + 63) / 64; ++k) {
+    const int bit = lo + 64 * k, i = bit / 64, sh = bit % 64;
+    std::uint64_t v = row[i] >> sh;
+    if (sh && i + 1 < words) v |= row[i + 1] << (64 - sh);
+    const int valid = std::min(64, n - 64 * k);
+    out.push_back(valid == 64 ? v : v & ((std::uint64_t{1} << valid) - 1));
+  }
 }
 
 }  // namespace
@@ -146,11 +151,9 @@ Kernel mvtu_kernel(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds*
   for (int p = 0; p < PE; ++p) {
     // Weight ROM of PE p: tile (nf, sf) holds row nf*PE + p, columns sf*SIMD .. +SIMD.
     std::vector<std::uint64_t> table;
+    table.reserve(static_cast<size_t>(NF) * static_cast<size_t>(SF) * static_cast<size_t>((SIMD + 63) / 64));
     for (int f = 0; f < NF; ++f)
-      for (int s = 0; s < SF; ++s) {
-        auto bits = row_bits(w, f * PE + p, s * SIMD, SIMD);
-        table.insert(table.end(), bits.begin(), bits.end());
-      }
+      for (int s = 0; s < SF; ++s) append_row_bits(w, f * PE + p, s * SIMD, SIMD, table);
     Signal wt = kb.rom_words(fmt::format("weights_pe{}", p), Type::bits(SIMD), NF * SF, table, tile.value);
     Signal acc;
     if (c.input == InputKind::Binary) {
