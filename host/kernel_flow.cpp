@@ -1,6 +1,7 @@
 #include "host/kernel_flow.hpp"
 
 #include "dsl/errors.hpp"
+#include "dsl/files.hpp"
 
 #include <chrono>
 #include <algorithm>
@@ -14,30 +15,13 @@ namespace fs = std::filesystem;
 
 namespace qdf::host {
 
-void write_directory_atomically(const std::string& dir, const std::function<void(const std::string&)>& fill) {
-  fs::path target = fs::absolute(dir);
-  fs::path tmp = target.string() + fmt::format(".partial.{}", ::getpid());
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
-  try {
-    fill(tmp.string());
-  } catch (...) {
-    fs::remove_all(tmp);
-    throw;
-  }
-  fs::path old = target.string() + fmt::format(".old.{}", ::getpid());
-  if (fs::exists(target)) fs::rename(target, old);
-  fs::rename(tmp, target);
-  fs::remove_all(old);
-}
-
 KernelFlowResult run_kernel_flow(const dsl::Kernel& recorded, const dsl::RunSpec& spec, const std::string& out_dir,
                                  std::ostream& log) {
   using namespace dsl;
   KernelFlowResult r;
   Kernel hw = compile_kernel(recorded);
   VerilogModule m = emit_verilog(hw);
-  write_directory_atomically(out_dir, [&](const std::string& d) {
+  dsl::write_directory_atomically(out_dir, [&](const std::string& d) {
     write_verilog(m, d);
     std::ofstream(d + "/" + m.top + ".ir.txt") << dump(hw);
   });

@@ -21,8 +21,4 @@ struct KernelFlowResult {
 KernelFlowResult run_kernel_flow(const dsl::Kernel& recorded, const dsl::RunSpec& spec, const std::string& out_dir,
                                  std::ostream& log);
 
-// Writes a directory atomically: `fill` writes into a temporary sibling which then replaces `dir`.
-// On any exception nothing is left at `dir` (an existing `dir` is kept as it was).
-void write_directory_atomically(const std::string& dir, const std::function<void(const std::string&)>& fill);
-
 }  // namespace qdf::host
