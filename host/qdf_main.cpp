@@ -2,6 +2,8 @@
 #include "dsl/errors.hpp"
 #include "dsl/passes.hpp"
 #include "examples/example_kernels.hpp"
+#include "dsl/files.hpp"
+#include "host/compile_flow.hpp"
 #include "host/kernel_flow.hpp"
 #include "manager/devices.hpp"
 #include "manager/links.hpp"
@@ -10,6 +12,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -34,7 +37,7 @@ int emit(const std::string& kernel, const std::string& out, bool dump_ir) {
       std::cout << "---- after " << pass << " ----\n" << dsl::dump(k);
     };
   dsl::VerilogModule m = dsl::emit_verilog(dsl::compile_kernel(ex.record(), opt));
-  host::write_directory_atomically(out, [&](const std::string& d) { dsl::write_verilog(m, d); });
+  dsl::write_directory_atomically(out, [&](const std::string& d) { dsl::write_verilog(m, d); });
   std::cout << fmt::format("wrote {}/{}.v\n", out, m.top);
   return 0;
 }
@@ -58,6 +61,27 @@ int main(int argc, char** argv) {
   auto* dv = app.add_subcommand("devices", "list the FPGA devices and their resource budgets");
   auto* nt = app.add_subcommand("nets", "list the built-in networks");
 
+  host::CompileRequest cr;
+  bool max_throughput = false, json_out = false;
+  auto* c = app.add_subcommand("compile", "fold a network, partition it over FPGAs and write its bundle (manifest, "
+                                          "Verilog per FPGA, init files)");
+  c->add_option("net", cr.net, "built-in network (see `qdf nets`)")->required();
+  c->add_option("--fpgas", cr.fpgas, "number of FPGAs on the ring")->capture_default_str()->check(CLI::PositiveNumber);
+  c->add_option("--device", cr.device, "FPGA device (see `qdf devices`)")->capture_default_str();
+  auto* fps_opt = c->add_option("--fps", cr.fps, "target images per second")->check(CLI::PositiveNumber);
+  auto* max_opt = c->add_flag("--max-throughput", max_throughput, "the highest throughput that fits (the default)");
+  fps_opt->excludes(max_opt);
+  c->add_option("--model", cr.model, "model file with the weights (default: seeded random weights)")->check(CLI::ExistingFile);
+  c->add_option("--seed", cr.seed, "seed of the random weights")->capture_default_str();
+  c->add_option("--folding", cr.folding, "fixed folding, JSON {\"layer\": {\"pe\": P, \"simd\": S}}")->check(CLI::ExistingFile);
+  c->add_option("--utilization", cr.utilization, "fraction of each FPGA's LUTs and block RAMs to use")->capture_default_str();
+  c->add_option("--ring-gbps", cr.ring_gbps, "ring link bandwidth, GB/s per direction (default 5, an assumption)");
+  c->add_option("--ring-latency-us", cr.ring_latency_us, "ring link latency, microseconds (default 1)");
+  c->add_option("--host-gbps", cr.host_gbps, "host link bandwidth, GB/s per direction (default 3.2)");
+  c->add_option("--host-latency-us", cr.host_latency_us, "host link latency, microseconds (default 2)");
+  c->add_option("--out", cr.out, "bundle directory (written atomically)")->required();
+  c->add_flag("--json", json_out, "print the manifest's summary as JSON instead of the table");
+
   auto* e = app.add_subcommand("emit", "write the Verilog of an example kernel");
   e->add_option("kernel", kernel, "example kernel")->required();
   e->add_option("--out", out, "output directory")->capture_default_str();
@@ -75,6 +99,20 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (e->parsed()) return emit(kernel, out, dump_ir);
+    if (c->parsed()) {
+      host::Compiled r = host::compile_network(cr);
+      if (json_out) {
+        nlohmann::json m = manager::bundle_manifest(r.plan, r.net);
+        for (const char* big : {"engines", "streams", "network"}) m.erase(big);
+        m["bundle"] = cr.out;
+        std::cout << m.dump(2) << "\n";
+      } else {
+        std::cout << fmt::format("qdf compile: {} on {} x {}, planned in {:.2f} s\n", cr.net, r.plan.fpgas.size(), r.plan.device.name,
+                                 r.plan.plan_seconds)
+                  << manager::plan_table(r.plan) << fmt::format("bundle written to {}\n", cr.out);
+      }
+      return 0;
+    }
     if (nt->parsed()) {
       std::cout << fmt::format("{:<10} {:>7} {:>14} {:>12}  {}\n", "network", "layers", "binary MACs", "input", "description");
       for (const auto& n : qdf::manager::builtin_nets())

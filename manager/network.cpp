@@ -239,8 +239,9 @@ Net global_pool() {
   return expr(l);
 }
 
-Net residual(const Net& main, int shift, const Net& projection) {
+Net residual(const Net& main, int shift, const Net& projection, const std::string& name) {
   Layer l;
+  l.name = name;
   l.kind = LayerKind::Residual;
   l.main = main.layers();
   l.projection = projection.layers();
@@ -280,7 +281,8 @@ Net resnet_stage(int index, int channels, bool downsample) {
   Net first_main = conv(c(0, 1), 3, channels, downsample ? 2 : 1, 1) >> act(2) >> conv(c(0, 2), 3, channels, 1, 1);
   Net proj = downsample ? conv(fmt::format("res{}a_proj", index), 1, channels, 2, 0) : Net();
   Net second_main = conv(c(1, 1), 3, channels, 1, 1) >> act(2) >> conv(c(1, 2), 3, channels, 1, 1);
-  return residual(first_main, 0, proj) >> act(2) >> residual(second_main) >> act(2);
+  return residual(first_main, 0, proj, fmt::format("res{}a", index)) >> act(2) >>
+         residual(second_main, 0, Net(), fmt::format("res{}b", index)) >> act(2);
 }
 
 }  // namespace
@@ -310,6 +312,18 @@ std::vector<BuiltinNet> builtin_nets() {
     n = n >> global_pool() >> fc("fc", 1000) >> label_select();
     n.name = "resnet18";
     nets.push_back({"resnet18", "ResNet-18 at 224x224 with its skip connections, W1A2 (Baskin et al.)", n});
+  }
+  {
+    // Small enough for RTL simulation in tests: both kinds of residual block (identity skip,
+    // and a strided block with a 1x1 projection on the skip).
+    Net n = input("image", {12, 12, 3}, 8);
+    n = n >> conv("conv1", 3, 8, 1, 1) >> act(2);
+    n = n >> residual(conv("res1_conv1", 3, 8, 1, 1) >> act(2) >> conv("res1_conv2", 3, 8, 1, 1), 0, Net(), "res1") >> act(2);
+    n = n >> residual(conv("res2_conv1", 3, 16, 2, 1) >> act(2) >> conv("res2_conv2", 3, 16, 1, 1), 0,
+                      conv("res2_proj", 1, 16, 2, 0), "res2") >> act(2);
+    n = n >> global_pool() >> fc("fc", 10) >> label_select();
+    n.name = "resnet-mini";
+    nets.push_back({"resnet-mini", "a small ResNet on 12x12x3 with an identity and a projection block, W1A2 (for tests)", n});
   }
   return nets;
 }

@@ -66,10 +66,11 @@ Net fc(const std::string& name, int outputs);
 Net act(int bits);  // thresholds to `bits`-bit activations (1 = binary)
 Net maxpool(int k, int stride = -1, int pad = 0);
 Net global_pool();
-Net residual(const Net& main, int shift = 0, const Net& projection = Net());
+// A residual block; unnamed, it is named after the layer before it (`<prev>_res`).
+Net residual(const Net& main, int shift = 0, const Net& projection = Net(), const std::string& name = "");
 Net label_select(int k = 1);
 
-// The built-in networks: sfc, lfc (W1A1 and W1A2), cnv (W1A1, W1A2), alexnet, resnet18.
+// The built-in networks: sfc, lfc (W1A1 and W1A2), cnv (W1A1, W1A2), alexnet, resnet18, resnet-mini.
 struct BuiltinNet {
   std::string name, description;
   Net net;

@@ -1,0 +1,62 @@
+#include "host/compile_flow.hpp"
+
+#include "dsl/errors.hpp"
+
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace qdf::host {
+
+manager::Folding read_folding(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw UserError(fmt::format("cannot read the folding file '{}'", path));
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(f);
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(fmt::format("folding file '{}' is not JSON: {}", path, e.what()));
+  }
+  if (!j.is_object()) throw UserError(fmt::format("folding file '{}' must hold an object of layers", path));
+  manager::Folding out;
+  for (auto& [layer, v] : j.items()) {
+    if (!v.is_object() || !v.contains("pe") || !v.contains("simd") || !v["pe"].is_number_integer() || !v["simd"].is_number_integer())
+      throw UserError(fmt::format("folding file '{}': layer '{}' needs integer \"pe\" and \"simd\"", path, layer));
+    out[layer] = {v["pe"].get<int>(), v["simd"].get<int>()};
+  }
+  return out;
+}
+
+Compiled compile_network(const CompileRequest& r) {
+  Compiled c;
+  c.net = manager::builtin_net(r.net).net;
+  c.weights = r.model.empty() ? manager::random_weights(c.net, r.seed) : manager::load_model(r.model, c.net);
+  manager::PlanOptions o;
+  o.fpgas = r.fpgas;
+  o.device = manager::device(r.device);
+  o.fps = r.fps;
+  o.utilization = r.utilization;
+  if (r.ring_gbps < 0 || r.host_gbps < 0) throw UserError("link bandwidths must be positive");
+  if (r.ring_gbps > 0) o.ring.bandwidth = r.ring_gbps * 1e9;
+  if (r.host_gbps > 0) o.host.bandwidth = r.host_gbps * 1e9;
+  if (r.ring_latency_us >= 0) o.ring.latency = r.ring_latency_us * 1e-6;
+  if (r.host_latency_us >= 0) o.host.latency = r.host_latency_us * 1e-6;
+  if (!r.folding.empty()) {
+    manager::Folding f = read_folding(r.folding);
+    const auto layers = manager::flatten(c.net);
+    for (const auto& [name, fold] : f) {
+      bool found = false;
+      for (const manager::Layer* l : layers) found |= l->name == name;
+      if (!found) throw UserError(fmt::format("folding file '{}' names layer '{}', which network {} does not have", r.folding, name, r.net));
+    }
+    for (const manager::Layer* l : layers)
+      if ((l->kind == manager::LayerKind::Conv || l->kind == manager::LayerKind::FullyConnected) && !f.count(l->name))
+        throw UserError(fmt::format("folding file '{}' has no entry for layer {}", r.folding, l->describe()));
+    o.folding = f;
+  }
+  c.plan = manager::plan_network(c.net, c.weights, o);
+  if (!r.out.empty()) manager::write_bundle(c.plan, c.net, c.weights, r.out);
+  return c;
+}
+
+}  // namespace qdf::host

@@ -1,0 +1,37 @@
+// `qdf compile`: a network (built-in, with its model file or seeded random weights) folded,
+// partitioned over FPGAs and written as a bundle (manager/bundle.hpp).
+#pragma once
+
+#include "manager/bundle.hpp"
+
+#include <optional>
+#include <string>
+
+namespace qdf::host {
+
+struct CompileRequest {
+  std::string net = "sfc";        // a built-in network
+  std::string model;              // model file (docs/model_format.md); empty: random weights
+  std::uint64_t seed = 1;         // of the random weights
+  int fpgas = 1;
+  std::string device = "stratix-v-5sgsd8";
+  double fps = 0;                 // 0: the highest throughput that fits
+  double utilization = 0.85;
+  std::string folding;            // JSON file {"layer": {"pe": P, "simd": S}, ...}; empty: search
+  // Link overrides (0: the defaults of manager/links.cpp).
+  double ring_gbps = 0, ring_latency_us = -1, host_gbps = 0, host_latency_us = -1;
+  std::string out;                // bundle directory; empty: plan only
+};
+
+struct Compiled {
+  manager::Net net;
+  manager::ModelWeights weights;
+  manager::Plan plan;
+};
+
+Compiled compile_network(const CompileRequest& r);
+
+// Reads a folding file: {"layer": {"pe": P, "simd": S}, ...} (the manifest's "folding").
+manager::Folding read_folding(const std::string& path);
+
+}  // namespace qdf::host

@@ -1,0 +1,43 @@
+// The bundle: what `qdf compile` writes for a planned network.
+//
+//   DIR/manifest.json        engines, folding, placement, streams, links, clock, predicted
+//                            cycles_per_image and fps, resource estimate per FPGA, the network
+//   DIR/model.qdfmodel       the weights and thresholds (docs/model_format.md)
+//   DIR/fpga<i>/<top>.v      FPGA i's top: its engines joined by streams; ports clk, rst and
+//                            one valid/ready stream in and one out (host_in or link_in,
+//                            host_out or link_out)
+//   DIR/fpga<i>/<engine>.v   one module per engine (FIFOs included), and the $readmemh init
+//                            files of their weight and threshold ROMs
+//
+// Written atomically: on any error nothing is left at DIR.
+#pragma once
+
+#include "dsl/emit_verilog.hpp"
+#include "manager/plan.hpp"
+
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+namespace qdf::manager {
+
+constexpr int kBundleVersion = 1;
+
+// FPGA `fpga`'s top with every module it instantiates, as one VerilogModule (the text of all
+// modules, the init files of all), ready for lint, synthesis or a Verilator build.
+dsl::VerilogModule fpga_verilog(const Plan& p, int fpga);
+// The same as separate modules, the top first.
+std::vector<dsl::VerilogModule> fpga_modules(const Plan& p, int fpga);
+std::string fpga_top_name(const Plan& p, int fpga);
+
+nlohmann::json bundle_manifest(const Plan& p, const Net& net);
+
+void write_bundle(const Plan& p, const Net& net, const ModelWeights& w, const std::string& dir);
+
+// The readable report: per FPGA and per layer, folding, cycles per image, resources against the
+// budget; then the links and the prediction.
+std::string plan_table(const Plan& p);
+
+// The network's layers as JSON (the manifest's "network").
+nlohmann::json network_json(const Net& net);
+
+}  // namespace qdf::manager

@@ -1,0 +1,418 @@
+#include "manager/engine_graph.hpp"
+
+#include "dsl/errors.hpp"
+#include "dsl/passes.hpp"
+
+#include <cctype>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <numeric>
+
+namespace qdf::manager {
+
+using namespace engines;
+
+const char* to_string(EngineKind k) {
+  switch (k) {
+    case EngineKind::SlidingWindow: return "sliding_window";
+    case EngineKind::Mvtu: return "mvtu";
+    case EngineKind::Thresholds: return "thresholds";
+    case EngineKind::WindowMax: return "window_max";
+    case EngineKind::GlobalPool: return "global_pool";
+    case EngineKind::ResidualAdd: return "residual_add";
+    case EngineKind::Fork: return "fork";
+    case EngineKind::WidthConverter: return "width_converter";
+    case EngineKind::LabelSelect: return "label_select";
+    case EngineKind::Fifo: return "fifo";
+  }
+  return "?";
+}
+
+namespace {
+
+// A Verilog identifier made from a layer name.
+std::string ident(const std::string& s) {
+  std::string out;
+  for (char ch : s) out += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "l" + out;
+  return out;
+}
+
+// Where a stream stands while the graph is built: its id and how its values travel.
+struct Cursor {
+  int stream = -1;
+  Lanes lanes;
+  std::int64_t values = 0;  // per image
+};
+
+class Builder {
+ public:
+  Builder(EngineGraph& g, const ModelWeights& w, const Folding& f) : g_(g), w_(w), f_(f) {}
+
+  // A stream entering the graph from outside (the network input, or a layer built alone).
+  Cursor source(const std::string& name, Lanes lanes, std::int64_t values) {
+    return {new_stream(name, -1, 0, lanes, values / lanes.lanes), lanes, values};
+  }
+  void begin_unit(const std::string& name, int stream) {
+    g_.units.push_back({name, {}, stream});
+    unit_ = static_cast<int>(g_.units.size()) - 1;
+  }
+
+  // Builds `layers` from `cur`; at the top level each layer (with its fused act) is a unit.
+  Cursor layers(const std::vector<Layer>& ls, Cursor cur, bool top_level) {
+    for (size_t i = 0; i < ls.size(); ++i) {
+      const Layer& l = ls[i];
+      if (l.kind == LayerKind::Input) continue;
+      const Layer* fused = i + 1 < ls.size() && ls[i + 1].kind == LayerKind::Activation &&
+                                   (l.kind == LayerKind::Conv || l.kind == LayerKind::FullyConnected)
+                               ? &ls[i + 1]
+                               : nullptr;
+      if (top_level) begin_unit(ident(l.name), cur.stream);
+      cur = layer(l, fused, cur);
+      if (fused) ++i;
+    }
+    return cur;
+  }
+
+  Cursor layer(const Layer& l, const Layer* act, Cursor cur) {
+    const std::string n = ident(l.name);
+    switch (l.kind) {
+      case LayerKind::Conv:
+      case LayerKind::FullyConnected: {
+        auto it = f_.find(l.name);
+        if (it == f_.end()) throw UserError(fmt::format("the folding has no entry for layer {}", l.describe()));
+        const LayerFolding fo = it->second;
+        const bool conv = l.kind == LayerKind::Conv;
+        const int bits = l.in_binary ? 1 : l.in_bits;
+        const int mw = conv ? l.k * l.k * l.in.c : static_cast<int>(l.in.size());
+        if (fo.pe < 1 || fo.simd < 1 || l.out_channels % fo.pe || (conv ? l.in.c : mw) % fo.simd)
+          throw UserError(fmt::format("layer {}: PE {} must divide its {} outputs and SIMD {} its {} {}", l.describe(), fo.pe,
+                                      l.out_channels, fo.simd, conv ? l.in.c : mw, conv ? "input channels" : "inputs"));
+        cur = convert(cur, fo.simd, n);
+        std::int64_t vectors = 1;
+        if (conv) {
+          WindowConfig wc{.h = l.in.h, .w = l.in.w, .c = l.in.c, .k = l.k, .s = l.s, .p = l.p, .simd = fo.simd, .bits = bits,
+                          .name = n + "_swu"};
+          vectors = static_cast<std::int64_t>(l.out.h) * l.out.w;
+          cur = add(EngineKind::SlidingWindow, l.name, wc, {cur}, {"in"}, wc.lanes(), vectors * l.k * l.k * l.in.c,
+                    sliding_window_timing(wc).ticks_per_frame);
+        }
+        MvtuConfig mc{.mw = mw, .mh = l.out_channels, .simd = fo.simd, .pe = fo.pe,
+                      .input = l.in_binary ? InputKind::Binary : InputKind::Unsigned, .in_bits = bits,
+                      .out_bits = act ? act->act_bits : 0, .name = n + "_mvtu"};
+        auto wi = w_.weights.find(l.name);
+        if (wi == w_.weights.end()) throw UserError(fmt::format("the model has no weights for layer {}", l.describe()));
+        std::shared_ptr<const Thresholds> th;
+        if (act) {
+          auto ti = w_.thresholds.find(act->name);
+          if (ti == w_.thresholds.end()) throw UserError(fmt::format("the model has no thresholds for layer {}", act->describe()));
+          th = share(ti->second);
+        }
+        cur = add(EngineKind::Mvtu, l.name, mc, {cur}, {"in"}, mc.out_lanes(), vectors * l.out_channels,
+                  mvtu_timing(mc).ticks_per_frame * vectors);
+        g_.engines.back().weights = share(wi->second);
+        g_.engines.back().thresholds = th;
+        return cur;
+      }
+      case LayerKind::Activation: {
+        ThresholdConfig tc{.channels = l.in.c, .pe = cur.lanes.lanes, .pixels = l.in.h * l.in.w, .in_bits = cur.lanes.bits,
+                           .out_bits = l.act_bits, .name = n + "_thr"};
+        auto ti = w_.thresholds.find(l.name);
+        if (ti == w_.thresholds.end()) throw UserError(fmt::format("the model has no thresholds for layer {}", l.describe()));
+        cur = add(EngineKind::Thresholds, l.name, tc, {cur}, {"in"}, tc.out_lanes(), cur.values, threshold_timing(tc).ticks_per_frame);
+        g_.engines.back().thresholds = share(ti->second);
+        return cur;
+      }
+      case LayerKind::MaxPool: {
+        cur = convert(cur, lanes_of(l, cur), n);
+        const int bits = cur.lanes.bits, lanes = cur.lanes.lanes;
+        WindowConfig wc{.h = l.in.h, .w = l.in.w, .c = l.in.c, .k = l.k, .s = l.s, .p = l.p, .simd = lanes, .bits = bits,
+                        .name = n + "_swu"};
+        const std::int64_t windows = static_cast<std::int64_t>(l.out.h) * l.out.w;
+        cur = add(EngineKind::SlidingWindow, l.name, wc, {cur}, {"in"}, wc.lanes(), windows * l.k * l.k * l.in.c,
+                  sliding_window_timing(wc).ticks_per_frame);
+        WindowMaxConfig mc{.windows = static_cast<int>(windows), .k = l.k, .c = l.in.c, .simd = lanes, .bits = bits, .name = n + "_max"};
+        return add(EngineKind::WindowMax, l.name, mc, {cur}, {"in"}, mc.lanes(), windows * l.in.c, window_max_timing(mc).ticks_per_frame);
+      }
+      case LayerKind::GlobalPool: {
+        cur = convert(cur, lanes_of(l, cur), n);
+        GlobalPoolConfig pc{.h = l.in.h, .w = l.in.w, .c = l.in.c, .simd = cur.lanes.lanes, .bits = cur.lanes.bits, .name = n};
+        return add(EngineKind::GlobalPool, l.name, pc, {cur}, {"in"}, pc.out_lanes(), l.in.c, global_pool_timing(pc).ticks_per_frame);
+      }
+      case LayerKind::LabelSelect: {
+        const int pe = l.top_k == 1 ? cur.lanes.lanes : 1;
+        cur = convert(cur, pe, n);
+        LabelSelectConfig lc{.classes = l.in.c, .pe = pe, .score_bits = cur.lanes.bits, .k = l.top_k, .name = n};
+        return add(EngineKind::LabelSelect, l.name, lc, {cur}, {"in"}, lc.out_lanes(), l.top_k, label_select_timing(lc).ticks_per_frame);
+      }
+      case LayerKind::Residual: return residual(l, cur);
+      case LayerKind::Input: break;
+    }
+    throw InternalError(fmt::format("layer {} has no engine mapping", l.describe()));
+  }
+
+ private:
+  // A pool's lanes: its folding's SIMD if it has one, else those of its input.
+  int lanes_of(const Layer& l, const Cursor& cur) const {
+    auto it = f_.find(l.name);
+    if (it == f_.end()) return cur.lanes.lanes;
+    if (it->second.simd < 1 || l.in.c % it->second.simd)
+      throw UserError(fmt::format("layer {}: SIMD {} must divide its {} channels", l.describe(), it->second.simd, l.in.c));
+    return it->second.simd;
+  }
+
+  Cursor residual(const Layer& l, Cursor cur) {
+    const std::string n = ident(l.name);
+    const std::int64_t elements = cur.values / cur.lanes.lanes;
+    ForkConfig fc{.elements = static_cast<int>(elements), .width = cur.lanes.element_bits(), .name = n + "_fork"};
+    add(EngineKind::Fork, l.name, fc, {cur}, {"in"}, cur.lanes, cur.values, fork_timing(fc).ticks_per_frame, {"a", "b"});
+    const int fork = static_cast<int>(g_.engines.size()) - 1;
+    Cursor a = cur, b = cur;
+    a.stream = g_.engines[static_cast<size_t>(fork)].outputs[0];
+    b.stream = g_.engines[static_cast<size_t>(fork)].outputs[1];
+    const size_t first_main = g_.engines.size();
+    Cursor main = layers(l.main, a, false);
+    const int main_engines = static_cast<int>(g_.engines.size() - first_main);
+    FifoConfig fifo{.width = cur.lanes.element_bits(), .depth = skip_fifo_depth(l, cur.lanes.lanes, main_engines),
+                    .name = n + "_skip_fifo"};
+    Cursor skip = add(EngineKind::Fifo, l.name, fifo, {b}, {"in"}, cur.lanes, cur.values, elements);
+    skip = layers(l.projection, skip, false);
+    skip = convert(skip, main.lanes.lanes, n + "_skip");
+    ResidualAddConfig rc{.elements = static_cast<int>(main.values / main.lanes.lanes), .lanes = main.lanes.lanes,
+                         .main_bits = main.lanes.bits, .skip_bits = skip.lanes.bits, .shift = l.shift,
+                         .skip_signed = skip.lanes.is_signed, .name = n + "_add"};
+    if (rc.out_bits() != l.out_bits)
+      throw InternalError(fmt::format("residual {}: the add gives {} bits, the network says {}", l.name, rc.out_bits(), l.out_bits));
+    return add(EngineKind::ResidualAdd, l.name, rc, {main, skip}, {"main", "skip"}, rc.out_lanes(), main.values,
+               residual_add_timing(rc).ticks_per_frame);
+  }
+
+  // Width converters from cur's lanes to `lanes` (through their least common multiple when
+  // neither divides the other; it divides the values per image as both do).
+  Cursor convert(Cursor cur, int lanes, const std::string& n) {
+    if (cur.lanes.lanes == lanes) return cur;
+    const int a = cur.lanes.lanes;
+    std::vector<int> steps;
+    if (a % lanes == 0 || lanes % a == 0) steps = {lanes};
+    else steps = {std::lcm(a, lanes), lanes};
+    for (int to : steps) {
+      WidthConverterConfig wc{.values = static_cast<int>(cur.values), .in_lanes = cur.lanes.lanes, .out_lanes = to,
+                              .bits = cur.lanes.bits, .name = fmt::format("{}_wc{}", n, to)};
+      Lanes out = cur.lanes;
+      out.lanes = to;
+      cur = add(EngineKind::WidthConverter, "", wc, {cur}, {"in"}, out, cur.values, width_converter_timing(wc).ticks_per_frame);
+    }
+    return cur;
+  }
+
+  template <class Config>
+  Cursor add(EngineKind kind, const std::string& layer, const Config& cfg, std::vector<Cursor> ins, std::vector<std::string> in_ports,
+             Lanes out, std::int64_t out_values, std::int64_t cycles, std::vector<std::string> out_ports = {"out"}) {
+    Engine e;
+    e.name = cfg.name;
+    for (const Engine& o : g_.engines)
+      if (o.name == e.name) throw UserError(fmt::format("two engines are named '{}': rename a layer", e.name));
+    e.kind = kind;
+    e.layer = layer.empty() ? g_.units[static_cast<size_t>(unit_)].name : layer;
+    e.unit = unit_;
+    e.config = cfg;
+    e.input_ports = std::move(in_ports);
+    e.output_ports = out_ports;
+    e.cycles_per_image = cycles;
+    const int id = static_cast<int>(g_.engines.size());
+    for (size_t i = 0; i < ins.size(); ++i) {
+      StreamEdge& s = g_.streams[static_cast<size_t>(ins[i].stream)];
+      if (s.to != -1) throw InternalError(fmt::format("stream {} has two consumers", s.name));
+      s.to = id;
+      s.to_port = static_cast<int>(i);
+      e.inputs.push_back(ins[i].stream);
+    }
+    if (out.element_bits() > 4096 && kind != EngineKind::Fifo)
+      throw UserError(fmt::format("engine {}: {} bits per element is over the 4096 the engines support", e.name, out.element_bits()));
+    g_.engines.push_back(std::move(e));
+    Cursor c{-1, out, out_values};
+    for (size_t p = 0; p < out_ports.size(); ++p) {
+      const std::string sn = out_ports.size() == 1 ? cfg.name : cfg.name + "_" + out_ports[p];
+      const int s = new_stream(sn, id, static_cast<int>(p), out, out_values / out.lanes);
+      g_.engines.back().outputs.push_back(s);
+      if (p == 0) c.stream = s;
+    }
+    g_.units[static_cast<size_t>(unit_)].engines.push_back(id);
+    return c;
+  }
+
+  int new_stream(const std::string& name, int from, int from_port, Lanes lanes, std::int64_t elements) {
+    StreamEdge s;
+    s.name = name;
+    s.from = from;
+    s.from_port = from_port;
+    s.lanes = lanes;
+    s.elements = elements;
+    g_.streams.push_back(s);
+    return static_cast<int>(g_.streams.size()) - 1;
+  }
+
+  template <class T>
+  std::shared_ptr<const T> share(const T& v) {
+    return std::make_shared<const T>(v);
+  }
+
+  EngineGraph& g_;
+  const ModelWeights& w_;
+  const Folding& f_;
+  int unit_ = 0;
+};
+
+// Rows of a branch's input that must have arrived before it gives the first element of its
+// output row `row` (the sliding window waits for whole rows).
+int rows_needed(const std::vector<Layer>& branch, int row) {
+  int r = row;
+  for (auto it = branch.rbegin(); it != branch.rend(); ++it)
+    if (it->kind == LayerKind::Conv || it->kind == LayerKind::MaxPool) r = std::min(it->in.h, r * it->s - it->p + it->k) - 1;
+  return r + 1;
+}
+
+}  // namespace
+
+int skip_fifo_depth(const Layer& res, int input_lanes, int main_engines) {
+  int rows = 0;
+  for (int r = 0; r < res.out.h; ++r) {
+    const int consumed = r == 0 ? 0 : rows_needed(res.projection, r - 1);
+    rows = std::max(rows, rows_needed(res.main, r) - consumed);
+  }
+  const std::int64_t row_elements = static_cast<std::int64_t>(res.in.w) * res.in.c / input_lanes;
+  return static_cast<int>((rows + 1) * row_elements + 4 * main_engines + 8);
+}
+
+EngineGraph build_engine_graph(const Net& net, const ModelWeights& weights, const Folding& folding) {
+  check_weights(net, weights);
+  const std::vector<Layer>& ls = net.layers();
+  if (ls.empty() || ls.front().kind != LayerKind::Input) throw UserError("a network must start with an input");
+  EngineGraph g;
+  g.net = net.name;
+  g.folding = folding;
+  g.input_shape = ls.front().out;
+  g.input_bits = ls.front().out_bits;
+  g.input_binary = ls.front().out_binary;
+  g.output_shape = net.shape();
+  Builder b(g, weights, folding);
+  // The host sends the input at the lanes of the first engine that reads it.
+  int lanes = 1;
+  if (ls.size() > 1) {
+    auto it = folding.find(ls[1].name);
+    if (it != folding.end()) lanes = it->second.simd;
+  }
+  const Layer& in_layer = ls.front();
+  const bool flat = ls.size() > 1 && ls[1].kind == LayerKind::FullyConnected;  // a vector: any divisor of its size
+  if ((flat ? in_layer.out.size() : in_layer.out.c) % lanes) lanes = 1;
+  Cursor in = b.source(ident(in_layer.name), Lanes{lanes, in_layer.out_binary ? 1 : in_layer.out_bits, false}, in_layer.out.size());
+  g.input_stream = in.stream;
+  Cursor out = b.layers(ls, in, true);
+  g.output_stream = out.stream;
+  return g;
+}
+
+std::vector<Engine> layer_engines(const Layer& l, const Layer* act, const LayerFolding& f, const ModelWeights& weights) {
+  EngineGraph g;
+  Folding folding{{l.name, f}};
+  Builder b(g, weights, folding);
+  b.begin_unit(ident(l.name), 0);
+  const bool signed_in = l.kind == LayerKind::Activation || l.kind == LayerKind::LabelSelect;
+  Lanes lanes{f.simd, l.in_binary ? 1 : l.in_bits, signed_in};
+  b.layer(l, act, b.source("in", lanes, l.in.size()));
+  return g.engines;
+}
+
+int insert_fifo(EngineGraph& g, int stream, int depth, const std::string& name) {
+  StreamEdge s = g.streams[static_cast<size_t>(stream)];
+  Engine e;
+  FifoConfig fc{.width = s.width(), .depth = depth, .name = name};
+  fc.check();
+  e.name = name;
+  e.kind = EngineKind::Fifo;
+  e.config = fc;
+  e.input_ports = {"in"};
+  e.output_ports = {"out"};
+  e.cycles_per_image = s.elements;
+  const int consumer = s.to;
+  e.layer = consumer >= 0 ? g.engines[static_cast<size_t>(consumer)].layer : "output";
+  e.unit = consumer >= 0 ? g.engines[static_cast<size_t>(consumer)].unit : g.engines[static_cast<size_t>(s.from)].unit;
+  e.fpga = consumer >= 0 ? g.engines[static_cast<size_t>(consumer)].fpga : g.engines[static_cast<size_t>(s.from)].fpga;
+  const int id = static_cast<int>(g.engines.size());
+  // The old stream now ends at the FIFO; a new one leaves it for the old consumer.
+  StreamEdge out = s;
+  out.name = name;
+  out.from = id;
+  out.from_port = 0;
+  g.streams[static_cast<size_t>(stream)].to = id;
+  g.streams[static_cast<size_t>(stream)].to_port = 0;
+  g.streams.push_back(out);
+  const int out_id = static_cast<int>(g.streams.size()) - 1;
+  e.inputs = {stream};
+  e.outputs = {out_id};
+  if (consumer >= 0) {
+    for (int& in : g.engines[static_cast<size_t>(consumer)].inputs)
+      if (in == stream) in = out_id;
+  } else if (g.output_stream == stream) {
+    g.output_stream = out_id;
+  }
+  g.engines.push_back(std::move(e));
+  g.units[static_cast<size_t>(g.engines.back().unit)].engines.push_back(id);
+  return id;
+}
+
+dsl::Kernel engine_kernel(const Engine& e) {
+  return std::visit(
+      [&](const auto& c) -> dsl::Kernel {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, WindowConfig>) return sliding_window_kernel(c);
+        else if constexpr (std::is_same_v<T, MvtuConfig>) return mvtu_kernel(c, *e.weights, e.thresholds.get());
+        else if constexpr (std::is_same_v<T, ThresholdConfig>) return threshold_kernel(c, *e.thresholds);
+        else if constexpr (std::is_same_v<T, WindowMaxConfig>) return window_max_kernel(c);
+        else if constexpr (std::is_same_v<T, GlobalPoolConfig>) return global_pool_kernel(c);
+        else if constexpr (std::is_same_v<T, ResidualAddConfig>) return residual_add_kernel(c);
+        else if constexpr (std::is_same_v<T, ForkConfig>) return fork_kernel(c);
+        else if constexpr (std::is_same_v<T, WidthConverterConfig>) return width_converter_kernel(c);
+        else if constexpr (std::is_same_v<T, LabelSelectConfig>) return label_select_kernel(c);
+        else throw InternalError(fmt::format("engine {} is a FIFO, a Verilog primitive with no kernel", e.name));
+      },
+      e.config);
+}
+
+dsl::Resources engine_resources(const Engine& e) {
+  if (auto* f = std::get_if<FifoConfig>(&e.config)) return fifo_resources(*f);
+  return dsl::estimate_resources(dsl::compile_kernel(engine_kernel(e)));
+}
+
+nlohmann::json engine_config_json(const Engine& e) {
+  using nlohmann::json;
+  return std::visit(
+      [&](const auto& c) -> json {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, WindowConfig>)
+          return {{"h", c.h}, {"w", c.w}, {"c", c.c}, {"k", c.k}, {"s", c.s}, {"p", c.p}, {"simd", c.simd}, {"bits", c.bits}};
+        else if constexpr (std::is_same_v<T, MvtuConfig>)
+          return {{"mw", c.mw}, {"mh", c.mh}, {"pe", c.pe}, {"simd", c.simd}, {"input", c.input == InputKind::Binary ? "binary" : "unsigned"},
+                  {"in_bits", c.in_bits}, {"out_bits", c.out_bits}};
+        else if constexpr (std::is_same_v<T, ThresholdConfig>)
+          return {{"channels", c.channels}, {"pe", c.pe}, {"pixels", c.pixels}, {"in_bits", c.in_bits}, {"out_bits", c.out_bits}};
+        else if constexpr (std::is_same_v<T, WindowMaxConfig>)
+          return {{"windows", c.windows}, {"k", c.k}, {"c", c.c}, {"simd", c.simd}, {"bits", c.bits}};
+        else if constexpr (std::is_same_v<T, GlobalPoolConfig>)
+          return {{"h", c.h}, {"w", c.w}, {"c", c.c}, {"simd", c.simd}, {"bits", c.bits}};
+        else if constexpr (std::is_same_v<T, ResidualAddConfig>)
+          return {{"elements", c.elements}, {"lanes", c.lanes}, {"main_bits", c.main_bits}, {"skip_bits", c.skip_bits},
+                  {"shift", c.shift}, {"skip_signed", c.skip_signed}};
+        else if constexpr (std::is_same_v<T, ForkConfig>)
+          return {{"elements", c.elements}, {"width", c.width}};
+        else if constexpr (std::is_same_v<T, WidthConverterConfig>)
+          return {{"values", c.values}, {"in_lanes", c.in_lanes}, {"out_lanes", c.out_lanes}, {"bits", c.bits}};
+        else if constexpr (std::is_same_v<T, LabelSelectConfig>)
+          return {{"classes", c.classes}, {"pe", c.pe}, {"score_bits", c.score_bits}, {"k", c.k}};
+        else
+          return {{"width", c.width}, {"depth", c.depth}};
+      },
+      e.config);
+}
+
+}  // namespace qdf::manager

@@ -1,0 +1,117 @@
+// The engine graph: a network (manager/network.hpp) with its weights, mapped onto the stream
+// engines of engines/ at a given folding. This is the one description that the resource
+// estimate, the partition, the bundle's Verilog and the simulator all read.
+//
+// Mapping of layers to engines (a layer's input stream first gets width converters when its
+// lanes differ from what the engine reads):
+//   conv (+ act)        sliding window (SIMD lanes) -> MVTU (PE x SIMD; the act's thresholds fused)
+//   fully connected     MVTU (+ fused act)
+//   act (not fused)     multi-threshold engine (after a residual add)
+//   max pool            sliding window -> window max, at the lanes of its input
+//   global pool         global sum pool, at the lanes of its input
+//   residual block      fork -> main branch -> residual add
+//                            \-> skip FIFO -> [projection conv] -> [width converters] -/
+//   label select        label select (PE = the input's lanes for top-1, else 1)
+// Streams between engines are direct (every kernel has a two-entry output buffer); FIFOs are
+// engines of their own, placed where the timing needs them (the skip of a residual block, the
+// receiving end of a link between FPGAs).
+#pragma once
+
+#include "dsl/estimate_resources.hpp"
+#include "engines/fifo.hpp"
+#include "engines/mvtu.hpp"
+#include "engines/sliding_window.hpp"
+#include "engines/stream_engines.hpp"
+#include "manager/model_weights.hpp"
+#include "manager/network.hpp"
+
+#include <map>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace qdf::manager {
+
+// Folding of one conv or fully connected layer: PE rows and SIMD columns per cycle.
+struct LayerFolding {
+  int pe = 1, simd = 1;
+  bool operator==(const LayerFolding&) const = default;
+};
+using Folding = std::map<std::string, LayerFolding>;  // by conv / fc layer name
+
+enum class EngineKind { SlidingWindow, Mvtu, Thresholds, WindowMax, GlobalPool, ResidualAdd, Fork, WidthConverter, LabelSelect, Fifo };
+const char* to_string(EngineKind k);
+
+using EngineConfig = std::variant<engines::WindowConfig, engines::MvtuConfig, engines::ThresholdConfig, engines::WindowMaxConfig,
+                                  engines::GlobalPoolConfig, engines::ResidualAddConfig, engines::ForkConfig,
+                                  engines::WidthConverterConfig, engines::LabelSelectConfig, engines::FifoConfig>;
+
+struct Engine {
+  std::string name;   // unique in the graph and a Verilog identifier (the module's name)
+  EngineKind kind = EngineKind::Fifo;
+  std::string layer;  // the network layer it implements
+  int unit = 0;       // the partition unit (top-level layer) it belongs to
+  EngineConfig config;
+  std::shared_ptr<const engines::BinaryMatrix> weights;     // MVTU
+  std::shared_ptr<const engines::Thresholds> thresholds;    // MVTU with fused act, thresholds engine
+  std::vector<int> inputs, outputs;  // stream ids, in the order of the ports below
+  std::vector<std::string> input_ports, output_ports;
+  std::int64_t cycles_per_image = 0;  // from the engine's timing model
+  int fpga = 0;
+};
+
+struct StreamEdge {
+  std::string name;
+  int from = -1, to = -1;  // engine indices; -1: the host (network input or output)
+  int from_port = 0, to_port = 0;
+  engines::Lanes lanes;
+  std::int64_t elements = 0;  // per image
+  int width() const { return lanes.element_bits(); }
+};
+
+// A partition unit: a top-level layer (a conv or fc with its fused act, a pool, a whole residual
+// block, ...). Cuts between FPGAs fall between units.
+struct Unit {
+  std::string name;
+  std::vector<int> engines;
+  int input_stream = -1;  // the stream entering the unit (before any width converter)
+};
+
+struct EngineGraph {
+  std::string net;
+  std::vector<Engine> engines;
+  std::vector<StreamEdge> streams;
+  std::vector<Unit> units;
+  int input_stream = -1, output_stream = -1;
+  Shape input_shape, output_shape;
+  int input_bits = 0;
+  bool input_binary = false;
+  Folding folding;
+};
+
+// Maps `net` with `weights` (checked) at `folding` (every conv and fc layer must have an entry
+// whose PE divides its outputs and SIMD its input channels, or inputs for fc).
+EngineGraph build_engine_graph(const Net& net, const ModelWeights& weights, const Folding& folding);
+
+// The engines of one layer (with `act` fused when given) at folding `f`, fed at f.simd lanes:
+// what the folding search prices.
+std::vector<Engine> layer_engines(const Layer& l, const Layer* act, const LayerFolding& f, const ModelWeights& weights);
+
+// The engine's recorded kernel (not lowered); a FIFO has none (see engines/fifo.hpp).
+dsl::Kernel engine_kernel(const Engine& e);
+// Resource estimate of one engine (the IR estimate of its lowered kernel, or the FIFO's).
+dsl::Resources engine_resources(const Engine& e);
+// The engine's configuration as JSON (for the manifest, and as a cache key).
+nlohmann::json engine_config_json(const Engine& e);
+
+// Depth of a residual block's skip FIFO, in elements of the block's input stream: the rows the
+// main branch must receive before it gives the first element of an output row, minus the rows
+// the skip path has consumed by then, at most, plus one row and pipeline slack.
+int skip_fifo_depth(const Layer& residual, int input_lanes, int main_engines);
+
+// Inserts a FIFO of `depth` on stream `s` (engine `fpga`, unit of the consumer); returns its index.
+int insert_fifo(EngineGraph& g, int stream, int depth, const std::string& name);
+
+}  // namespace qdf::manager

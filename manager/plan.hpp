@@ -1,0 +1,78 @@
+// Folding and partition: how a network is mapped onto K FPGAs joined by ring links.
+//
+// The throughput of a stream pipeline is set by its slowest engine or link, in cycles per image
+// (T). For a target T, each foldable layer (conv, fc, pools) takes its cheapest folding whose
+// cycles are at most T: the layers are balanced, and since the choice of one layer does not
+// change another's cycles, the sum of resources is the least the timing model allows at T (the
+// exact optimum of FINN's SetFolding problem, not its greedy walk). Then the layers, in order,
+// are cut into at most K contiguous groups, one per FPGA, by dynamic programming over the cut
+// points: each group within the device budget, the most loaded FPGA as light as possible, and no
+// cut on a stream that its ring link cannot carry in T cycles. For the highest throughput, T is
+// the least for which this succeeds (a binary search: a larger T never needs more).
+//
+// Costs: a folding's price is the resource estimate of the engines it makes, read off their IR
+// (dsl/estimate_resources.hpp) with the model's weights, as fractions of the device's LUTs and
+// block RAMs. Intel ALUTs are counted as 6-input LUTs, and block RAM needs are converted by bits
+// to the device's blocks (M20K, RAMB36): both approximations.
+#pragma once
+
+#include "manager/devices.hpp"
+#include "manager/engine_graph.hpp"
+#include "manager/links.hpp"
+
+#include <optional>
+
+namespace qdf::manager {
+
+struct PlanOptions {
+  int fpgas = 1;
+  Device device;
+  Link ring, host;
+  double fps = 0;             // target images per second; 0: the highest throughput that fits
+  double utilization = 0.85;  // fraction of each FPGA's LUTs and block RAMs the design may use
+  std::optional<Folding> folding;  // a fixed folding (the search then only partitions)
+  PlanOptions();              // one FPGA of the first device, the default links
+};
+
+struct FpgaPlan {
+  std::vector<int> units;
+  dsl::Resources resources;
+  std::int64_t bram_blocks = 0;  // in the device's blocks
+  double lut_fraction = 0, bram_fraction = 0;
+  std::int64_t cycles_per_image = 0;  // its slowest engine
+};
+
+struct LinkUse {
+  std::string name;   // "host_in", "ring_0_1", "host_out"
+  std::string kind;   // "host" or "ring"
+  int stream = -1;
+  int from_fpga = -1, to_fpga = -1;  // -1: the host
+  double bits_per_image = 0;
+  double cycles_per_image = 0;  // at the clock, to move one image's stream
+  double latency_cycles = 0;
+};
+
+struct Plan {
+  EngineGraph graph;  // engines placed (Engine::fpga), link FIFOs inserted
+  std::vector<dsl::Resources> engine_resources;  // by engine index
+  std::vector<FpgaPlan> fpgas;
+  std::vector<LinkUse> links;
+  Device device;
+  Link ring, host;
+  double clock_mhz = 0;
+  std::int64_t cycles_per_image = 0;  // the slowest engine or link
+  double fps = 0;
+  std::string bottleneck;  // the slowest engine or link
+  std::string limit;       // what stops a faster design (for --max-throughput and --fps)
+  double plan_seconds = 0; // time the search took
+};
+
+// Folds and partitions `net`; a UserError names the layer, link or budget that makes the target
+// (or any design) impossible.
+Plan plan_network(const Net& net, const ModelWeights& weights, const PlanOptions& opt);
+
+// Folding candidates of one layer: (PE, SIMD) pairs, with PE dividing the outputs and SIMD the
+// input channels (fc: the inputs; pools: SIMD only, PE = SIMD).
+std::vector<LayerFolding> folding_candidates(const Layer& l);
+
+}  // namespace qdf::manager
