@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace qdf::dsl {
 
@@ -46,7 +47,12 @@ ResourceFeatures resource_features(const Kernel& k) {
   if (!k.scheduled) throw InternalError("resource_features needs a lowered kernel");
   ResourceFeatures f;
   f.ff_bits += 64;  // the tick counter
-  for (const Node& n : k.nodes) {
+  // A RAM read at several addresses in one tick is one copy of the memory per read port.
+  std::map<NodeId, int> reads;
+  for (const Node& n : k.nodes)
+    if (!n.dead && n.op == Op::RamRead) ++reads[n.args[0]];
+  for (NodeId id = 0; id < static_cast<NodeId>(k.nodes.size()); ++id) {
+    const Node& n = k.nodes[static_cast<size_t>(id)];
     if (n.dead) continue;
     const int w = n.type.width;
     auto arg_w = [&](int i) { return k.at(n.args[static_cast<size_t>(i)]).type.width; };
@@ -90,14 +96,16 @@ ResourceFeatures resource_features(const Kernel& k) {
         }
         if (n.a1) f.ff_bits += w;
         break;
-      case Op::Ram:
+      case Op::Ram: {
+        const int copies = std::max(1, reads[id]);
         if (in_bram(n.a0, w)) {
-          f.bram_bits += n.a0 * w;
-          f.bram18 += bram18_for(n.a0, w);
+          f.bram_bits += copies * n.a0 * w;
+          f.bram18 += copies * bram18_for(n.a0, w);
         } else {
-          f.ram_lut_bits += static_cast<double>(w) * std::ceil(static_cast<double>(n.a0) / 64.0);
+          f.ram_lut_bits += copies * static_cast<double>(w) * std::ceil(static_cast<double>(n.a0) / 64.0);
         }
         break;
+      }
       case Op::RamRead: if (n.a1) f.ff_bits += w; break;
       case Op::Output:
         f.out_buffer_bits += w;

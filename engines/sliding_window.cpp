@@ -22,6 +22,9 @@ void WindowConfig::check() const {
   req(k <= h + 2 * p && k <= w + 2 * p, "K <= H + 2P and K <= W + 2P");
   req(simd >= 1 && c % simd == 0, fmt::format("C % SIMD == 0 (C must be a multiple of SIMD; {} is not a multiple of {})", c, simd));
   req(bits >= 1 && simd * bits <= 4096, "1 <= bits and SIMD * bits <= 4096");
+  req(columns >= 1 && k % columns == 0, fmt::format("K % columns == 0 (columns = {} window pixels per element)", columns));
+  req(columns == 1 || simd == c, "SIMD == C when an element holds several window pixels (columns > 1)");
+  req(simd * columns * bits <= 4096, "SIMD * columns * bits <= 4096 bits per output element");
 }
 
 int WindowConfig::buffer_rows() const {
@@ -57,8 +60,9 @@ Kernel sliding_window_kernel(const WindowConfig& c) {
   const int H = c.h, W = c.w, K = c.k, S = c.s, P = c.p, CF = c.cf(), R = c.buffer_rows();
   const int OH = c.out_h(), OW = c.out_w();
   KernelBuilder kb(c.name);
+  const int G = c.columns, KG = K / G;
   for (auto [key, v] : {std::pair{"H", H}, {"W", W}, {"C", c.c}, {"K", K}, {"S", S}, {"P", P}, {"SIMD", c.simd},
-                        {"bits", c.bits}, {"buffer_rows", R}})
+                        {"bits", c.bits}, {"columns", G}, {"buffer_rows", R}})
     kb.set_param(key, std::to_string(v));
   const Type elem_t = Type::bits(c.simd * c.bits);
   // Signed row and column positions: wide enough for -P .. max(H, W) + S + K.
@@ -70,7 +74,7 @@ Kernel sliding_window_kernel(const WindowConfig& c) {
   LoopCounter in_pos(kb, "in_pos", static_cast<std::int64_t>(W) * CF);
   LoopCounter wptr(kb, "wptr", static_cast<std::int64_t>(R) * W * CF);
   // Writer state: window position (oy, ox, ky, kx, cf), top = oy*S - P, left = ox*S - P.
-  LoopCounter oy(kb, "oy", OH), ox(kb, "ox", OW), ky(kb, "ky", K), kx(kb, "kx", K), cf(kb, "cf", CF);
+  LoopCounter oy(kb, "oy", OH), ox(kb, "ox", OW), ky(kb, "ky", K), kx(kb, "kx", KG), cf(kb, "cf", CF);
   Reg top = kb.reg("top", pos_t, static_cast<std::uint64_t>(-P));
   Reg left = kb.reg("left", pos_t, static_cast<std::uint64_t>(-P));
   Reg out_done = kb.reg("out_done", Type::boolean());
@@ -112,18 +116,25 @@ Kernel sliding_window_kernel(const WindowConfig& c) {
   left.next(mux(ox_wrap, k_pos(-P), cast(left.q() + k_pos(S), pos_t)), ky_wrap);
   out_done.next(~reset, oy_wrap | reset);
 
-  // Window element address and padding.
+  // Window element address and padding, for each of the G pixels of the element.
   Signal row = cast(top_q + cast(ky.value, pos_t), pos_t).named("row");
-  Signal col = cast(left.q() + cast(kx.value, pos_t), pos_t).named("col");
-  Signal pad = ((row < k_pos(0)) | (row > k_pos(H - 1)) | (col < k_pos(0)) | (col > k_pos(W - 1))).named("pad");
+  Signal row_pad = ((row < k_pos(0)) | (row > k_pos(H - 1))).named("row_pad");
+  Signal kx0 = G == 1 ? cast(kx.value, pos_t) : cast(cast(kx.value, pos_t) * k_pos(G), pos_t);
   const int rb = index_bits(static_cast<std::uint64_t>(R));
   Signal slot = R == 1 ? kb.constant(Type::uint(1), 0) : cast(slice(row, rb - 1, 0), Type::uint(rb));
   Type addr_t = Type::uint(index_bits(static_cast<std::uint64_t>(R) * W * CF) + 1);
-  Signal col_u = cast(slice(col, pos_t.width - 2, 0), addr_t);
-  Signal pixel = cast(cast(slot, addr_t) * kb.constant(addr_t, static_cast<std::uint64_t>(W)) + col_u, addr_t);
-  Signal addr = cast(pixel * kb.constant(addr_t, static_cast<std::uint64_t>(CF)) + cast(cf.value, addr_t), addr_t).named("addr");
-  Signal data = buf.read(addr);
-  kb.output("out", mux(pad, kb.constant(elem_t, 0), data), out_en);
+  Signal out;
+  for (int j = 0; j < G; ++j) {
+    const std::string sfx = G == 1 ? "" : std::to_string(j);
+    Signal col = cast(left.q() + (j ? cast(kx0 + k_pos(j), pos_t) : kx0), pos_t).named("col" + sfx);
+    Signal pad = (row_pad | (col < k_pos(0)) | (col > k_pos(W - 1))).named("pad" + sfx);
+    Signal col_u = cast(slice(col, pos_t.width - 2, 0), addr_t);
+    Signal pixel = cast(cast(slot, addr_t) * kb.constant(addr_t, static_cast<std::uint64_t>(W)) + col_u, addr_t);
+    Signal addr = cast(pixel * kb.constant(addr_t, static_cast<std::uint64_t>(CF)) + cast(cf.value, addr_t), addr_t).named("addr" + sfx);
+    Signal data = mux(pad, kb.constant(elem_t, 0), buf.read(addr));
+    out = out.valid() ? concat(data, out) : data;  // pixel j above pixels 0..j-1
+  }
+  kb.output("out", out, out_en);
   return kb.finish();
 }
 
@@ -153,7 +164,7 @@ EngineTiming sliding_window_timing(const WindowConfig& c) {
   c.check();
   const std::int64_t H = c.h, K = c.k, S = c.s, P = c.p, R = c.buffer_rows(), OH = c.out_h();
   const std::int64_t row_ticks = static_cast<std::int64_t>(c.w) * c.cf();
-  const std::int64_t window_row_ticks = static_cast<std::int64_t>(c.out_w()) * K * K * c.cf();
+  const std::int64_t window_row_ticks = static_cast<std::int64_t>(c.out_w()) * K * (K / c.columns) * c.cf();
   auto need = [&](std::int64_t oy) { return std::min(oy * S - P + K - 1, H - 1); };
   auto free_row = [&](std::int64_t oy) { return std::max(oy * S - P, std::int64_t{0}); };
   // Row-level events: reader row r occupies ticks [rs, re]; writer row oy may start at ws

@@ -11,6 +11,11 @@
 //       in_row > min(top + K - 1, H - 1).
 // When the frame's last window is written and its last row read, one tick resets both for the
 // next frame, so frames are independent and cycles per frame are a function of the parameters.
+//
+// Column parallelism: with `columns` = g > 1 an output element holds g neighbouring window
+// pixels (kx = kxg*g .. kxg*g + g-1), all C channels each (SIMD = C), read from the line buffer
+// by g read ports. The values stream in the same order; only the lanes per element grow to
+// g*C. This lets a first layer with few channels (C = 3) feed an MVTU with SIMD = g*C.
 #pragma once
 
 #include "dsl/ir.hpp"
@@ -27,6 +32,7 @@ struct WindowConfig {
   int k = 1, s = 1, p = 0;  // window, stride, zero padding
   int simd = 1;             // channels per element; C must be a multiple
   int bits = 1;             // bits per value
+  int columns = 1;          // window pixels per element (> 1 needs SIMD = C and K % columns == 0)
   std::string name = "sliding_window";
 
   void check() const;
@@ -34,7 +40,8 @@ struct WindowConfig {
   int out_h() const { return (h + 2 * p - k) / s + 1; }
   int out_w() const { return (w + 2 * p - k) / s + 1; }
   int buffer_rows() const;  // R
-  Lanes lanes() const { return {simd, bits, false}; }
+  Lanes lanes() const { return {simd, bits, false}; }              // of the input
+  Lanes out_lanes() const { return {simd * columns, bits, false}; }  // of the windows
 };
 
 dsl::Kernel sliding_window_kernel(const WindowConfig& c);

@@ -24,12 +24,13 @@ std::vector<std::int64_t> random_values(size_t n, int bits, std::uint64_t seed) 
   return v;
 }
 
-WindowConfig window(int h, int w, int c, int k, int s, int p, int simd, int bits) {
-  return {.h = h, .w = w, .c = c, .k = k, .s = s, .p = p, .simd = simd, .bits = bits};
+WindowConfig window(int h, int w, int c, int k, int s, int p, int simd, int bits, int columns = 1) {
+  return {.h = h, .w = w, .c = c, .k = k, .s = s, .p = p, .simd = simd, .bits = bits, .columns = columns};
 }
 
 std::string describe(const WindowConfig& c) {
-  return fmt::format("H={} W={} C={} K={} S={} P={} SIMD={} bits={}", c.h, c.w, c.c, c.k, c.s, c.p, c.simd, c.bits);
+  return fmt::format("H={} W={} C={} K={} S={} P={} SIMD={} bits={} columns={}", c.h, c.w, c.c, c.k, c.s, c.p, c.simd, c.bits,
+                     c.columns);
 }
 
 }  // namespace
@@ -39,6 +40,8 @@ TEST_CASE("convolution as SWU then MVTU (functional models) == golden convolutio
       window(7, 9, 3, 3, 1, 1, 3, 2),  window(8, 8, 4, 1, 1, 0, 2, 2),  window(9, 7, 5, 5, 2, 2, 5, 2),
       window(11, 11, 2, 7, 2, 3, 1, 2), window(6, 5, 6, 3, 2, 0, 3, 2),  window(5, 5, 3, 3, 1, 1, 1, 8),
       window(10, 6, 8, 3, 3, 1, 4, 2),
+      window(11, 11, 3, 7, 2, 3, 3, 8, 7),  // a whole window row per element: MVTU SIMD = 21
+      window(9, 8, 2, 3, 1, 1, 2, 2, 3),
   };
   for (const WindowConfig& wc : grid) {
     INFO(describe(wc));
@@ -46,7 +49,7 @@ TEST_CASE("convolution as SWU then MVTU (functional models) == golden convolutio
     MvtuConfig mc;
     mc.mw = mw;
     mc.mh = mh;
-    mc.simd = wc.simd;
+    mc.simd = wc.out_lanes().lanes;
     mc.pe = 3;
     mc.input = InputKind::Unsigned;
     mc.in_bits = wc.bits;
@@ -73,6 +76,8 @@ TEST_CASE("sliding window parameters are checked with a message that says what i
   CHECK_THROWS_WITH_AS(window(8, 8, 6, 3, 1, 1, 4, 2).check(), doctest::Contains("requires C % SIMD == 0"), UserError);
   CHECK_THROWS_WITH_AS(window(8, 8, 4, 3, 1, 3, 4, 2).check(), doctest::Contains("requires P < K"), UserError);
   CHECK_THROWS_WITH_AS(window(2, 8, 4, 5, 1, 1, 4, 2).check(), doctest::Contains("K <= H + 2P"), UserError);
+  CHECK_THROWS_WITH_AS(window(8, 8, 4, 3, 1, 1, 2, 2, 3).check(), doctest::Contains("SIMD == C"), UserError);
+  CHECK_THROWS_WITH_AS(window(8, 8, 4, 3, 1, 1, 4, 2, 2).check(), doctest::Contains("K % columns == 0"), UserError);
 }
 
 TEST_CASE("SWU RTL == functional model, cycles per frame == timing model") {
@@ -84,6 +89,8 @@ TEST_CASE("SWU RTL == functional model, cycles per frame == timing model") {
       window(4, 4, 5, 1, 1, 0, 5, 2),  // K = 1
       window(8, 6, 2, 2, 2, 0, 2, 2),  // non-overlapping 2x2 (max pool's window)
       window(7, 8, 2, 2, 3, 1, 2, 2),  // stride larger than the window
+      window(9, 9, 3, 7, 2, 3, 3, 8, 7),  // ResNet's first layer with a window row per element
+      window(6, 7, 2, 3, 1, 1, 2, 2, 3),  // 3 pixels per element, padding on both sides
   };
   for (const WindowConfig& wc : grid) {
     SUBCASE(describe(wc).c_str()) {
@@ -101,10 +108,10 @@ TEST_CASE("SWU RTL == functional model, cycles per frame == timing model") {
       dsl::RunSpec one = run(1, e1), three = run(3, e3);
       // the interpreter agrees with the functional model on the tick count of the timing model
       dsl::RunResult ref = dsl::interpret(k, three);
-      CHECK(unpack_lanes(ref.outputs.at("out"), wc.lanes()) == e3);
-      testing::RtlCheck r = testing::check_rtl(k, one, three, "out", pack_lanes(e3, wc.lanes()));
+      CHECK(unpack_lanes(ref.outputs.at("out"), wc.out_lanes()) == e3);
+      testing::RtlCheck r = testing::check_rtl(k, one, three, "out", pack_lanes(e3, wc.out_lanes()));
       CHECK(r.cycles_per_frame == tm.ticks_per_frame);
-      const std::int64_t outputs = static_cast<std::int64_t>(wc.out_h()) * wc.out_w() * wc.k * wc.k * wc.cf();
+      const std::int64_t outputs = static_cast<std::int64_t>(wc.out_h()) * wc.out_w() * wc.k * (wc.k / wc.columns) * wc.cf();
       MESSAGE(describe(wc) << ": cycles per frame RTL " << r.cycles_per_frame << ", model " << tm.ticks_per_frame
                            << " (" << outputs << " output elements, " << wc.h * wc.w * wc.cf() << " input elements)");
     }
