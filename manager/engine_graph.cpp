@@ -85,17 +85,24 @@ class Builder {
         const bool conv = l.kind == LayerKind::Conv;
         const int bits = l.in_binary ? 1 : l.in_bits;
         const int mw = conv ? l.k * l.k * l.in.c : static_cast<int>(l.in.size());
-        if (fo.pe < 1 || fo.simd < 1 || l.out_channels % fo.pe || (conv ? l.in.c : mw) % fo.simd)
+        // A conv's SIMD divides its input channels, or is C times a divisor of K (window pixels
+        // per element, engines/sliding_window.hpp).
+        const int columns = conv && fo.simd > l.in.c && fo.simd % l.in.c == 0 ? fo.simd / l.in.c : 1;
+        if (fo.pe < 1 || fo.simd < 1 || l.out_channels % fo.pe || (conv ? (columns > 1 ? l.k % columns : l.in.c % fo.simd) : mw % fo.simd))
           throw UserError(fmt::format("layer {}: PE {} must divide its {} outputs and SIMD {} its {} {}", l.describe(), fo.pe,
-                                      l.out_channels, fo.simd, conv ? l.in.c : mw, conv ? "input channels" : "inputs"));
-        cur = convert(cur, fo.simd, n);
+                                      l.out_channels, fo.simd, conv ? l.in.c : mw,
+                                      conv ? "input channels (or be the channels times a divisor of K)" : "inputs"));
         std::int64_t vectors = 1;
         if (conv) {
-          WindowConfig wc{.h = l.in.h, .w = l.in.w, .c = l.in.c, .k = l.k, .s = l.s, .p = l.p, .simd = fo.simd, .bits = bits,
-                          .name = n + "_swu"};
+          const int lanes = fo.simd / columns;
+          cur = convert(cur, lanes, n);
+          WindowConfig wc{.h = l.in.h, .w = l.in.w, .c = l.in.c, .k = l.k, .s = l.s, .p = l.p, .simd = lanes, .bits = bits,
+                          .columns = columns, .name = n + "_swu"};
           vectors = static_cast<std::int64_t>(l.out.h) * l.out.w;
-          cur = add(EngineKind::SlidingWindow, l.name, wc, {cur}, {"in"}, wc.lanes(), vectors * l.k * l.k * l.in.c,
+          cur = add(EngineKind::SlidingWindow, l.name, wc, {cur}, {"in"}, wc.out_lanes(), vectors * l.k * l.k * l.in.c,
                     sliding_window_timing(wc).ticks_per_frame);
+        } else {
+          cur = convert(cur, fo.simd, n);
         }
         MvtuConfig mc{.mw = mw, .mh = l.out_channels, .simd = fo.simd, .pe = fo.pe,
                       .input = l.in_binary ? InputKind::Binary : InputKind::Unsigned, .in_bits = bits,
@@ -304,6 +311,7 @@ EngineGraph build_engine_graph(const Net& net, const ModelWeights& weights, cons
   }
   const Layer& in_layer = ls.front();
   const bool flat = ls.size() > 1 && ls[1].kind == LayerKind::FullyConnected;  // a vector: any divisor of its size
+  if (!flat && lanes > in_layer.out.c && lanes % in_layer.out.c == 0) lanes = in_layer.out.c;  // window pixels per element
   if ((flat ? in_layer.out.size() : in_layer.out.c) % lanes) lanes = 1;
   Cursor in = b.source(ident(in_layer.name), Lanes{lanes, in_layer.out_binary ? 1 : in_layer.out_bits, false}, in_layer.out.size());
   g.input_stream = in.stream;
@@ -318,7 +326,8 @@ std::vector<Engine> layer_engines(const Layer& l, const Layer* act, const LayerF
   Builder b(g, weights, folding);
   b.begin_unit(ident(l.name), 0);
   const bool signed_in = l.kind == LayerKind::Activation || l.kind == LayerKind::LabelSelect;
-  Lanes lanes{f.simd, l.in_binary ? 1 : l.in_bits, signed_in};
+  const int in_lanes = l.kind == LayerKind::Conv && f.simd > l.in.c ? l.in.c : f.simd;  // window pixels per element
+  Lanes lanes{in_lanes, l.in_binary ? 1 : l.in_bits, signed_in};
   b.layer(l, act, b.source("in", lanes, l.in.size()));
   return g.engines;
 }
@@ -390,7 +399,8 @@ nlohmann::json engine_config_json(const Engine& e) {
       [&](const auto& c) -> json {
         using T = std::decay_t<decltype(c)>;
         if constexpr (std::is_same_v<T, WindowConfig>)
-          return {{"h", c.h}, {"w", c.w}, {"c", c.c}, {"k", c.k}, {"s", c.s}, {"p", c.p}, {"simd", c.simd}, {"bits", c.bits}};
+          return {{"h", c.h}, {"w", c.w}, {"c", c.c}, {"k", c.k}, {"s", c.s}, {"p", c.p}, {"simd", c.simd}, {"bits", c.bits},
+                  {"columns", c.columns}};
         else if constexpr (std::is_same_v<T, MvtuConfig>)
           return {{"mw", c.mw}, {"mh", c.mh}, {"pe", c.pe}, {"simd", c.simd}, {"input", c.input == InputKind::Binary ? "binary" : "unsigned"},
                   {"in_bits", c.in_bits}, {"out_bits", c.out_bits}};

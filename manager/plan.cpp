@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <fmt/format.h>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 namespace qdf::manager {
@@ -34,7 +35,11 @@ std::vector<LayerFolding> folding_candidates(const Layer& l) {
     case LayerKind::FullyConnected: {
       const bool conv = l.kind == LayerKind::Conv;
       const std::int64_t mw = conv ? static_cast<std::int64_t>(l.k) * l.k * l.in.c : l.in.size();
-      for (int simd : divisors(conv ? l.in.c : static_cast<int>(mw))) {
+      std::vector<int> simds = divisors(conv ? l.in.c : static_cast<int>(mw));
+      if (conv)  // several window pixels per element, all channels each
+        for (int g : divisors(l.k))
+          if (g > 1) simds.push_back(g * l.in.c);
+      for (int simd : simds) {
         if (simd * bits > 4096) continue;
         const std::int64_t words = mw * l.out_channels / simd * ((simd + 63) / 64);
         if (words > kMaxRomWords) continue;
@@ -145,11 +150,29 @@ class Search {
     return static_cast<double>(s.elements) * link.cycles_per_element(s.width(), opt_.device.clock_mhz);
   }
 
-  const dsl::Resources& price(const Engine& e) {
-    std::string key = e.name + engine_config_json(e).dump();
-    auto it = cache_.find(key);
-    if (it == cache_.end()) it = cache_.emplace(key, engine_resources(e)).first;
-    return it->second;
+  // Resources of an engine, estimated once per process for each configuration and content
+  // (a sweep over FPGA counts or targets prices each engine once).
+  dsl::Resources price(const Engine& e) {
+    std::uint64_t h = 1469598103934665603ull;
+    auto mix = [&](std::uint64_t v) { h = (h ^ v) * 1099511628211ull; };
+    if (e.weights)
+      for (std::uint64_t w : e.weights->words) mix(w);
+    if (e.thresholds) {
+      for (std::int64_t t : e.thresholds->t) mix(static_cast<std::uint64_t>(t));
+      for (std::uint8_t f : e.thresholds->flip) mix(f);
+    }
+    const std::string key = fmt::format("{}/{}/{:016x}", e.name, engine_config_json(e).dump(), h);
+    static std::mutex mutex;
+    static std::map<std::string, dsl::Resources> cache;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      auto it = cache.find(key);
+      if (it != cache.end()) return it->second;
+    }
+    dsl::Resources r = engine_resources(e);
+    std::lock_guard<std::mutex> lock(mutex);
+    cache.emplace(key, r);
+    return r;
   }
 
  private:
@@ -302,7 +325,6 @@ class Search {
   const ModelWeights& w_;
   const PlanOptions& opt_;
   std::vector<Foldable> foldables_;
-  std::map<std::string, dsl::Resources> cache_;
   double block_bits_ = 1;
 };
 
