@@ -15,13 +15,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string ident(const std::string& s) {
-  std::string out;
-  for (char ch : s) out += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
-  if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "net_" + out;
-  return out;
-}
-
 // An engine's Verilog and the Verilog names of its stream ports, in the engine's port order.
 struct EngineModule {
   dsl::VerilogModule m;
@@ -52,7 +45,7 @@ std::string range(int w) { return w == 1 ? "      " : fmt::format("[{}:0]", w - 
 
 }  // namespace
 
-std::string fpga_top_name(const Plan& p, int fpga) { return fmt::format("{}_fpga{}", ident(p.graph.net), fpga); }
+std::string fpga_top_name(const Plan& p, int fpga) { return fmt::format("{}_fpga{}", verilog_identifier(p.graph.net), fpga); }
 
 std::vector<dsl::VerilogModule> fpga_modules(const Plan& p, int fpga) {
   const EngineGraph& g = p.graph;

@@ -28,15 +28,16 @@ const char* to_string(EngineKind k) {
   return "?";
 }
 
-namespace {
-
-// A Verilog identifier made from a layer name.
-std::string ident(const std::string& s) {
+std::string verilog_identifier(const std::string& s) {
   std::string out;
   for (char ch : s) out += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
   if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "l" + out;
   return out;
 }
+
+namespace {
+
+std::string ident(const std::string& s) { return verilog_identifier(s); }
 
 // Where a stream stands while the graph is built: its id and how its values travel.
 struct Cursor {

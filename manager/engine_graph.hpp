@@ -99,6 +99,9 @@ EngineGraph build_engine_graph(const Net& net, const ModelWeights& weights, cons
 // what the folding search prices.
 std::vector<Engine> layer_engines(const Layer& l, const Layer* act, const LayerFolding& f, const ModelWeights& weights);
 
+// A Verilog identifier made from a layer or network name (other characters become '_').
+std::string verilog_identifier(const std::string& name);
+
 // The engine's recorded kernel (not lowered); a FIFO has none (see engines/fifo.hpp).
 dsl::Kernel engine_kernel(const Engine& e);
 // Resource estimate of one engine (the IR estimate of its lowered kernel, or the FIFO's).
