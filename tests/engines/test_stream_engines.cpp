@@ -235,7 +235,7 @@ TEST_CASE("label select: top-1 and top-k indices, ties to the lower index") {
   }
 }
 
-TEST_CASE("FIFO primitive: every element once, in order, under random stalls; lints and synthesizes") {
+TEST_CASE("FIFO primitive: every element once, in order, under random stalls, and it lints and synthesizes") {
   for (int depth : {2, 5, 600}) {
     FifoConfig c;
     c.width = 10;

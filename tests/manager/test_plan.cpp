@@ -204,7 +204,7 @@ TEST_CASE("plan: impossible targets are user errors that say why") {
   CHECK_THROWS_WITH_AS(build_engine_graph(n, random_weights(n, 1), missing), doctest::Contains("fc2"), UserError);
 }
 
-TEST_CASE("bundle: manifest, model, one top per FPGA with its engines and init files; atomic on error") {
+TEST_CASE("bundle: manifest, model, one top per FPGA with its engines and init files, written atomically") {
   const Net& n = builtin_net("resnet-mini").net;
   ModelWeights w = random_weights(n, 5);
   PlanOptions o;
