@@ -521,6 +521,16 @@ class Machine {
     return !starved;
   }
 
+  // The ports that move an element in this tick (RunResult::trace).
+  std::uint32_t moving_ports() const {
+    std::uint32_t m = 0;
+    for (size_t j = 0; j < p_.inputs.size(); ++j)
+      if (val_[p_.inputs[j].enable]) m |= 1u << j;
+    for (size_t j = 0; j < p_.outputs.size(); ++j)
+      if (val_[p_.outputs[j].enable]) m |= 1u << (RunResult::kTraceOutputBit + j);
+    return m;
+  }
+
   void consume_inputs() {
     for (size_t j = 0; j < p_.inputs.size(); ++j)
       if (val_[p_.inputs[j].enable]) ++inputs_[j].next;
@@ -649,6 +659,8 @@ RunResult Interpreter::run(const RunSpec& spec) const {
     m.val()[p.slot[static_cast<size_t>(port)]] = v & low_mask(n.type.width);
   }
   if (!p.unsupported.empty()) throw InternalError(p.unsupported);
+  if (spec.trace && (p.inputs.size() > RunResult::kTraceOutputBit || p.outputs.size() > 32 - RunResult::kTraceOutputBit))
+    throw InternalError(fmt::format("kernel '{}': too many ports to trace", k.name));
 
   const std::uint64_t end = spec.ticks ? spec.ticks + static_cast<std::uint64_t>(k.latency) : ~std::uint64_t{0};
   std::uint64_t tick = 0;
@@ -665,6 +677,7 @@ RunResult Interpreter::run(const RunSpec& spec) const {
       throw UserError(fmt::format("kernel '{}': the run of {} ticks needs more input at tick {} on{}", k.name,
                                   spec.ticks, tick, which));
     }
+    if (spec.trace) res.trace.push_back(m.moving_ports());
     m.consume_inputs();
     m.write_outputs(out_streams);
     m.advance();

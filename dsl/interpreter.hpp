@@ -35,11 +35,16 @@ struct RunSpec {
   std::map<std::string, Stream> inputs;
   std::map<std::string, std::uint64_t> scalars;
   std::uint64_t ticks = 0;  // logical ticks of the run; 0 = until the inputs run out
+  bool trace = false;       // record, per tick, which ports moved an element (RunResult::trace)
 };
 
 struct RunResult {
   std::map<std::string, Stream> outputs;
   std::uint64_t ticks = 0;  // ticks advanced, including the flush of the pipeline
+  // With RunSpec::trace, one entry per tick: bit i set when input i (in the kernel's order of
+  // inputs) took an element in that tick, bit kTraceOutputBit + j when output j wrote one.
+  std::vector<std::uint32_t> trace;
+  static constexpr int kTraceOutputBit = 16;
 };
 
 class Interpreter {

@@ -3,6 +3,7 @@
 #include "dsl/errors.hpp"
 #include "dsl/passes.hpp"
 
+#include <bit>
 #include <cctype>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -272,11 +273,24 @@ class Builder {
 };
 
 // Rows of a branch's input that must have arrived before it gives the first element of its
-// output row `row` (the sliding window waits for whole rows).
+// output row `row`, at least (each window waits for the rows it covers).
 int rows_needed(const std::vector<Layer>& branch, int row) {
   int r = row;
   for (auto it = branch.rbegin(); it != branch.rend(); ++it)
     if (it->kind == LayerKind::Conv || it->kind == LayerKind::MaxPool) r = std::min(it->in.h, r * it->s - it->p + it->k) - 1;
+  return r + 1;
+}
+
+// The same, at most: a sliding window also reads ahead, up to its R buffer rows from the top of
+// the current windows (engines/sliding_window.hpp), and as a kernel stalls as a whole, a read
+// that waits for its row also holds back the windows it could already give.
+int rows_taken(const std::vector<Layer>& branch, int row) {
+  int r = row;
+  for (auto it = branch.rbegin(); it != branch.rend(); ++it)
+    if (it->kind == LayerKind::Conv || it->kind == LayerKind::MaxPool) {
+      const int buffer_rows = static_cast<int>(std::bit_ceil(static_cast<unsigned>(it->k + it->s)));
+      r = std::min(it->in.h, std::max(r * it->s - it->p, 0) + buffer_rows) - 1;
+    }
   return r + 1;
 }
 
@@ -286,7 +300,7 @@ int skip_fifo_depth(const Layer& res, int input_lanes, int main_engines) {
   int rows = 0;
   for (int r = 0; r < res.out.h; ++r) {
     const int consumed = r == 0 ? 0 : rows_needed(res.projection, r - 1);
-    rows = std::max(rows, rows_needed(res.main, r) - consumed);
+    rows = std::max(rows, rows_taken(res.main, r) - consumed);
   }
   const std::int64_t row_elements = static_cast<std::int64_t>(res.in.w) * res.in.c / input_lanes;
   return static_cast<int>((rows + 1) * row_elements + 4 * main_engines + 8);

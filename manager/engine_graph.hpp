@@ -110,8 +110,10 @@ dsl::Resources engine_resources(const Engine& e);
 nlohmann::json engine_config_json(const Engine& e);
 
 // Depth of a residual block's skip FIFO, in elements of the block's input stream: the rows the
-// main branch must receive before it gives the first element of an output row, minus the rows
-// the skip path has consumed by then, at most, plus one row and pipeline slack.
+// main branch may take before it gives the first element of an output row (its sliding windows
+// read ahead up to their buffer rows), minus the rows the skip path has consumed by then, at
+// most, plus one row and pipeline slack. The simulator's deadlock detection checks it
+// (tests/sim/test_simulator.cpp).
 int skip_fifo_depth(const Layer& residual, int input_lanes, int main_engines);
 
 // Inserts a FIFO of `depth` on stream `s` (engine `fpga`, unit of the consumer); returns its index.

@@ -94,14 +94,16 @@ TEST_CASE("engine graph: a residual block is fork, main branch, skip FIFO, proje
 }
 
 TEST_CASE("skip FIFO depth: the rows the main branch needs ahead of the skip, plus a row and slack") {
-  // Two 3x3 pad-1 convs: output row 0 needs input rows 0..2, and the skip has consumed none.
+  // Two 3x3 pad-1 convs, each window reading ahead up to its 4 buffer rows: before output row 0
+  // the second window takes rows 0..3 of the first conv's output, for which the first takes input
+  // rows 0..5; the skip has consumed none.
   const Net& n = builtin_net("resnet-mini").net;
   const Layer* res1 = nullptr;
   for (const Layer& l : n.layers())
     if (l.name == "res1") res1 = &l;
   REQUIRE(res1);
-  CHECK(skip_fifo_depth(*res1, 8, 5) == (3 + 1) * 12 * 8 / 8 + 4 * 5 + 8);
-  CHECK(skip_fifo_depth(*res1, 2, 5) == (3 + 1) * 12 * 8 / 2 + 4 * 5 + 8);
+  CHECK(skip_fifo_depth(*res1, 8, 5) == (6 + 1) * 12 * 8 / 8 + 4 * 5 + 8);
+  CHECK(skip_fifo_depth(*res1, 2, 5) == (6 + 1) * 12 * 8 / 2 + 4 * 5 + 8);
 }
 
 TEST_CASE("folding: each layer takes the cheapest folding within the target cycles") {

@@ -1,0 +1,22 @@
+// The values of a run: every engine's functional model (engines/*_forward, bit-packed) applied
+// to the values of its input streams, in dataflow order. The engines are deterministic stream
+// functions, so the values on every stream are those the hardware produces whatever the timing
+// (a Kahn process network); the simulator computes them per image with the functional models and
+// times the elements separately (sim/simulator.hpp).
+#pragma once
+
+#include "manager/engine_graph.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace qdf::sim {
+
+// The engines of `g` in an order where every engine comes after the producers of its inputs.
+std::vector<int> dataflow_order(const manager::EngineGraph& g);
+
+// The output stream's values for one image, given the input stream's values (row, column,
+// channel order; a binary input as bits, 1 = +1). A UserError names an image of the wrong size.
+std::vector<std::int64_t> graph_forward(const manager::EngineGraph& g, const std::vector<std::int64_t>& image);
+
+}  // namespace qdf::sim

@@ -1,0 +1,47 @@
+#include "sim/run_timing.hpp"
+
+#include "dsl/errors.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace qdf::sim {
+
+RunTiming measure_run(const HostTimes& t, std::int64_t in_per_image, std::int64_t out_per_image) {
+  if (in_per_image < 1 || out_per_image < 1) throw InternalError("measure_run: elements per image must be positive");
+  RunTiming r;
+  r.images = static_cast<int>(t.received.size() / static_cast<size_t>(out_per_image));
+  if (r.images < 1 || t.sent.size() < static_cast<size_t>(in_per_image)) return r;
+  auto last_out = [&](int image) { return t.received[static_cast<size_t>((image + 1) * out_per_image - 1)]; };
+  r.latency_cycles = last_out(0) - t.sent.front() + 1;
+  r.total_cycles = last_out(r.images - 1) + 1;
+  r.cycles_per_image = r.images == 1 ? static_cast<double>(r.latency_cycles)
+                                     : static_cast<double>(last_out(r.images - 1) - last_out(0)) / (r.images - 1);
+  return r;
+}
+
+std::vector<LinkParams> plan_link_params(const manager::Plan& p) {
+  const manager::EngineGraph& g = p.graph;
+  std::vector<LinkParams> out;
+  for (const manager::LinkUse& l : p.links) {
+    LinkParams lp;
+    lp.name = l.name;
+    const manager::StreamEdge& s = g.streams.at(static_cast<size_t>(l.stream));
+    lp.width = s.width();
+    const manager::Link& link = l.kind == "ring" ? p.ring : p.host;
+    lp.bits_per_cycle = link.bandwidth * 8.0 / (p.clock_mhz * 1e6);
+    lp.latency = std::max<std::int64_t>(1, std::llround(l.latency_cycles));
+    const double rate = std::min(1.0, lp.bits_per_cycle / lp.width);  // elements per cycle
+    lp.credits = static_cast<std::int64_t>(std::ceil(2 * l.latency_cycles * rate)) + 4;
+    if (l.kind == "ring") {
+      if (s.to < 0 || g.engines[static_cast<size_t>(s.to)].kind != manager::EngineKind::Fifo)
+        throw InternalError(fmt::format("link {}: stream {} does not end in a link FIFO", l.name, s.name));
+      lp.credits = std::get<engines::FifoConfig>(g.engines[static_cast<size_t>(s.to)].config).capacity();
+    }
+    out.push_back(lp);
+  }
+  return out;
+}
+
+}  // namespace qdf::sim

@@ -1,0 +1,474 @@
+#include "sim/simulator.hpp"
+
+#include "sim/engine_schedule.hpp"
+#include "sim/graph_values.hpp"
+#include "sim/link_model.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <deque>
+#include <fmt/format.h>
+#include <memory>
+
+namespace qdf::sim {
+
+namespace {
+
+using manager::EngineKind;
+using Clock = std::chrono::steady_clock;
+
+// The last few cycles of a sequence, by element index; a power-of-two ring.
+class TimeRing {
+ public:
+  explicit TimeRing(std::int64_t least) : v_(std::bit_ceil(static_cast<std::uint64_t>(std::max<std::int64_t>(least, 1)))) {}
+  std::int64_t& operator[](std::int64_t k) { return v_[static_cast<size_t>(k) & (v_.size() - 1)]; }
+  std::int64_t operator[](std::int64_t k) const { return v_[static_cast<size_t>(k) & (v_.size() - 1)]; }
+
+ private:
+  std::vector<std::int64_t> v_;
+};
+
+struct Process;
+
+// One stream's handshakes: element k is pushed in cycle push(k), visible to the consumer from
+// push(k) + 1, and popped in cycle pop(k). The producer's room rule: push(k) >= pop(k - cap) +
+// delta (a kernel's two-entry output buffer: cap 2, delta 1, as `count != 2` is checked before
+// the pop of the same cycle; a FIFO's output register: cap 1, delta 0, refilled in the cycle it
+// is emptied; a link's receiving end: no rule, credits bound it).
+struct Channel {
+  std::string name;
+  int cap = 2, delta = 1;
+  std::int64_t pushed = 0, popped = 0;
+  TimeRing pushes, pops;
+  Process* producer = nullptr;
+  Process* consumer = nullptr;
+  bool consumer_waits = false, producer_waits = false;
+  std::vector<std::int64_t>* pop_log = nullptr;  // every pop cycle (a FIFO's output, for its peak)
+
+  Channel(std::string n, int cap_, int delta_, std::int64_t in_flight)
+      : name(std::move(n)), cap(cap_), delta(delta_), pushes(in_flight + 1), pops(std::max<std::int64_t>(cap_, in_flight) + 1) {}
+  std::int64_t push_time(std::int64_t k) const { return pushes[k]; }
+  std::int64_t pop_time(std::int64_t k) const { return pops[k]; }
+};
+
+class Simulation;
+
+struct Process {
+  std::string name;
+  int fpga = 0;
+  bool queued = false, finished = false;
+  // What it sleeps on: a channel it needs an element from, or room on.
+  Channel* waits_empty = nullptr;
+  Channel* waits_full = nullptr;
+  std::int64_t cycle = 0;  // its local time: the cycle of its next attempt
+  virtual ~Process() = default;
+  virtual void step(Simulation& sim) = 0;
+};
+
+class Simulation {
+ public:
+  std::vector<std::unique_ptr<Channel>> channels;
+  std::vector<std::unique_ptr<Process>> procs;
+  std::deque<Process*> ready;
+  std::int64_t events = 0;
+  std::int64_t delivered = 0, expected = 0;
+
+  void wake(Process* p) {
+    if (p && !p->queued && !p->finished) {
+      p->queued = true;
+      ready.push_back(p);
+    }
+  }
+  void push(Channel& ch, std::int64_t c) {
+    ch.pushes[ch.pushed++] = c;
+    ++events;
+    if (ch.consumer_waits) {
+      ch.consumer_waits = false;
+      wake(ch.consumer);
+    }
+  }
+  void pop(Channel& ch, std::int64_t c) {
+    ch.pops[ch.popped++] = c;
+    if (ch.pop_log) ch.pop_log->push_back(c);
+    if (ch.producer_waits) {
+      ch.producer_waits = false;
+      wake(ch.producer);
+    }
+  }
+};
+
+// A kernel engine replaying its schedule.
+struct KernelProcess : Process {
+  std::shared_ptr<const EngineSchedule> s;
+  std::vector<Channel*> in, out;
+  std::int64_t T = 0;        // logical ticks of the run
+  std::int64_t tick = 0;     // ticks advanced
+  size_t pos = 0;            // next step of the schedule
+  std::int64_t base = 0;     // first tick of the frame `pos` is in
+  std::int64_t stall_in = 0, stall_out = 0;
+
+  void step(Simulation& sim) override {
+    waits_empty = waits_full = nullptr;
+    const std::int64_t L = s->latency, end = T + L;
+    const auto& steps = s->steps;
+    for (;;) {
+      // The next tick that moves an element, with the run's start and end applied.
+      std::int64_t at = end;
+      std::uint32_t im = 0, om = 0;
+      while (!steps.empty()) {
+        const EngineSchedule::Step& st = steps[pos];
+        const std::int64_t t = base + st.tick;
+        if (t >= end) break;
+        im = t < T ? st.in : 0;
+        om = t >= L ? st.out : 0;
+        if (im | om) {
+          at = t;
+          break;
+        }
+        if (++pos == steps.size()) pos = 0, base += s->period;
+      }
+      cycle += at - tick;  // free ticks: one cycle each
+      tick = at;
+      if (tick == end) {
+        finished = true;
+        return;
+      }
+      std::int64_t rin = cycle, rout = cycle;
+      for (std::uint32_t m = im; m; m &= m - 1) {
+        Channel& ch = *in[static_cast<size_t>(std::countr_zero(m))];
+        if (ch.popped >= ch.pushed) {
+          ch.consumer_waits = true;
+          waits_empty = &ch;
+          return;
+        }
+        rin = std::max(rin, ch.push_time(ch.popped) + 1);
+      }
+      for (std::uint32_t m = om; m; m &= m - 1) {
+        Channel& ch = *out[static_cast<size_t>(std::countr_zero(m))];
+        const std::int64_t k = ch.pushed - ch.cap;
+        if (k < 0) continue;
+        if (ch.popped <= k) {
+          ch.producer_waits = true;
+          waits_full = &ch;
+          return;
+        }
+        rout = std::max(rout, ch.pop_time(k) + ch.delta);
+      }
+      const std::int64_t go = std::max(rin, rout);
+      stall_in += rin - cycle;
+      stall_out += go - rin;
+      cycle = go;
+      for (std::uint32_t m = im; m; m &= m - 1) sim.pop(*in[static_cast<size_t>(std::countr_zero(m))], cycle);
+      for (std::uint32_t m = om; m; m &= m - 1) sim.push(*out[static_cast<size_t>(std::countr_zero(m))], cycle);
+      ++tick;
+      ++cycle;
+      if (++pos == steps.size()) pos = 0, base += s->period;
+    }
+  }
+};
+
+// The stream FIFO of engines/fifo.hpp: element m is taken from the input in cycle a(m) when it
+// is visible, one per cycle, and the memory of `depth` has room (the load of element m - depth
+// happened before a(m)); it is loaded into the output register in cycle
+// load(m) = max(a(m) + 1, pop(m - 1)) and visible from load(m) + 1.
+struct FifoProcess : Process {
+  Channel* in = nullptr;
+  Channel* out = nullptr;  // its push cycles are the loads
+  std::int64_t depth = 0, total = 0;
+  std::int64_t taken = 0, last_take = -1;
+  TimeRing takes, loads;
+  std::vector<std::int64_t> take_log, pop_log;  // for the peak occupancy
+
+  FifoProcess(std::int64_t d) : depth(d), takes(d + 2), loads(d + 2) {}
+
+  void step(Simulation& sim) override {
+    waits_empty = waits_full = nullptr;
+    for (bool progress = true; progress;) {
+      progress = false;
+      const std::int64_t m = out->pushed;  // next load
+      if (m < taken) {
+        if (m == 0 || out->popped >= m) {
+          const std::int64_t c = std::max(takes[m] + 1, m ? out->pop_time(m - 1) : 0);
+          loads[m] = c;
+          sim.push(*out, c);
+          progress = true;
+        } else {
+          out->producer_waits = true;
+          waits_full = out;
+        }
+      }
+      if (taken < total) {
+        if (in->pushed > taken) {
+          if (taken < depth || out->pushed > taken - depth) {
+            std::int64_t c = std::max(in->push_time(taken) + 1, last_take + 1);
+            if (taken >= depth) c = std::max(c, loads[taken - depth] + 1);
+            takes[taken] = c;
+            last_take = c;
+            take_log.push_back(c);
+            sim.pop(*in, c);
+            ++taken;
+            progress = true;
+          }
+        } else {
+          in->consumer_waits = true;
+          waits_empty = in;
+        }
+      }
+    }
+    if (out->pushed == total) finished = true, waits_empty = waits_full = nullptr;
+    cycle = std::max(last_take, out->pushed ? loads[out->pushed - 1] : 0);
+  }
+
+  std::int64_t peak() const {
+    std::int64_t occ = 0, best = 0;
+    size_t i = 0, j = 0;
+    while (i < take_log.size()) {
+      const std::int64_t t = take_log[i];
+      while (j < pop_log.size() && pop_log[j] <= t) ++j, --occ;  // pops in cycles up to t
+      ++occ, ++i;
+      best = std::max(best, occ);
+    }
+    return best;
+  }
+};
+
+// A link: takes elements from `from` (none: the host, which always has the next one) and
+// delivers them to `to` (none: the host, which takes each as it arrives).
+struct LinkProcess : Process {
+  LinkModel model;
+  Channel* from = nullptr;
+  Channel* to = nullptr;
+  std::int64_t total = 0;
+  HostTimes* times = nullptr;
+
+  explicit LinkProcess(LinkParams p) : model(std::move(p)) {}
+
+  void step(Simulation& sim) override {
+    waits_empty = waits_full = nullptr;
+    for (;;) {
+      // Credits: the receiver's takes so far.
+      if (to)
+        while (model.received() < to->popped) model.receive(to->pop_time(model.received()));
+      const std::int64_t i = model.sent();
+      if (i == total) {
+        finished = true;
+        return;
+      }
+      std::int64_t c = cycle;
+      if (from) {
+        if (from->pushed <= i) {
+          from->consumer_waits = true;
+          waits_empty = from;
+          return;
+        }
+        c = std::max(c, from->push_time(i) + 1);
+      }
+      const std::int64_t t = model.earliest_send(c);
+      if (t == kNever) {  // waits for the receiver to take an element
+        to->producer_waits = true;
+        waits_full = to;
+        return;
+      }
+      model.send(t);
+      cycle = t + 1;
+      const std::int64_t arrive = t + model.params().latency;
+      if (from) sim.pop(*from, t);
+      else times->sent.push_back(t);
+      if (to) {
+        sim.push(*to, arrive - 1);  // visible from `arrive`
+      } else {
+        model.receive(arrive);
+        times->received.push_back(arrive);
+        ++sim.delivered;
+      }
+    }
+  }
+};
+
+std::string describe_wait(const Process& p) {
+  if (p.waits_empty)
+    return fmt::format("{} waits for element {} on stream {} (empty)", p.name, p.waits_empty->pushed, p.waits_empty->name);
+  if (p.waits_full)
+    return fmt::format("{} waits for room on stream {} (full: {} elements not taken, {} taken so far)", p.name,
+                       p.waits_full->name, p.waits_full->pushed - p.waits_full->popped, p.waits_full->popped);
+  return p.name + (p.finished ? " has finished" : " is ready");
+}
+
+}  // namespace
+
+SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std::int64_t>>& images, const SimOptions& opt) {
+  const auto t0 = Clock::now();
+  const manager::EngineGraph& g = plan.graph;
+  SimResult res;
+  res.clock_mhz = plan.clock_mhz;
+  const int n_images = opt.timing_only && images.empty() ? opt.images : static_cast<int>(images.size());
+  if (n_images < 1) throw UserError("a simulation needs at least one image");
+
+  // Values first: the functional models, image by image.
+  if (!opt.timing_only) {
+    for (const auto& img : images) res.outputs.push_back(graph_forward(g, img));
+    res.value_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+
+  Simulation sim;
+  const std::vector<LinkParams> link_params = plan_link_params(plan);
+  // Where each stream is cut by a link: the link's index.
+  std::vector<int> link_of(g.streams.size(), -1);
+  for (size_t l = 0; l < plan.links.size(); ++l)
+    if (plan.links[l].kind == "ring") link_of[static_cast<size_t>(plan.links[l].stream)] = static_cast<int>(l);
+
+  // Channels: one per stream, two where a ring link cuts it (the sender's side and the
+  // receiver's); the host links' streams have their host side in the link process.
+  auto producer_rule = [&](int from) -> std::pair<int, int> {
+    if (from < 0) return {0, 0};
+    return g.engines[static_cast<size_t>(from)].kind == EngineKind::Fifo ? std::pair{1, 0} : std::pair{2, 1};
+  };
+  std::vector<Channel*> send_side(g.streams.size()), recv_side(g.streams.size());
+  auto make_channel = [&](const std::string& name, std::pair<int, int> rule, std::int64_t in_flight) {
+    sim.channels.push_back(std::make_unique<Channel>(name, rule.first, rule.second, in_flight));
+    return sim.channels.back().get();
+  };
+  for (size_t s = 0; s < g.streams.size(); ++s) {
+    const manager::StreamEdge& st = g.streams[s];
+    std::pair<int, int> rule = producer_rule(st.from);
+    std::int64_t in_flight = std::max(rule.first, 1);
+    if (st.from < 0) in_flight = link_params.front().credits;
+    send_side[s] = make_channel(st.name, rule, in_flight);
+    recv_side[s] = send_side[s];
+    if (link_of[s] >= 0) {
+      const LinkParams& lp = link_params[static_cast<size_t>(link_of[s])];
+      recv_side[s] = make_channel(st.name + "@" + lp.name, {0, 0}, lp.credits);
+    }
+  }
+
+  const std::int64_t n = n_images;
+  std::vector<KernelProcess*> kernels(g.engines.size(), nullptr);
+  std::vector<FifoProcess*> fifos(g.engines.size(), nullptr);
+  for (size_t id = 0; id < g.engines.size(); ++id) {
+    const manager::Engine& e = g.engines[id];
+    std::unique_ptr<Process> p;
+    std::vector<Channel*> ins, outs;
+    for (int s : e.inputs) ins.push_back(recv_side[static_cast<size_t>(s)]);
+    for (int s : e.outputs) outs.push_back(send_side[static_cast<size_t>(s)]);
+    if (e.kind == EngineKind::Fifo) {
+      auto f = std::make_unique<FifoProcess>(std::get<engines::FifoConfig>(e.config).depth);
+      f->in = ins.at(0);
+      f->out = outs.at(0);
+      f->total = e.cycles_per_image * n;
+      f->out->pop_log = &f->pop_log;
+      fifos[id] = f.get();
+      p = std::move(f);
+    } else {
+      auto k = std::make_unique<KernelProcess>();
+      k->s = engine_schedule(g, e);
+      k->in = ins;
+      k->out = outs;
+      k->T = k->s->ticks_per_image * n;
+      kernels[id] = k.get();
+      p = std::move(k);
+    }
+    p->name = fmt::format("engine {}", e.name);
+    p->fpga = e.fpga;
+    for (Channel* c : ins) c->consumer = p.get();
+    for (Channel* c : outs) c->producer = p.get();
+    sim.procs.push_back(std::move(p));
+  }
+  std::vector<LinkProcess*> links;
+  for (size_t l = 0; l < plan.links.size(); ++l) {
+    const manager::LinkUse& u = plan.links[l];
+    const auto s = static_cast<size_t>(u.stream);
+    auto lp = std::make_unique<LinkProcess>(link_params[l]);
+    lp->name = fmt::format("link {}", u.name);
+    lp->times = &res.times;
+    lp->total = g.streams[s].elements * n;
+    if (u.name == "host_in") {
+      lp->to = recv_side[s];
+    } else if (u.name == "host_out") {
+      lp->from = send_side[s];
+    } else {
+      lp->from = send_side[s];
+      lp->to = recv_side[s];
+    }
+    if (lp->from) lp->from->consumer = lp.get();
+    if (lp->to) lp->to->producer = lp.get();
+    links.push_back(lp.get());
+    sim.procs.push_back(std::move(lp));
+  }
+  sim.expected = g.streams[static_cast<size_t>(g.output_stream)].elements * n;
+
+  // Run until every process has finished or sleeps.
+  for (auto& p : sim.procs) sim.wake(p.get());
+  std::int64_t steps = 0;
+  while (!sim.ready.empty()) {
+    Process* p = sim.ready.front();
+    sim.ready.pop_front();
+    p->queued = false;
+    p->step(sim);
+    if (opt.progress && (++steps & 0xfff) == 0) opt.progress(static_cast<double>(sim.delivered) / static_cast<double>(sim.expected));
+  }
+  res.events = sim.events;
+
+  std::vector<Process*> stuck;
+  for (auto& p : sim.procs)
+    if (!p->finished) stuck.push_back(p.get());
+  if (!stuck.empty()) {
+    // Follow the waits from a sleeping process to the cycle they form.
+    auto next = [](const Process* p) -> Process* {
+      if (p->waits_empty) return p->waits_empty->producer;
+      if (p->waits_full) return p->waits_full->consumer;
+      return nullptr;
+    };
+    std::vector<Process*> chain;
+    Process* p = stuck.front();
+    while (p && std::find(chain.begin(), chain.end(), p) == chain.end()) {
+      chain.push_back(p);
+      p = next(p);
+    }
+    std::vector<Process*> loop;
+    if (p) loop.assign(std::find(chain.begin(), chain.end(), p), chain.end());
+    else loop = chain;
+    std::int64_t at = 0;
+    for (const Process* q : stuck) at = std::max(at, q->cycle);
+    std::string msg = fmt::format("deadlock in {} at cycle {} ({} of {} output elements delivered): {}\n", g.net, at,
+                                  sim.delivered, sim.expected,
+                                  p ? "these wait for each other in a cycle" : "these wait on each other");
+    for (const Process* q : loop) {
+      msg += "  " + describe_wait(*q);
+      for (size_t id = 0; id < g.engines.size(); ++id)
+        if (fifos[id] == q)
+          msg += fmt::format(" [FIFO {}: holds {} of its capacity {}]", g.engines[id].name,
+                             fifos[id]->taken - fifos[id]->out->popped, fifos[id]->depth + 1);
+      msg += "\n";
+    }
+    msg += "A FIFO in this cycle is too small for the elements one branch must hold while the other fills; make it deeper.";
+    throw DeadlockError(msg);
+  }
+
+  const std::int64_t in_elements = g.streams[static_cast<size_t>(g.input_stream)].elements;
+  const std::int64_t out_elements = g.streams[static_cast<size_t>(g.output_stream)].elements;
+  res.timing = measure_run(res.times, in_elements, out_elements);
+  res.fps = res.timing.cycles_per_image > 0 ? plan.clock_mhz * 1e6 / res.timing.cycles_per_image : 0;
+  const double total = static_cast<double>(std::max<std::int64_t>(res.timing.total_cycles, 1));
+  for (size_t id = 0; id < g.engines.size(); ++id) {
+    const manager::Engine& e = g.engines[id];
+    EngineStats st{e.name, manager::to_string(e.kind), e.fpga, 0, 0, 0};
+    if (const KernelProcess* k = kernels[id]) {
+      st.busy = static_cast<double>(k->tick) / total;
+      st.stalled_input = static_cast<double>(k->stall_in) / total;
+      st.stalled_output = static_cast<double>(k->stall_out) / total;
+    } else {
+      const FifoProcess* f = fifos[id];
+      st.busy = static_cast<double>(f->taken) / total;
+      res.fifos.push_back({e.name, f->depth + 1, f->peak()});
+    }
+    res.engines.push_back(st);
+  }
+  for (const LinkProcess* l : links)
+    res.links.push_back({l->model.params().name, l->model.busy_cycles() / total, l->model.sent()});
+  if (opt.progress) opt.progress(1.0);
+  res.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return res;
+}
+
+}  // namespace qdf::sim

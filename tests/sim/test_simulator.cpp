@@ -1,0 +1,140 @@
+// The simulator on its own: timing against the plan's analytical prediction, determinism,
+// values against the engines' functional chain, and planted deadlocks.
+#include "manager/plan.hpp"
+#include "sim/engine_schedule.hpp"
+#include "sim/graph_values.hpp"
+#include "sim/simulator.hpp"
+
+#include "dsl/bits.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+using namespace qdf;
+using namespace qdf::manager;
+
+namespace {
+
+Plan plan_for(const std::string& net, int fpgas, double fps) {
+  const Net& n = builtin_net(net).net;
+  PlanOptions o;
+  o.fpgas = fpgas;
+  o.device = device("zynq");
+  o.fps = fps;
+  return plan_network(n, random_weights(n, 11), o);
+}
+
+std::vector<std::vector<std::int64_t>> random_images(const EngineGraph& g, int n, std::uint64_t seed) {
+  const auto& s = g.streams[static_cast<size_t>(g.input_stream)];
+  const std::int64_t top = g.input_binary ? 1 : (std::int64_t{1} << g.input_bits) - 1;
+  std::vector<std::vector<std::int64_t>> out(static_cast<size_t>(n));
+  std::uint64_t state = seed;
+  for (auto& img : out)
+    for (std::int64_t i = 0; i < s.elements * s.lanes.lanes; ++i)
+      img.push_back(static_cast<std::int64_t>(dsl::bits::splitmix64(state) % static_cast<std::uint64_t>(top + 1)));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("simulator: sfc runs at the plan's predicted rate, the same every run") {
+  const Plan p = plan_for("sfc", 1, 20000);
+  const auto imgs = random_images(p.graph, 4, 3);
+  sim::SimResult a = sim::simulate(p, imgs);
+  sim::SimResult b = sim::simulate(p, imgs);
+  MESSAGE(fmt::format("sfc: predicted {} cycles/image, simulated {:.1f}, latency {}", p.cycles_per_image,
+                      a.timing.cycles_per_image, a.timing.latency_cycles));
+  CHECK(a.timing.images == 4);
+  CHECK(a.timing.cycles_per_image >= 0.98 * static_cast<double>(p.cycles_per_image));
+  CHECK(a.timing.cycles_per_image <= 1.3 * static_cast<double>(p.cycles_per_image));
+  CHECK(a.timing.latency_cycles > a.timing.cycles_per_image);
+  CHECK(a.times.received == b.times.received);
+  CHECK(a.outputs == b.outputs);
+  REQUIRE(a.outputs.size() == 4);
+  for (size_t i = 0; i < imgs.size(); ++i) CHECK(a.outputs[i] == sim::graph_forward(p.graph, imgs[i]));
+}
+
+TEST_CASE("simulator: an MVTU's schedule reads at the first row group and writes after its pipeline latency") {
+  const Plan p = plan_for("sfc", 1, 20000);
+  for (const Engine& e : p.graph.engines) {
+    if (e.kind != EngineKind::Mvtu) continue;
+    const auto& c = std::get<engines::MvtuConfig>(e.config);
+    auto s = sim::engine_schedule(p.graph, e);
+    CAPTURE(e.name);
+    CHECK(s->period == static_cast<std::int64_t>(c.nf()) * c.sf());
+    for (std::int64_t u = 0; u < s->period; ++u) {
+      const std::int64_t nf = u / c.sf(), sf = u % c.sf();
+      CHECK(s->in_pattern[static_cast<size_t>(u)] == (nf == 0 ? 1 : 0));
+      CHECK(s->out_pattern[static_cast<size_t>(u)] == (sf == c.sf() - 1 ? 1 : 0));
+    }
+    CHECK(s->latency > 0);
+  }
+}
+
+namespace {
+
+// Timing-only runs of `p` with the FIFO `fifo` at `depth`: true when it finishes, false when it deadlocks.
+bool runs_with_depth(const Plan& p, const std::string& fifo, int depth, std::string* report) {
+  Plan q = p;
+  for (Engine& e : q.graph.engines)
+    if (e.name == fifo) std::get<engines::FifoConfig>(e.config).depth = depth;
+  sim::SimOptions o;
+  o.timing_only = true;
+  o.images = 2;
+  try {
+    sim::simulate(q, {}, o);
+    return true;
+  } catch (const sim::DeadlockError& err) {
+    if (report) *report = err.what();
+    return false;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("simulator: a skip FIFO one element too small deadlocks, and the report names the cycle of streams") {
+  const Plan p = plan_for("resnet-mini", 1, 2000);
+  for (const char* fifo : {"res1_skip_fifo", "res2_skip_fifo"}) {
+    CAPTURE(fifo);
+    int planned = 0;
+    for (const Engine& e : p.graph.engines)
+      if (e.name == fifo) planned = std::get<engines::FifoConfig>(e.config).depth;
+    REQUIRE(planned > 0);
+    REQUIRE(runs_with_depth(p, fifo, planned, nullptr));
+    // The least depth that runs, by bisection (a deeper FIFO never deadlocks where a shallower one runs).
+    int lo = 1, hi = planned;
+    while (lo < hi) {
+      const int mid = (lo + hi) / 2;
+      if (runs_with_depth(p, fifo, mid, nullptr)) hi = mid;
+      else lo = mid + 1;
+    }
+    MESSAGE(fmt::format("{}: the plan gives depth {}, the least that runs is {}", fifo, planned, lo));
+    REQUIRE(lo > 1);
+    std::string report;
+    CHECK_FALSE(runs_with_depth(p, fifo, lo - 1, &report));
+    INFO(report);
+    const std::string block = std::string(fifo).substr(0, 4);
+    CHECK(report.find("deadlock") != std::string::npos);
+    CHECK(report.find(fmt::format("FIFO {}: holds {} of its capacity {}", fifo, lo, lo)) != std::string::npos);
+    CHECK(report.find(block + "_fork waits for room") != std::string::npos);
+    CHECK(report.find(block + "_add waits for element") != std::string::npos);
+    CHECK(report.find("(empty)") != std::string::npos);
+  }
+}
+
+TEST_CASE("simulator: resnet-mini on 2 FPGAs, values through the whole graph, FIFO peaks within capacity") {
+  const Plan p = plan_for("resnet-mini", 2, 2000);
+  const auto imgs = random_images(p.graph, 3, 5);
+  sim::SimResult r = sim::simulate(p, imgs);
+  MESSAGE(fmt::format("resnet-mini: predicted {} cycles/image, simulated {:.1f}, latency {}", p.cycles_per_image,
+                      r.timing.cycles_per_image, r.timing.latency_cycles));
+  CHECK(r.timing.images == 3);
+  for (size_t i = 0; i < imgs.size(); ++i) CHECK(r.outputs[i] == sim::graph_forward(p.graph, imgs[i]));
+  for (const auto& f : r.fifos) {
+    CAPTURE(f.name);
+    CHECK(f.peak >= 1);
+    CHECK(f.peak <= f.capacity);
+  }
+  REQUIRE(r.links.size() == 3);
+  for (const auto& l : r.links) CHECK(l.utilization > 0);
+}
