@@ -197,13 +197,22 @@ std::vector<std::int64_t> mvtu_forward(const MvtuConfig& c, const BinaryMatrix& 
   std::vector<std::uint64_t> planes(static_cast<size_t>(B * words));
   const std::uint64_t tail = c.mw % 64 ? (std::uint64_t{1} << (c.mw % 64)) - 1 : ~std::uint64_t{0};
   for (size_t v = 0; v < vectors; ++v) {
-    std::fill(planes.begin(), planes.end(), 0);
-    for (int i = 0; i < c.mw; ++i) {
-      std::uint64_t a = static_cast<std::uint64_t>(input[v * static_cast<size_t>(c.mw) + static_cast<size_t>(i)]);
-      if (a >> B) throw UserError(fmt::format("{}: input value {} does not fit {} bits", c.name, a, B));
-      for (int j = 0; j < B; ++j)
-        if ((a >> j) & 1) planes[static_cast<size_t>(j * words + i / 64)] |= std::uint64_t{1} << (i % 64);
+    // Bit planes, a word of 64 values at a time, without branches.
+    const std::int64_t* in = &input[v * static_cast<size_t>(c.mw)];
+    std::uint64_t too_wide = 0;
+    for (int k = 0; k < words; ++k) {
+      const int lo = k * 64, n = std::min(c.mw - lo, 64);
+      for (int j = 0; j < B; ++j) {
+        std::uint64_t plane = 0;
+        for (int i = 0; i < n; ++i) plane |= ((static_cast<std::uint64_t>(in[lo + i]) >> j) & 1) << i;
+        planes[static_cast<size_t>(j * words + k)] = plane;
+      }
+      for (int i = 0; i < n; ++i) too_wide |= static_cast<std::uint64_t>(in[lo + i]) >> B;
     }
+    if (too_wide)
+      for (int i = 0; i < c.mw; ++i)
+        if (static_cast<std::uint64_t>(in[i]) >> B)
+          throw UserError(fmt::format("{}: input value {} does not fit {} bits", c.name, in[i], B));
     std::int64_t q = 0;
     if (c.input == InputKind::Unsigned)
       for (int j = 0; j < B; ++j)

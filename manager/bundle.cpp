@@ -7,6 +7,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 namespace qdf::manager {
@@ -81,8 +82,11 @@ std::vector<dsl::VerilogModule> fpga_modules(const Plan& p, int fpga) {
                    p.fpgas.size(), g.net, p.device.name);
   v += fmt::format("//   {}: {} lanes x {} bits per element, {} elements per image\n", in_port, si.lanes.lanes, si.lanes.bits, si.elements);
   v += fmt::format("//   {}: {} lanes x {} bits per element, {} elements per image\n", out_port, so.lanes.lanes, so.lanes.bits, so.elements);
-  v += "// Every engine runs until reset (ticks = 0); streams are valid/ready.\n";
+  v += "// Streams are valid/ready. `images` (held from reset on) is the length of a run: each engine\n"
+       "// runs images x its ticks per image, and `done` rises once every engine has finished and its\n"
+       "// outputs were taken; images = 0 runs until reset (and `done` stays low).\n";
   v += fmt::format("module {} (\n  input  wire        clk,\n  input  wire        rst,\n", top.top);
+  v += "  input  wire [31:0] images,\n  output wire        done,\n";
   v += fmt::format("  input  wire {} {}_data,\n  input  wire        {}_valid,\n  output wire        {}_ready,\n", range(si.width()), in_port,
                    in_port, in_port);
   v += fmt::format("  output wire {} {}_data,\n  output wire        {}_valid,\n  input  wire        {}_ready\n);\n", range(so.width()),
@@ -93,15 +97,18 @@ std::vector<dsl::VerilogModule> fpga_modules(const Plan& p, int fpga) {
                      g.engines[static_cast<size_t>(e.from)].name, g.engines[static_cast<size_t>(e.to)].name);
     v += fmt::format("  wire        {0}_valid, {0}_ready;\n", wire(s));
   }
-  v += "  // verilator lint_off UNUSEDSIGNAL\n";
-  v += "  // `done` marks the end of a run of `ticks`; the engines here run until reset.\n";
+  std::vector<std::string> dones;
   for (const Engine& e : g.engines)
-    if (e.fpga == fpga) v += fmt::format("  wire        {}_done;\n", e.name);
-  v += "  // verilator lint_on UNUSEDSIGNAL\n";
+    if (e.fpga == fpga) dones.push_back(e.name + "_done");
+  for (const std::string& d : dones) v += fmt::format("  wire        {};\n", d);
+  v += fmt::format("  assign done = {};\n", fmt::join(dones, " & "));
   for (const Engine& e : g.engines) {
     if (e.fpga != fpga) continue;
+    if (e.cycles_per_image < 1) throw InternalError(fmt::format("engine {} has {} cycles per image", e.name, e.cycles_per_image));
     EngineModule em = engine_module(e);
-    std::vector<std::string> conn = {"    .clk(clk)", "    .rst(rst)", "    .ticks(64'd0)", fmt::format("    .done({}_done)", e.name)};
+    // An engine's ticks per image are its cycles_per_image (for a FIFO: elements per image).
+    std::vector<std::string> conn = {"    .clk(clk)", "    .rst(rst)", fmt::format("    .ticks({{32'd0, images}} * 64'd{})", e.cycles_per_image),
+                                     fmt::format("    .done({}_done)", e.name)};
     auto connect = [&](const std::string& port, int s) {
       conn.push_back(fmt::format("    .{}_data({}_data)", port, wire(s)));
       conn.push_back(fmt::format("    .{}_valid({}_valid)", port, wire(s)));
@@ -166,6 +173,12 @@ json bundle_manifest(const Plan& p, const Net& net) {
   m["device"] = {{"name", p.device.name}, {"luts", p.device.luts}, {"lut_kind", p.device.lut_kind}, {"ffs", p.device.ffs},
                  {"bram_blocks", p.device.bram_blocks}, {"bram_bits", p.device.bram_bits}, {"dsps", p.device.dsps}};
   m["clock_mhz"] = p.clock_mhz;
+  // What load_bundle needs beyond the above to rebuild the plan: the device's description and
+  // both links' parameters (a plan on one FPGA uses no ring link, yet has one).
+  m["device"]["description"] = p.device.description;
+  for (const Link* l : {&p.ring, &p.host})
+    m[l == &p.ring ? "ring" : "host"] = {{"name", l->name}, {"description", l->description}, {"bandwidth_bytes_per_s", l->bandwidth},
+                                         {"latency_s", l->latency}};
   m["cycles_per_image"] = p.cycles_per_image;
   m["fps"] = p.fps;
   m["bottleneck"] = p.bottleneck;

@@ -3,9 +3,10 @@
 //   DIR/manifest.json        engines, folding, placement, streams, links, clock, predicted
 //                            cycles_per_image and fps, resource estimate per FPGA, the network
 //   DIR/model.qdfmodel       the weights and thresholds (docs/model_format.md)
-//   DIR/fpga<i>/<top>.v      FPGA i's top: its engines joined by streams; ports clk, rst and
-//                            one valid/ready stream in and one out (host_in or link_in,
-//                            host_out or link_out)
+//   DIR/fpga<i>/<top>.v      FPGA i's top: its engines joined by streams; ports clk, rst,
+//                            images [31:0] (the run's length; 0: until reset), done, and one
+//                            valid/ready stream in and one out (host_in or link_in, host_out
+//                            or link_out)
 //   DIR/fpga<i>/<engine>.v   one module per engine (FIFOs included), and the $readmemh init
 //                            files of their weight and threshold ROMs
 //

@@ -87,7 +87,7 @@ struct Verdict {
 class Search {
  public:
   Search(const Net& net, const ModelWeights& w, const PlanOptions& opt) : net_(net), w_(w), opt_(opt) {
-    collect(net.layers());
+    if (!opt.folding) collect(net.layers());  // a fixed folding needs no candidates
     block_bits_ = static_cast<double>(opt.device.bram_bits) / static_cast<double>(std::max<std::int64_t>(1, opt.device.bram_blocks));
   }
 
@@ -328,6 +328,79 @@ class Search {
   double block_bits_ = 1;
 };
 
+// The plan once folding and partition are chosen: engines placed, links and their FIFOs added,
+// resources and the prediction summed. `cuts`: the first unit of each FPGA.
+Plan assemble_plan(Search& search, EngineGraph graph, const std::vector<int>& cuts, const PlanOptions& opt, const std::string& limit,
+                   std::chrono::steady_clock::time_point t0) {
+  const double clock_hz = opt.device.clock_mhz * 1e6;
+  Plan p;
+  p.device = opt.device;
+  p.ring = opt.ring;
+  p.host = opt.host;
+  p.clock_mhz = opt.device.clock_mhz;
+  p.limit = limit;
+  p.graph = std::move(graph);
+  EngineGraph& g = p.graph;
+  const int nf = static_cast<int>(cuts.size());
+  auto fpga_of_unit = [&](int u) {
+    int f = 0;
+    for (int i = 0; i < nf; ++i)
+      if (u >= cuts[static_cast<size_t>(i)]) f = i;
+    return f;
+  };
+  for (Engine& e : g.engines) e.fpga = fpga_of_unit(e.unit);
+  p.fpgas.resize(static_cast<size_t>(nf));
+  for (int u = 0; u < static_cast<int>(g.units.size()); ++u) p.fpgas[static_cast<size_t>(fpga_of_unit(u))].units.push_back(u);
+  // Links: host in, ring between neighbours (a FIFO at the receiving end holds the elements in
+  // flight: credits for a round trip), host out.
+  auto add_link = [&](const std::string& name, const Link& l, int stream, int from, int to) {
+    LinkUse u;
+    u.name = name;
+    u.kind = l.name;
+    u.stream = stream;
+    u.from_fpga = from;
+    u.to_fpga = to;
+    u.bits_per_image = static_cast<double>(g.streams[static_cast<size_t>(stream)].elements * g.streams[static_cast<size_t>(stream)].width());
+    u.cycles_per_image = search.link_cycles(l, stream, g);
+    u.latency_cycles = l.latency_cycles(p.clock_mhz);
+    p.links.push_back(u);
+  };
+  add_link("host_in", opt.host, g.input_stream, -1, 0);
+  for (int i = 1; i < nf; ++i) {
+    const int stream = g.units[static_cast<size_t>(cuts[static_cast<size_t>(i)])].input_stream;
+    add_link(fmt::format("ring_{}_{}", i - 1, i), opt.ring, stream, i - 1, i);
+    const double per_element = opt.ring.cycles_per_element(g.streams[static_cast<size_t>(stream)].width(), p.clock_mhz);
+    const double rate = std::min(1.0, 1.0 / std::max(per_element, 1e-9));
+    const int depth = static_cast<int>(std::ceil(2 * p.links.back().latency_cycles * rate)) + 4;
+    insert_fifo(g, stream, depth, fmt::format("fpga{}_link_fifo", i));
+  }
+  add_link("host_out", opt.host, g.output_stream, nf - 1, -1);
+
+  for (const Engine& e : g.engines) {
+    FpgaPlan& f = p.fpgas[static_cast<size_t>(e.fpga)];
+    p.engine_resources.push_back(search.price(e));
+    f.resources += p.engine_resources.back();
+    f.cycles_per_image = std::max(f.cycles_per_image, e.cycles_per_image);
+    if (e.cycles_per_image > p.cycles_per_image) {
+      p.cycles_per_image = e.cycles_per_image;
+      p.bottleneck = fmt::format("engine {}", e.name);
+    }
+  }
+  for (FpgaPlan& f : p.fpgas) {
+    f.bram_blocks = search.blocks(f.resources.bram18);
+    f.lut_fraction = f.resources.lut / static_cast<double>(p.device.luts);
+    f.bram_fraction = static_cast<double>(f.bram_blocks) / static_cast<double>(p.device.bram_blocks);
+  }
+  for (const LinkUse& l : p.links)
+    if (l.cycles_per_image > static_cast<double>(p.cycles_per_image)) {
+      p.cycles_per_image = static_cast<std::int64_t>(std::ceil(l.cycles_per_image));
+      p.bottleneck = fmt::format("link {}", l.name);
+    }
+  p.fps = clock_hz / static_cast<double>(p.cycles_per_image);
+  p.plan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return p;
+}
+
 }  // namespace
 
 Plan plan_network(const Net& net, const ModelWeights& weights, const PlanOptions& opt) {
@@ -392,73 +465,23 @@ Plan plan_network(const Net& net, const ModelWeights& weights, const PlanOptions
     if (opt.folding) limit = fmt::format("the given folding ({})", limit.empty() ? "its slowest engine" : limit);
   }
   Verdict v = search.evaluate(T);
+  return assemble_plan(search, std::move(v.graph), v.cuts, opt, limit, t0);
+}
 
-  Plan p;
-  p.device = opt.device;
-  p.ring = opt.ring;
-  p.host = opt.host;
-  p.clock_mhz = opt.device.clock_mhz;
-  p.limit = limit;
-  p.graph = std::move(v.graph);
-  EngineGraph& g = p.graph;
-  const int nf = static_cast<int>(v.cuts.size());
-  auto fpga_of_unit = [&](int u) {
-    int f = 0;
-    for (int i = 0; i < nf; ++i)
-      if (u >= v.cuts[static_cast<size_t>(i)]) f = i;
-    return f;
-  };
-  for (Engine& e : g.engines) e.fpga = fpga_of_unit(e.unit);
-  p.fpgas.resize(static_cast<size_t>(nf));
-  for (int u = 0; u < static_cast<int>(g.units.size()); ++u) p.fpgas[static_cast<size_t>(fpga_of_unit(u))].units.push_back(u);
-  // Links: host in, ring between neighbours (a FIFO at the receiving end holds the elements in
-  // flight: credits for a round trip), host out.
-  auto add_link = [&](const std::string& name, const Link& l, int stream, int from, int to) {
-    LinkUse u;
-    u.name = name;
-    u.kind = l.name;
-    u.stream = stream;
-    u.from_fpga = from;
-    u.to_fpga = to;
-    u.bits_per_image = static_cast<double>(g.streams[static_cast<size_t>(stream)].elements * g.streams[static_cast<size_t>(stream)].width());
-    u.cycles_per_image = search.link_cycles(l, stream, g);
-    u.latency_cycles = l.latency_cycles(p.clock_mhz);
-    p.links.push_back(u);
-  };
-  add_link("host_in", opt.host, g.input_stream, -1, 0);
-  for (int i = 1; i < nf; ++i) {
-    const int stream = g.units[static_cast<size_t>(v.cuts[static_cast<size_t>(i)])].input_stream;
-    add_link(fmt::format("ring_{}_{}", i - 1, i), opt.ring, stream, i - 1, i);
-    const double per_element = opt.ring.cycles_per_element(g.streams[static_cast<size_t>(stream)].width(), p.clock_mhz);
-    const double rate = std::min(1.0, 1.0 / std::max(per_element, 1e-9));
-    const int depth = static_cast<int>(std::ceil(2 * p.links.back().latency_cycles * rate)) + 4;
-    insert_fifo(g, stream, depth, fmt::format("fpga{}_link_fifo", i));
-  }
-  add_link("host_out", opt.host, g.output_stream, nf - 1, -1);
-
-  for (const Engine& e : g.engines) {
-    FpgaPlan& f = p.fpgas[static_cast<size_t>(e.fpga)];
-    p.engine_resources.push_back(search.price(e));
-    f.resources += p.engine_resources.back();
-    f.cycles_per_image = std::max(f.cycles_per_image, e.cycles_per_image);
-    if (e.cycles_per_image > p.cycles_per_image) {
-      p.cycles_per_image = e.cycles_per_image;
-      p.bottleneck = fmt::format("engine {}", e.name);
-    }
-  }
-  for (FpgaPlan& f : p.fpgas) {
-    f.bram_blocks = search.blocks(f.resources.bram18);
-    f.lut_fraction = f.resources.lut / static_cast<double>(p.device.luts);
-    f.bram_fraction = static_cast<double>(f.bram_blocks) / static_cast<double>(p.device.bram_blocks);
-  }
-  for (const LinkUse& l : p.links)
-    if (l.cycles_per_image > static_cast<double>(p.cycles_per_image)) {
-      p.cycles_per_image = static_cast<std::int64_t>(std::ceil(l.cycles_per_image));
-      p.bottleneck = fmt::format("link {}", l.name);
-    }
-  p.fps = clock_hz / static_cast<double>(p.cycles_per_image);
-  p.plan_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return p;
+Plan plan_partition(const Net& net, const ModelWeights& weights, const PlanOptions& opt, const std::vector<int>& first_units,
+                    const std::string& limit) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (!opt.folding) throw InternalError("plan_partition needs a folding");
+  EngineGraph g = build_engine_graph(net, weights, *opt.folding);
+  const int units = static_cast<int>(g.units.size());
+  if (first_units.empty() || first_units.front() != 0)
+    throw UserError(fmt::format("a partition of {} must place its first layer on FPGA 0", net.name));
+  for (size_t i = 1; i < first_units.size(); ++i)
+    if (first_units[i] <= first_units[i - 1] || first_units[i] >= units)
+      throw UserError(fmt::format("a partition of {} over {} FPGAs must give each FPGA at least one of its {} layers, in order", net.name,
+                                  first_units.size(), units));
+  Search search(net, weights, opt);
+  return assemble_plan(search, std::move(g), first_units, opt, limit, t0);
 }
 
 }  // namespace qdf::manager

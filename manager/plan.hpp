@@ -3,8 +3,11 @@
 // The throughput of a stream pipeline is set by its slowest engine or link, in cycles per image
 // (T). For a target T, each foldable layer (conv, fc, pools) takes its cheapest folding whose
 // cycles are at most T: the layers are balanced, and since the choice of one layer does not
-// change another's cycles, the sum of resources is the least the timing model allows at T (the
-// exact optimum of FINN's SetFolding problem, not its greedy walk). Then the layers, in order,
+// change another's cycles, the sum of resources is the least the timing model allows at T (FINN's
+// SetFolding problem solved per layer, not by its greedy walk; candidates are priced up to twice
+// the least parallelism that meets T, and a brute-force test finds none cheaper by over 1%). The
+// slowest engine sets T once the engines are decoupled by the input FIFOs of engine_graph.hpp;
+// the simulator measures what the pipeline really gives (sim/simulator.hpp). Then the layers, in order,
 // are cut into at most K contiguous groups, one per FPGA, by dynamic programming over the cut
 // points: each group within the device budget, the most loaded FPGA as light as possible, and no
 // cut on a stream that its ring link cannot carry in T cycles. For the highest throughput, T is
@@ -70,6 +73,13 @@ struct Plan {
 // Folds and partitions `net`; a UserError names the layer, link or budget that makes the target
 // (or any design) impossible.
 Plan plan_network(const Net& net, const ModelWeights& weights, const PlanOptions& opt);
+
+// The plan of `net` at the folding opt.folding (required) with FPGA f holding the partition units
+// (top-level layers) from first_units[f] up to the next FPGA's: what plan_network gives once it
+// has chosen both (links, link FIFOs, resources, prediction), with `limit` as the plan's. This is
+// how a written plan is rebuilt (manager/load_bundle.hpp).
+Plan plan_partition(const Net& net, const ModelWeights& weights, const PlanOptions& opt, const std::vector<int>& first_units,
+                    const std::string& limit = "");
 
 // Folding candidates of one layer: (PE, SIMD) pairs, with PE dividing the outputs and SIMD the
 // input channels (fc: the inputs; pools: SIMD only, PE = SIMD).

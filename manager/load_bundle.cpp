@@ -1,0 +1,340 @@
+#include "manager/load_bundle.hpp"
+
+#include "dsl/errors.hpp"
+#include "manager/bundle.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <limits>
+#include <optional>
+
+namespace qdf::manager {
+
+using nlohmann::json;
+
+namespace {
+
+std::string field_path(const std::string& path, const std::string& key) { return path.empty() ? key : path + "." + key; }
+std::string item_path(const std::string& path, size_t i) { return fmt::format("{}[{}]", path, i); }
+
+std::string shown(const json& v) {
+  std::string s = v.dump();
+  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
+}
+
+// Typed fields of a JSON document; a missing or mistyped field is a UserError that names the
+// document ("bundle 'b': manifest.json") and the field's path ("engines[3].config.depth").
+class Fields {
+ public:
+  explicit Fields(std::string doc) : doc_(std::move(doc)) {}
+
+  [[noreturn]] void fail(const std::string& what) const { throw UserError(fmt::format("{}: {}", doc_, what)); }
+
+  const json& get(const json& obj, const std::string& path, const std::string& key) const {
+    if (!obj.is_object()) fail(fmt::format("'{}' must be an object, found {}", path.empty() ? "the document" : path, shown(obj)));
+    auto it = obj.find(key);
+    if (it == obj.end()) fail(fmt::format("field '{}' is missing", field_path(path, key)));
+    return *it;
+  }
+  std::int64_t int64(const json& obj, const std::string& path, const std::string& key) const {
+    const json& v = get(obj, path, key);
+    if (!v.is_number_integer()) wrong(path, key, "an integer", v);
+    if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      wrong(path, key, "a 64-bit integer", v);
+    return v.get<std::int64_t>();
+  }
+  int integer(const json& obj, const std::string& path, const std::string& key) const {
+    const std::int64_t v = int64(obj, path, key);
+    if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) wrong(path, key, "a 32-bit integer", json(v));
+    return static_cast<int>(v);
+  }
+  double number(const json& obj, const std::string& path, const std::string& key) const {
+    const json& v = get(obj, path, key);
+    if (!v.is_number()) wrong(path, key, "a number", v);
+    return v.get<double>();
+  }
+  std::string text(const json& obj, const std::string& path, const std::string& key) const {
+    const json& v = get(obj, path, key);
+    if (!v.is_string()) wrong(path, key, "a string", v);
+    return v.get<std::string>();
+  }
+  bool boolean(const json& obj, const std::string& path, const std::string& key) const {
+    const json& v = get(obj, path, key);
+    if (!v.is_boolean()) wrong(path, key, "true or false", v);
+    return v.get<bool>();
+  }
+  const json& array(const json& obj, const std::string& path, const std::string& key) const {
+    const json& v = get(obj, path, key);
+    if (!v.is_array()) wrong(path, key, "an array", v);
+    return v;
+  }
+  const json& object(const json& obj, const std::string& path, const std::string& key) const {
+    const json& v = get(obj, path, key);
+    if (!v.is_object()) wrong(path, key, "an object", v);
+    return v;
+  }
+
+ private:
+  [[noreturn]] void wrong(const std::string& path, const std::string& key, const char* expected, const json& found) const {
+    fail(fmt::format("field '{}' must be {}, found {}", field_path(path, key), expected, shown(found)));
+  }
+  std::string doc_;
+};
+
+std::vector<Layer> layers_from_json(const Fields& f, const json& a, const std::string& path);
+
+Layer layer_from_json(const Fields& f, const json& j, const std::string& path) {
+  Layer l;
+  l.name = f.text(j, path, "name");
+  const std::string kind = f.text(j, path, "kind");
+  if (kind == "conv") {
+    l.kind = LayerKind::Conv;
+    l.k = f.integer(j, path, "k");
+    l.s = f.integer(j, path, "s");
+    l.p = f.integer(j, path, "p");
+    l.out_channels = f.integer(j, path, "outputs");
+  } else if (kind == "fc") {
+    l.kind = LayerKind::FullyConnected;
+    l.out_channels = f.integer(j, path, "outputs");
+  } else if (kind == "act") {
+    l.kind = LayerKind::Activation;
+    l.act_bits = f.integer(j, path, "bits");
+  } else if (kind == "maxpool") {
+    l.kind = LayerKind::MaxPool;
+    l.k = f.integer(j, path, "k");
+    l.s = f.integer(j, path, "s");
+    l.p = f.integer(j, path, "p");
+  } else if (kind == "global_pool") {
+    l.kind = LayerKind::GlobalPool;
+  } else if (kind == "label_select") {
+    l.kind = LayerKind::LabelSelect;
+    l.top_k = f.integer(j, path, "top_k");
+  } else if (kind == "residual") {
+    l.kind = LayerKind::Residual;
+    l.shift = f.integer(j, path, "shift");
+    l.main = layers_from_json(f, f.array(j, path, "main"), field_path(path, "main"));
+    l.projection = layers_from_json(f, f.array(j, path, "projection"), field_path(path, "projection"));
+  } else if (kind == "input") {
+    f.fail(fmt::format("'{}' is an input, which can only start the network", path));
+  } else {
+    f.fail(fmt::format("field '{}' is \"{}\", not a layer kind (input, conv, fc, act, maxpool, global_pool, residual, label_select)",
+                       field_path(path, "kind"), kind));
+  }
+  return l;
+}
+
+std::vector<Layer> layers_from_json(const Fields& f, const json& a, const std::string& path) {
+  std::vector<Layer> out;
+  for (size_t i = 0; i < a.size(); ++i) out.push_back(layer_from_json(f, a[i], item_path(path, i)));
+  return out;
+}
+
+// The first path where `want` and `got` differ (keys of `want` only, "resources" left out: an
+// estimate, not the design), or nothing.
+std::optional<std::string> first_difference(const json& want, const json& got, const std::string& path) {
+  if (want.is_object() && got.is_object()) {
+    for (auto it = want.begin(); it != want.end(); ++it) {
+      if (it.key() == "resources") continue;
+      if (!got.contains(it.key())) return field_path(path, it.key());
+      if (auto d = first_difference(it.value(), got[it.key()], field_path(path, it.key()))) return d;
+    }
+    return std::nullopt;
+  }
+  auto flat = [](const json& a) { return std::none_of(a.begin(), a.end(), [](const json& v) { return v.is_structured(); }); };
+  if (want.is_array() && got.is_array() && !(flat(want) && flat(got))) {  // a shape or list of names differs as a whole
+    for (size_t i = 0; i < std::min(want.size(), got.size()); ++i)
+      if (auto d = first_difference(want[i], got[i], item_path(path, i))) return d;
+    if (want.size() != got.size()) return path;
+    return std::nullopt;
+  }
+  if (want != got) return path;
+  return std::nullopt;
+}
+
+const json* at_path(const json& j, const std::string& path) {
+  // Paths are made of keys and [indices] joined by '.', as made above.
+  const json* cur = &j;
+  size_t i = 0;
+  while (i < path.size() && cur) {
+    if (path[i] == '.') ++i;
+    if (path[i] == '[') {
+      const size_t close = path.find(']', i);
+      const size_t index = std::stoul(path.substr(i + 1, close - i - 1));
+      cur = cur->is_array() && index < cur->size() ? &(*cur)[index] : nullptr;
+      i = close + 1;
+    } else {
+      const size_t end = std::min(path.find('.', i), path.find('[', i));
+      const std::string key = path.substr(i, end == std::string::npos ? std::string::npos : end - i);
+      cur = cur->is_object() && cur->contains(key) ? &(*cur)[key] : nullptr;
+      i = end == std::string::npos ? path.size() : end;
+    }
+  }
+  return cur;
+}
+
+Net network_from(const Fields& f, const json& j, const std::string& path) {
+  Net net;
+  const json& ls = f.array(j, path, "layers");
+  const std::string lpath = field_path(path, "layers");
+  if (ls.empty()) f.fail(fmt::format("'{}' is empty: a network starts with an input", lpath));
+  const std::string first = item_path(lpath, 0);
+  if (f.text(ls[0], first, "kind") != "input") f.fail(fmt::format("'{}' must be the network's input", first));
+  const json& shape = f.array(ls[0], first, "out");
+  if (shape.size() != 3 || !shape[0].is_number_integer() || !shape[1].is_number_integer() || !shape[2].is_number_integer())
+    f.fail(fmt::format("field '{}.out' must be [height, width, channels], found {}", first, shown(shape)));
+  std::vector<Layer> rest;
+  for (size_t i = 1; i < ls.size(); ++i) rest.push_back(layer_from_json(f, ls[i], item_path(lpath, i)));
+  try {
+    net = input(f.text(ls[0], first, "name"), {shape[0].get<int>(), shape[1].get<int>(), shape[2].get<int>()},
+                f.integer(ls[0], first, "out_bits"), f.boolean(ls[0], first, "binary"));
+    for (Layer& l : rest) net.append(std::move(l));
+  } catch (const UserError& e) {
+    f.fail(fmt::format("its network does not build: {}", e.what()));
+  }
+  net.name = f.text(j, path, "name");
+  // The shapes and precisions inferred again must be those stated.
+  const json again = network_json(net);
+  if (auto d = first_difference(j["layers"], again["layers"], "layers")) {
+    const json* want = at_path(j, *d);
+    const json* got = at_path(again, *d);
+    f.fail(fmt::format("field '{}' is {}, but the network's layers give {}", field_path(path, *d), want ? shown(*want) : "missing",
+                       got ? shown(*got) : "nothing there"));
+  }
+  return net;
+}
+
+Link link_from(const Fields& f, const json& m, const std::string& key) {
+  const json& j = f.object(m, "", key);
+  Link l;
+  l.name = f.text(j, key, "name");
+  l.description = f.text(j, key, "description");
+  l.bandwidth = f.number(j, key, "bandwidth_bytes_per_s");
+  l.latency = f.number(j, key, "latency_s");
+  return l;
+}
+
+Device device_from(const Fields& f, const json& m) {
+  const json& j = f.object(m, "", "device");
+  Device d;
+  d.name = f.text(j, "device", "name");
+  d.description = f.text(j, "device", "description");
+  d.lut_kind = f.text(j, "device", "lut_kind");
+  d.luts = f.int64(j, "device", "luts");
+  d.ffs = f.int64(j, "device", "ffs");
+  d.bram_blocks = f.int64(j, "device", "bram_blocks");
+  d.bram_bits = f.int64(j, "device", "bram_bits");
+  d.dsps = f.int64(j, "device", "dsps");
+  d.clock_mhz = f.number(m, "", "clock_mhz");
+  return d;
+}
+
+Folding folding_from(const Fields& f, const json& m) {
+  Folding out;
+  for (const auto& [layer, v] : f.object(m, "", "folding").items())
+    out[layer] = {f.integer(v, "folding." + layer, "pe"), f.integer(v, "folding." + layer, "simd")};
+  return out;
+}
+
+// The first unit of each FPGA, from the FPGAs' layers (unit names) in the manifest.
+std::vector<int> partition_from(const Fields& f, const json& m, const EngineGraph& g) {
+  const json& fpgas = f.array(m, "", "fpgas");
+  if (fpgas.empty()) f.fail("field 'fpgas' is empty: a plan has at least one FPGA");
+  std::vector<int> first;
+  size_t next = 0;
+  for (size_t i = 0; i < fpgas.size(); ++i) {
+    const std::string path = item_path("fpgas", i);
+    const json& units = f.array(fpgas[i], path, "layers");
+    if (units.empty()) f.fail(fmt::format("field '{}.layers' is empty: every FPGA holds at least one layer", path));
+    first.push_back(static_cast<int>(next));
+    for (size_t k = 0; k < units.size(); ++k, ++next) {
+      const std::string upath = item_path(path + ".layers", k);
+      if (!units[k].is_string()) f.fail(fmt::format("field '{}' must be a layer's name, found {}", upath, shown(units[k])));
+      if (next >= g.units.size())
+        f.fail(fmt::format("field '{}' is \"{}\", but the network's {} layers are all placed before it", upath, units[k].get<std::string>(),
+                           g.units.size()));
+      if (units[k].get<std::string>() != g.units[next].name)
+        f.fail(fmt::format("field '{}' is \"{}\", but the network's next layer is \"{}\": the FPGAs hold the layers in order", upath,
+                           units[k].get<std::string>(), g.units[next].name));
+    }
+  }
+  if (next != g.units.size())
+    f.fail(fmt::format("the FPGAs hold {} of the network's {} layers; \"{}\" and after are on none", next, g.units.size(),
+                       g.units[next].name));
+  return first;
+}
+
+}  // namespace
+
+Net network_from_json(const json& j) { return network_from(Fields("network JSON"), j, ""); }
+
+LoadedBundle load_bundle(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) throw UserError(fmt::format("no bundle directory '{}'", dir));
+  if (!fs::is_directory(dir, ec))
+    throw UserError(fmt::format("'{}' is not a bundle: a bundle is the directory that qdf compile --out writes", dir));
+  const std::string manifest_path = dir + "/manifest.json";
+  if (!fs::exists(manifest_path, ec))
+    throw UserError(fmt::format("bundle '{}' has no manifest.json: is it a directory that qdf compile --out wrote?", dir));
+  std::ifstream in(manifest_path);
+  if (!in) throw UserError(fmt::format("cannot read {}", manifest_path));
+
+  LoadedBundle b;
+  b.dir = dir;
+  const Fields f(fmt::format("bundle '{}': manifest.json", dir));
+  try {
+    b.manifest = json::parse(in);
+  } catch (const json::exception& e) {
+    f.fail(fmt::format("is not JSON: {}", e.what()));
+  }
+  const json& m = b.manifest;
+  if (!m.is_object() || !m.contains("format") || m["format"] != "qdf-bundle")
+    f.fail(fmt::format("is not a qdf bundle manifest: its \"format\" is {}, expected \"qdf-bundle\"",
+                       m.is_object() && m.contains("format") ? shown(m["format"]) : "missing"));
+  const json& version = f.get(m, "", "version");
+  if (version != kBundleVersion)
+    f.fail(fmt::format("is bundle format version {}; this qdf reads version {}: write the bundle again with this qdf (qdf compile)",
+                       shown(version), kBundleVersion));
+
+  // Ordered so that each step reads only what the ones before have checked: the network, then
+  // its weights, then the design choices (device, links, folding, partition), then the plan
+  // from them, which must be the one the manifest describes.
+  b.net = network_from(f, f.object(m, "", "network"), "network");
+  try {
+    b.weights = load_model(dir + "/" + f.text(m, "", "model"), b.net);
+  } catch (const UserError& e) {
+    throw UserError(fmt::format("bundle '{}': {}", dir, e.what()));
+  }
+  PlanOptions opt;
+  opt.device = device_from(f, m);
+  opt.ring = link_from(f, m, "ring");
+  opt.host = link_from(f, m, "host");
+  opt.folding = folding_from(f, m);
+  EngineGraph unplaced;
+  try {
+    unplaced = build_engine_graph(b.net, b.weights, *opt.folding);
+  } catch (const UserError& e) {
+    f.fail(fmt::format("its folding does not fit its network: {}", e.what()));
+  }
+  const std::vector<int> first_units = partition_from(f, m, unplaced);
+  opt.fpgas = static_cast<int>(first_units.size());
+  b.plan = plan_partition(b.net, b.weights, opt, first_units, f.text(m, "", "limit"));
+
+  const json again = bundle_manifest(b.plan, b.net);
+  for (const char* key : {"net", "input", "output", "folding", "fpgas", "engines", "streams", "links", "cycles_per_image", "fps",
+                          "bottleneck"}) {
+    const json& want = f.get(m, "", key);
+    if (auto d = first_difference(want, again[key], key)) {
+      const json* w = at_path(m, *d);
+      const json* g = at_path(again, *d);
+      f.fail(fmt::format("field '{}' is {}, but the plan rebuilt from its network, folding and partition has {}: the manifest was "
+                         "edited, or written by another qdf",
+                         *d, w ? shown(*w) : "missing", g ? shown(*g) : "nothing there"));
+    }
+  }
+  return b;
+}
+
+}  // namespace qdf::manager
