@@ -1,5 +1,6 @@
 // Runs generated Verilog under Verilator: lint, build a simulation of one module with a generated
-// testbench, and run it on input streams with random input gaps and random output backpressure.
+// testbench, and run it on input streams with random input gaps and random output backpressure;
+// or build a design as a shared library and drive its ports from C++ (VerilatedDesign).
 //
 // Builds are cached by the hash of everything that goes into them (Verilog, ROM files,
 // testbench, Verilator version, compiler flags) in cache_dir(); the Verilator runtime is compiled
@@ -11,7 +12,9 @@
 #include "dsl/interpreter.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace qdf::dsl {
 
@@ -48,6 +51,61 @@ BuiltModel verilator_build(const VerilogModule& m, const Kernel& k);
 
 // Runs the simulation; inputs, scalars and ticks as for the interpreter.
 RtlRunResult verilator_run(const BuiltModel& model, const Kernel& k, const RunSpec& spec, const RtlRunOptions& opt);
+
+// A design of several modules built as a shared library, driven in-process port by port: for
+// harnesses that join several designs, or drive one from a model of its surroundings, cycle by
+// cycle. The library exports a few C functions (a generated shim over the Verilated model);
+// everything else in it, the Verilator runtime included, is hidden and bound inside it
+// (-Wl,-Bsymbolic), so that several libraries can be loaded in one process.
+struct DesignPort {
+  std::string name;    // as in the top module
+  int width = 1;       // bits, 1..4096
+  bool output = false;
+};
+
+struct BuiltLibrary {
+  std::string dir;  // cache entry; it also holds the ROM files, which the library reads from here
+  std::string so;   // the shared library
+  std::string top;
+  std::vector<DesignPort> ports;
+};
+
+// Builds (or finds in the cache) a simulation of `modules` (the first is the top; module names
+// distinct) as a shared library. The top must have an input `clk`, which the library drives
+// itself; `ports` are the other ports the caller will use, as the top declares them (a port
+// the top lacks, or of another width, fails the C++ compile of the shim).
+BuiltLibrary verilator_build_library(const std::vector<VerilogModule>& modules, const std::vector<DesignPort>& ports);
+
+// One simulation of a library built above (dlopen'ed). Ports are addressed by their index in
+// BuiltLibrary::ports; values are little-endian 64-bit words, ceil(width / 64) of them.
+class VerilatedDesign {
+ public:
+  explicit VerilatedDesign(const BuiltLibrary& lib);
+  ~VerilatedDesign();
+  VerilatedDesign(const VerilatedDesign&) = delete;
+  VerilatedDesign& operator=(const VerilatedDesign&) = delete;
+
+  int port(const std::string& name) const;  // a UserError lists the ports when there is none
+  const DesignPort& port_info(int port) const { return lib_.ports.at(static_cast<size_t>(port)); }
+  // Inputs only; bits above the port's width are ignored.
+  void set_words(int port, const std::uint64_t* words);
+  void set(int port, std::uint64_t value);  // the low word; higher words zero
+  void get_words(int port, std::uint64_t* words) const;  // any port
+  std::uint64_t get(int port) const;                      // the low word
+  // Settles the logic after inputs changed (clk low); outputs read after it are this cycle's.
+  void eval();
+  // One clock cycle: the rising edge (registers take the inputs as they are now), then clk low.
+  void cycle();
+
+ private:
+  struct Api;
+  void set_from_buffer(int port);
+  BuiltLibrary lib_;
+  void* handle_ = nullptr;
+  std::unique_ptr<const Api> api_;
+  void* model_ = nullptr;
+  mutable std::vector<std::uint64_t> buf_;
+};
 
 // Runs a command, capturing stdout and stderr together; returns the exit status.
 int run_command(const std::string& cmd, std::string* output);

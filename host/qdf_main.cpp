@@ -4,6 +4,7 @@
 #include "examples/example_kernels.hpp"
 #include "dsl/files.hpp"
 #include "host/compile_flow.hpp"
+#include "host/sim_flow.hpp"
 #include "host/kernel_flow.hpp"
 #include "manager/devices.hpp"
 #include "manager/links.hpp"
@@ -82,6 +83,35 @@ int main(int argc, char** argv) {
   c->add_option("--out", cr.out, "bundle directory (written atomically)")->required();
   c->add_flag("--json", json_out, "print the manifest's summary as JSON instead of the table");
 
+  // `qdf sim` and `qdf verify` take a bundle, or a built-in network that they plan as `qdf compile` does.
+  std::string target;
+  host::CompileRequest sr;
+  int images = 0;
+  bool timing_only = false, sim_json_out = false, sim_max = false;
+  std::uint64_t image_seed = 1;
+  std::string backend = "rtl";
+  auto design_options = [&](CLI::App* a) {
+    a->add_option("design", target, "a bundle directory (from `qdf compile`) or a built-in network (see `qdf nets`)")->required();
+    a->add_option("--fpgas", sr.fpgas, "(network) number of FPGAs on the ring")->capture_default_str()->check(CLI::PositiveNumber);
+    a->add_option("--device", sr.device, "(network) FPGA device (see `qdf devices`)")->capture_default_str();
+    auto* f = a->add_option("--fps", sr.fps, "(network) target images per second")->check(CLI::PositiveNumber);
+    f->excludes(a->add_flag("--max-throughput", sim_max, "(network) the highest throughput that fits (the default)"));
+    a->add_option("--model", sr.model, "(network) model file with the weights (default: seeded random weights)")->check(CLI::ExistingFile);
+    a->add_option("--folding", sr.folding, "(network) fixed folding, JSON {\"layer\": {\"pe\": P, \"simd\": S}}")->check(CLI::ExistingFile);
+    a->add_option("--seed", image_seed, "seed of the random input images")->capture_default_str();
+    a->add_flag("--json", sim_json_out, "print one JSON object instead of the tables");
+  };
+  auto* sm = app.add_subcommand("sim", "simulate a design: images/s, latency, per-engine stalls, FIFO peaks, link use, "
+                                       "and outputs against the reference model");
+  design_options(sm);
+  sm->add_option("--images", images, "images to run")->default_val(8)->check(CLI::PositiveNumber);
+  sm->add_flag("--timing-only", timing_only, "skip values (for design sweeps)");
+  auto* vf = app.add_subcommand("verify", "run the same images through the simulator and a backend, and compare "
+                                          "outputs and cycles");
+  design_options(vf);
+  vf->add_option("--images", images, "images to run")->default_val(3)->check(CLI::PositiveNumber);
+  vf->add_option("--backend", backend, "backend to check the simulator against")->check(CLI::IsMember({"rtl"}))->capture_default_str();
+
   auto* e = app.add_subcommand("emit", "write the Verilog of an example kernel");
   e->add_option("kernel", kernel, "example kernel")->required();
   e->add_option("--out", out, "output directory")->capture_default_str();
@@ -112,6 +142,20 @@ int main(int argc, char** argv) {
                   << manager::plan_table(r.plan) << fmt::format("bundle written to {}\n", cr.out);
       }
       return 0;
+    }
+    if (sm->parsed()) {
+      host::Design design = host::open_design(target, sr);
+      host::SimRun r = host::simulate_design(design, images, timing_only, image_seed);
+      if (sim_json_out) std::cout << host::sim_json(design, r).dump(2) << "\n";
+      else std::cout << host::sim_table(design, r);
+      return timing_only || r.outputs_match_reference ? 0 : 3;
+    }
+    if (vf->parsed()) {
+      host::Design design = host::open_design(target, sr);
+      host::VerifyRun v = host::verify_design(design, images, image_seed);
+      if (sim_json_out) std::cout << host::verify_json(design, v).dump(2) << "\n";
+      else std::cout << host::verify_table(design, v);
+      return v.bit_exact && v.reference_match ? 0 : 3;
     }
     if (nt->parsed()) {
       std::cout << fmt::format("{:<10} {:>7} {:>14} {:>12}  {}\n", "network", "layers", "binary MACs", "input", "description");

@@ -1,5 +1,6 @@
 #include "sim/graph_values.hpp"
 
+#include "dsl/bits.hpp"
 #include "dsl/errors.hpp"
 
 #include <fmt/format.h>
@@ -75,6 +76,18 @@ std::vector<std::int64_t> graph_forward(const manager::EngineGraph& g, const std
     for (int s : e.inputs) std::vector<std::int64_t>().swap(v[static_cast<size_t>(s)]);
   }
   return v[static_cast<size_t>(g.output_stream)];
+}
+
+std::vector<std::vector<std::int64_t>> random_images(const manager::EngineGraph& g, int n, std::uint64_t seed) {
+  const manager::StreamEdge& s = g.streams[static_cast<size_t>(g.input_stream)];
+  const std::uint64_t values = g.input_binary ? 2 : std::uint64_t{1} << g.input_bits;
+  std::vector<std::vector<std::int64_t>> out(static_cast<size_t>(n));
+  std::uint64_t state = seed * 0x9e3779b97f4a7c15ull + 1;
+  for (auto& img : out) {
+    img.resize(static_cast<size_t>(s.elements * s.lanes.lanes));
+    for (auto& v : img) v = static_cast<std::int64_t>(dsl::bits::splitmix64(state) % values);
+  }
+  return out;
 }
 
 }  // namespace qdf::sim

@@ -19,4 +19,7 @@ std::vector<int> dataflow_order(const manager::EngineGraph& g);
 // channel order; a binary input as bits, 1 = +1). A UserError names an image of the wrong size.
 std::vector<std::int64_t> graph_forward(const manager::EngineGraph& g, const std::vector<std::int64_t>& image);
 
+// n images for the graph's input, seeded: uniform values of the input's precision (splitmix64).
+std::vector<std::vector<std::int64_t>> random_images(const manager::EngineGraph& g, int n, std::uint64_t seed);
+
 }  // namespace qdf::sim

@@ -16,8 +16,18 @@ RunTiming measure_run(const HostTimes& t, std::int64_t in_per_image, std::int64_
   auto last_out = [&](int image) { return t.received[static_cast<size_t>((image + 1) * out_per_image - 1)]; };
   r.latency_cycles = last_out(0) - t.sent.front() + 1;
   r.total_cycles = last_out(r.images - 1) + 1;
-  r.cycles_per_image = r.images == 1 ? static_cast<double>(r.latency_cycles)
-                                     : static_cast<double>(last_out(r.images - 1) - last_out(0)) / (r.images - 1);
+  // The median of the gaps between consecutive images' last outputs: the first image's fill and
+  // the last images' drain (a stage's pipeline empties faster with no image behind it) do not
+  // move it.
+  std::vector<std::int64_t> gaps;
+  for (int i = 1; i < r.images; ++i) gaps.push_back(last_out(i) - last_out(i - 1));
+  if (gaps.empty()) {
+    r.cycles_per_image = static_cast<double>(r.latency_cycles);
+  } else {
+    std::sort(gaps.begin(), gaps.end());
+    const size_t m = gaps.size();
+    r.cycles_per_image = m % 2 ? static_cast<double>(gaps[m / 2]) : 0.5 * static_cast<double>(gaps[m / 2 - 1] + gaps[m / 2]);
+  }
   return r;
 }
 

@@ -19,8 +19,8 @@ struct HostTimes {
 
 struct RunTiming {
   int images = 0;
-  // Steady state: (last output of the last image - last output of the first) / (images - 1);
-  // with one image, its latency.
+  // Steady state: the median gap between the last outputs of consecutive images; with one
+  // image, its latency. A run needs a few images more than the pipeline holds for it to show.
   double cycles_per_image = 0;
   // First image, pipeline empty: from its first input element leaving the host to its last
   // output element reaching the host.

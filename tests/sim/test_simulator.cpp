@@ -5,8 +5,6 @@
 #include "sim/graph_values.hpp"
 #include "sim/simulator.hpp"
 
-#include "dsl/bits.hpp"
-
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -24,22 +22,11 @@ Plan plan_for(const std::string& net, int fpgas, double fps) {
   return plan_network(n, random_weights(n, 11), o);
 }
 
-std::vector<std::vector<std::int64_t>> random_images(const EngineGraph& g, int n, std::uint64_t seed) {
-  const auto& s = g.streams[static_cast<size_t>(g.input_stream)];
-  const std::int64_t top = g.input_binary ? 1 : (std::int64_t{1} << g.input_bits) - 1;
-  std::vector<std::vector<std::int64_t>> out(static_cast<size_t>(n));
-  std::uint64_t state = seed;
-  for (auto& img : out)
-    for (std::int64_t i = 0; i < s.elements * s.lanes.lanes; ++i)
-      img.push_back(static_cast<std::int64_t>(dsl::bits::splitmix64(state) % static_cast<std::uint64_t>(top + 1)));
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("simulator: sfc runs at the plan's predicted rate, the same every run") {
   const Plan p = plan_for("sfc", 1, 20000);
-  const auto imgs = random_images(p.graph, 4, 3);
+  const auto imgs = sim::random_images(p.graph, 4, 3);
   sim::SimResult a = sim::simulate(p, imgs);
   sim::SimResult b = sim::simulate(p, imgs);
   MESSAGE(fmt::format("sfc: predicted {} cycles/image, simulated {:.1f}, latency {}", p.cycles_per_image,
@@ -124,7 +111,7 @@ TEST_CASE("simulator: a skip FIFO one element too small deadlocks, and the repor
 
 TEST_CASE("simulator: resnet-mini on 2 FPGAs, values through the whole graph, FIFO peaks within capacity") {
   const Plan p = plan_for("resnet-mini", 2, 2000);
-  const auto imgs = random_images(p.graph, 3, 5);
+  const auto imgs = sim::random_images(p.graph, 3, 5);
   sim::SimResult r = sim::simulate(p, imgs);
   MESSAGE(fmt::format("resnet-mini: predicted {} cycles/image, simulated {:.1f}, latency {}", p.cycles_per_image,
                       r.timing.cycles_per_image, r.timing.latency_cycles));
@@ -137,4 +124,25 @@ TEST_CASE("simulator: resnet-mini on 2 FPGAs, values through the whole graph, FI
   }
   REQUIRE(r.links.size() == 3);
   for (const auto& l : r.links) CHECK(l.utilization > 0);
+}
+
+TEST_CASE("simulator: with the manager's input FIFOs, the steady state is the plan's prediction (within 2%)") {
+  struct Case {
+    const char* net;
+    int fpgas;
+    double fps;
+    int images;
+  };
+  for (const Case& c : {Case{"sfc", 2, 20000, 12}, Case{"cnv-w1a2", 1, 200, 24}, Case{"cnv-w1a2", 2, 2000, 24},
+                        Case{"resnet-mini", 2, 2000, 12}}) {
+    CAPTURE(c.net);
+    CAPTURE(c.fpgas);
+    const Plan p = plan_for(c.net, c.fpgas, c.fps);
+    sim::SimOptions o;
+    o.timing_only = true;
+    o.images = c.images;
+    const sim::SimResult r = sim::simulate(p, {}, o);
+    MESSAGE(fmt::format("{} on {}: plan {} cycles/image, simulated {:.1f}", c.net, c.fpgas, p.cycles_per_image, r.timing.cycles_per_image));
+    CHECK(std::abs(r.timing.cycles_per_image / static_cast<double>(p.cycles_per_image) - 1) <= 0.02);
+  }
 }

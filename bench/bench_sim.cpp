@@ -1,0 +1,95 @@
+// The simulator's speed, printed as figures and ratios measured in one run:
+//   1. simulator vs Verilator on the same RTL: cnv-w1a2 at a small folding on one xc7z020, the
+//      same images through both, images/s of each (the RTL's build time apart);
+//   2. resnet18 on 3 Stratix V with values: simulated images/s on one core, and the binary MACs/s
+//      that means;
+//   3. a timing-only sweep of resnet18 over 1..8 FPGAs and three foldings: total seconds.
+#include "host/rtl_harness.hpp"
+#include "host/sim_flow.hpp"
+#include "manager/plan.hpp"
+#include "sim/simulator.hpp"
+
+#include <chrono>
+#include <fmt/format.h>
+
+using namespace qdf;
+using namespace qdf::manager;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+Plan plan(const std::string& net, int fpgas, const std::string& dev, double fps) {
+  const Net& n = builtin_net(net).net;
+  PlanOptions o;
+  o.fpgas = fpgas;
+  o.device = device(dev);
+  o.fps = fps;
+  return plan_network(n, random_weights(n, 1), o);
+}
+
+}  // namespace
+
+int main() {
+  {
+    const Plan p = plan("cnv-w1a2", 1, "zynq", 200);
+    const int n = 24;  // enough for the steady state (the pipeline holds about six images)
+    const auto imgs = host::random_images(p.graph, n, 7);
+    sim::simulate(p, imgs);  // schedules traced once (cached per engine configuration)
+    const sim::SimResult s = sim::simulate(p, imgs);
+    const host::RtlRun r = host::run_plan_rtl(p, imgs);
+    const bool same = s.outputs == r.outputs;
+    const double sim_ips = n / s.seconds, rtl_ips = n / r.run_seconds;
+    fmt::print("1. simulator vs Verilator, cnv-w1a2 on 1 x xc7z020 at 200 fps ({} cycles per image planned), {} images\n",
+               p.cycles_per_image, n);
+    fmt::print("   {:<12} {:>14} {:>16} {:>14}\n", "", "images/s", "cycles/image", "wall s");
+    fmt::print("   {:<12} {:>14.2f} {:>16.1f} {:>14.3f}\n", "simulator", sim_ips, s.timing.cycles_per_image, s.seconds);
+    fmt::print("   {:<12} {:>14.4f} {:>16.1f} {:>14.3f}  (+ {:.1f} s build)\n", "Verilator", rtl_ips, r.timing.cycles_per_image,
+               r.run_seconds, r.build_seconds);
+    fmt::print("   ratio: {:.0f}x; outputs {}; simulated cycles {:+.3f}% of the RTL's\n\n", sim_ips / rtl_ips,
+               same ? "bit-exact" : "DIFFER", 100 * (s.timing.cycles_per_image - r.timing.cycles_per_image) / r.timing.cycles_per_image);
+  }
+  {
+    const Plan p = plan("resnet18", 3, "stratix", 0);
+    const int n = 14;  // enough for the steady state
+    const auto imgs = host::random_images(p.graph, n, 7);
+    auto t0 = Clock::now();
+    sim::SimOptions warm;
+    warm.timing_only = true;
+    sim::simulate(p, {}, warm);
+    const double setup = since(t0);
+    const sim::SimResult s = sim::simulate(p, imgs);
+    const double macs = static_cast<double>(builtin_net("resnet18").net.binary_macs()) * n;
+    fmt::print("2. resnet18 on 3 x stratix-v-5sgsd8 with values, {} images on one core\n", n);
+    fmt::print("   {:.2f} images/s ({:.3f} s per image, of which values {:.3f} s); {:.2e} binary MACs/s\n", n / s.seconds,
+               s.seconds / n, s.value_seconds / n, macs / s.seconds);
+    fmt::print("   {:.1f} cycles per image simulated (plan: {}), latency {} cycles; tracing the engines' schedules took {:.2f} s once\n\n",
+               s.timing.cycles_per_image, p.cycles_per_image, s.timing.latency_cycles, setup);
+  }
+  {
+    auto t0 = Clock::now();
+    double plan_s = 0, sim_s = 0;
+    int designs = 0;
+    const int n = 14;  // enough for the steady state (the pipeline holds about five images)
+    fmt::print("3. timing-only sweep of resnet18 on K x stratix-v-5sgsd8, {} images each\n", n);
+    fmt::print("   {:>10} {:>3} {:>14} {:>14} {:>10}\n", "target fps", "K", "planned c/img", "simulated c/img", "images/s");
+    for (double fps : {0.0, 1000.0, 500.0})
+      for (int k = 1; k <= 8; ++k) {
+        auto tp = Clock::now();
+        const Plan p = plan("resnet18", k, "stratix", fps);
+        plan_s += since(tp);
+        auto ts = Clock::now();
+        sim::SimOptions o;
+        o.timing_only = true;
+        o.images = n;
+        const sim::SimResult s = sim::simulate(p, {}, o);
+        sim_s += since(ts);
+        ++designs;
+        fmt::print("   {:>10} {:>3} {:>14} {:>14.1f} {:>10.1f}\n", fps > 0 ? fmt::format("{:.0f}", fps) : "max", k,
+                   p.cycles_per_image, s.timing.cycles_per_image, s.fps);
+      }
+    fmt::print("   {} designs in {:.2f} s: planning {:.2f} s, simulating {:.2f} s\n", designs, since(t0), plan_s, sim_s);
+  }
+  return 0;
+}

@@ -1,0 +1,210 @@
+#include "host/sim_flow.hpp"
+
+#include "dsl/errors.hpp"
+#include "host/progress.hpp"
+#include "host/reference_model.hpp"
+#include "manager/load_bundle.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace qdf::host {
+
+Design open_design(const std::string& target, CompileRequest r) {
+  Design d;
+  if (std::filesystem::is_directory(target)) {
+    manager::LoadedBundle b = manager::load_bundle(target);
+    d.net = std::move(b.net);
+    d.weights = std::move(b.weights);
+    d.plan = std::move(b.plan);
+    d.source = "bundle " + target;
+    return d;
+  }
+  r.net = target;
+  r.out.clear();
+  Compiled c = compile_network(r);
+  d.net = std::move(c.net);
+  d.weights = std::move(c.weights);
+  d.plan = std::move(c.plan);
+  d.source = "network " + target;
+  return d;
+}
+
+std::string compare_outputs(const std::vector<std::vector<std::int64_t>>& expected,
+                            const std::vector<std::vector<std::int64_t>>& actual, const std::string& what, int max) {
+  std::string out;
+  int n = 0;
+  if (expected.size() != actual.size())
+    return fmt::format("{}: {} images expected, {} given", what, expected.size(), actual.size());
+  for (size_t i = 0; i < expected.size() && n < max; ++i) {
+    if (expected[i].size() != actual[i].size()) {
+      out += fmt::format("{}: image {} has {} output values, not {}\n", what, i, actual[i].size(), expected[i].size());
+      ++n;
+      continue;
+    }
+    for (size_t j = 0; j < expected[i].size() && n < max; ++j)
+      if (expected[i][j] != actual[i][j]) {
+        out += fmt::format("{}: image {}, output value {}: expected {}, got {}\n", what, i, j, expected[i][j], actual[i][j]);
+        ++n;
+      }
+  }
+  return out;
+}
+
+// Images the pipeline holds (latency over the rate), and a run long enough to show its steady
+// state: the median gap needs more than half the gaps to come from full pipelines.
+int images_for_steady_state(const SimRun& r) {
+  const auto& t = r.result.timing;
+  const double held = static_cast<double>(t.latency_cycles) / std::max(t.cycles_per_image, 1.0);
+  return static_cast<int>(std::ceil(2 * held)) + 3;
+}
+bool steady(const SimRun& r) { return r.images >= images_for_steady_state(r); }
+
+SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint64_t seed) {
+  if (images < 1) throw UserError(fmt::format("--images must be at least 1, not {}", images));
+  SimRun r;
+  r.images = images;
+  r.timing_only = timing_only;
+  ProgressBar bar("simulating");
+  sim::SimOptions o;
+  o.timing_only = timing_only;
+  o.images = images;
+  o.progress = [&](double f) { bar.update(f); };
+  std::vector<std::vector<std::int64_t>> imgs;
+  if (!timing_only) imgs = random_images(d.plan.graph, images, seed);
+  r.result = sim::simulate(d.plan, imgs, o);
+  bar.finish();
+  if (!timing_only) {
+    std::vector<std::vector<std::int64_t>> ref;
+    for (const auto& img : imgs) ref.push_back(reference_forward(d.net, d.weights, img));
+    r.mismatch = compare_outputs(ref, r.result.outputs, "simulator vs reference");
+    r.outputs_match_reference = r.mismatch.empty();
+  }
+  return r;
+}
+
+namespace {
+
+nlohmann::json stats_json(const sim::SimResult& s) {
+  nlohmann::json j;
+  for (const auto& e : s.engines)
+    j["engines"].push_back({{"name", e.name}, {"kind", e.kind}, {"fpga", e.fpga}, {"busy", e.busy},
+                            {"stalled_input", e.stalled_input}, {"stalled_output", e.stalled_output}});
+  j["fifos"] = nlohmann::json::array();
+  for (const auto& f : s.fifos) j["fifos"].push_back({{"name", f.name}, {"capacity", f.capacity}, {"peak", f.peak}});
+  for (const auto& l : s.links) j["links"].push_back({{"name", l.name}, {"utilization", l.utilization}, {"elements", l.elements}});
+  return j;
+}
+
+std::string title(const Design& d) {
+  return fmt::format("{} ({}) on {} x {} at {:.0f} MHz", d.plan.graph.net, d.source, d.plan.fpgas.size(), d.plan.device.name,
+                     d.plan.clock_mhz);
+}
+
+}  // namespace
+
+nlohmann::json sim_json(const Design& d, const SimRun& r) {
+  const sim::SimResult& s = r.result;
+  nlohmann::json j = stats_json(s);
+  j["net"] = d.plan.graph.net;
+  j["source"] = d.source;
+  j["fpgas"] = d.plan.fpgas.size();
+  j["device"] = d.plan.device.name;
+  j["clock_mhz"] = d.plan.clock_mhz;
+  j["images"] = r.images;
+  j["timing_only"] = r.timing_only;
+  j["cycles_per_image"] = s.timing.cycles_per_image;
+  j["latency_cycles"] = s.timing.latency_cycles;
+  j["total_cycles"] = s.timing.total_cycles;
+  j["fps"] = s.fps;
+  j["predicted_cycles_per_image"] = d.plan.cycles_per_image;
+  j["steady_state"] = steady(r);
+  j["outputs_match_reference"] = r.timing_only ? nlohmann::json(nullptr) : nlohmann::json(r.outputs_match_reference);
+  if (!r.mismatch.empty()) j["mismatch"] = r.mismatch;
+  j["sim_seconds"] = s.seconds;
+  j["sim_value_seconds"] = s.value_seconds;
+  j["sim_images_per_second"] = s.seconds > 0 ? r.images / s.seconds : 0;
+  return j;
+}
+
+std::string sim_table(const Design& d, const SimRun& r) {
+  const sim::SimResult& s = r.result;
+  const double pred = static_cast<double>(d.plan.cycles_per_image);
+  std::string t = fmt::format("qdf sim: {}\n", title(d));
+  t += fmt::format("  {} images, {}, simulated in {:.3f} s ({:.1f} images/s)\n", r.images,
+                   r.timing_only ? "timing only" : "values and timing", s.seconds, r.images / std::max(s.seconds, 1e-9));
+  t += fmt::format("  cycles per image, steady state  {:>12.1f}   (plan: {:.0f}, {:+.1f}%)\n", s.timing.cycles_per_image, pred,
+                   100.0 * (s.timing.cycles_per_image - pred) / pred);
+  t += fmt::format("  latency of one image            {:>12} cycles = {:.3f} ms\n", s.timing.latency_cycles,
+                   static_cast<double>(s.timing.latency_cycles) / (d.plan.clock_mhz * 1e3));
+  t += fmt::format("  images/s at {:.0f} MHz            {:>12.1f}\n", d.plan.clock_mhz, s.fps);
+  if (!steady(r))
+    t += fmt::format("  (the pipeline holds about {:.0f} images: run at least {} images for a steady state)\n",
+                     static_cast<double>(s.timing.latency_cycles) / std::max(s.timing.cycles_per_image, 1.0), images_for_steady_state(r));
+  if (!r.timing_only)
+    t += fmt::format("  outputs vs the reference model  {}\n",
+                     r.outputs_match_reference ? fmt::format("match on all {} images", r.images) : "DIFFER\n" + r.mismatch);
+  t += "engines (FPGA: busy / stalled on input / stalled on output, % of cycles)\n";
+  for (const auto& e : s.engines)
+    t += fmt::format("  {:<28} {:>2}: {:5.1f} / {:5.1f} / {:5.1f}\n", e.name, e.fpga, 100 * e.busy, 100 * e.stalled_input,
+                     100 * e.stalled_output);
+  t += "FIFOs (peak occupancy / capacity, elements)\n";
+  for (const auto& f : s.fifos) t += fmt::format("  {:<28} {:>6} / {}\n", f.name, f.peak, f.capacity);
+  t += "links (utilisation of the wire)\n";
+  for (const auto& l : s.links) t += fmt::format("  {:<28} {:5.1f}%  ({} elements)\n", l.name, 100 * l.utilization, l.elements);
+  return t;
+}
+
+VerifyRun verify_design(const Design& d, int images, std::uint64_t seed) {
+  VerifyRun v;
+  v.sim = simulate_design(d, images, false, seed);
+  v.reference_match = v.sim.outputs_match_reference;
+  v.rtl = run_plan_rtl(d.plan, random_images(d.plan.graph, images, seed));
+  v.mismatch = compare_outputs(v.sim.result.outputs, v.rtl.outputs, "RTL vs simulator");
+  v.bit_exact = v.mismatch.empty();
+  const sim::RunTiming& s = v.sim.result.timing;
+  const sim::RunTiming& h = v.rtl.timing;
+  v.cycles_error = h.cycles_per_image > 0 ? (s.cycles_per_image - h.cycles_per_image) / h.cycles_per_image : 1;
+  v.latency_error = h.latency_cycles > 0 ? static_cast<double>(s.latency_cycles - h.latency_cycles) / static_cast<double>(h.latency_cycles) : 1;
+  return v;
+}
+
+nlohmann::json verify_json(const Design& d, const VerifyRun& v) {
+  nlohmann::json j;
+  j["net"] = d.plan.graph.net;
+  j["source"] = d.source;
+  j["fpgas"] = d.plan.fpgas.size();
+  j["images"] = v.sim.images;
+  j["backend"] = "rtl";
+  j["bit_exact"] = v.bit_exact;
+  j["reference_match"] = v.reference_match;
+  if (!v.mismatch.empty()) j["mismatch"] = v.mismatch;
+  j["sim_cycles_per_image"] = v.sim.result.timing.cycles_per_image;
+  j["rtl_cycles_per_image"] = v.rtl.timing.cycles_per_image;
+  j["sim_latency_cycles"] = v.sim.result.timing.latency_cycles;
+  j["rtl_latency_cycles"] = v.rtl.timing.latency_cycles;
+  j["cycles_per_image_error"] = v.cycles_error;
+  j["latency_error"] = v.latency_error;
+  j["sim_seconds"] = v.sim.result.seconds;
+  j["rtl_build_seconds"] = v.rtl.build_seconds;
+  j["rtl_run_seconds"] = v.rtl.run_seconds;
+  j["rtl_cycles"] = v.rtl.cycles;
+  return j;
+}
+
+std::string verify_table(const Design& d, const VerifyRun& v) {
+  std::string t = fmt::format("qdf verify: {}, {} images, simulator vs RTL under Verilator\n", title(d), v.sim.images);
+  t += fmt::format("  {:<34} {:>14} {:>14} {:>8}\n", "", "simulator", "RTL", "error");
+  t += fmt::format("  {:<34} {:>14.1f} {:>14.1f} {:>+7.2f}%\n", "cycles per image, steady state", v.sim.result.timing.cycles_per_image,
+                   v.rtl.timing.cycles_per_image, 100 * v.cycles_error);
+  t += fmt::format("  {:<34} {:>14} {:>14} {:>+7.2f}%\n", "latency of one image, cycles", v.sim.result.timing.latency_cycles,
+                   v.rtl.timing.latency_cycles, 100 * v.latency_error);
+  t += fmt::format("  {:<34} {:>13.3f}s {:>13.3f}s\n", "wall time (RTL: without its build)", v.sim.result.seconds, v.rtl.run_seconds);
+  t += fmt::format("  outputs: {}\n", v.bit_exact ? fmt::format("bit-exact on all {} images", v.sim.images) : "DIFFER\n" + v.mismatch);
+  t += fmt::format("  simulator vs reference model: {}\n", v.reference_match ? "match" : "DIFFER\n" + v.sim.mismatch);
+  return t;
+}
+
+}  // namespace qdf::host

@@ -1,0 +1,38 @@
+// Fidelity of the simulator: the same images through the simulator and through the bundle's RTL
+// under Verilator (every FPGA top, joined by the same link model), for sfc, cnv at a small
+// folding on one FPGA and split over two, and resnet-mini (a small residual network) over two:
+// outputs bit-exact (and equal to the reference model), cycles per image in steady state and the
+// first image's latency within 2% of the RTL's.
+#include "host/sim_flow.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+using namespace qdf;
+
+namespace {
+
+void check_fidelity(const std::string& net, int fpgas, double fps, int images) {
+  host::CompileRequest r;
+  r.fpgas = fpgas;
+  r.device = "zynq";
+  r.fps = fps;
+  r.seed = 11;
+  const host::Design d = host::open_design(net, r);
+  REQUIRE(d.plan.fpgas.size() == static_cast<size_t>(fpgas));
+  const host::VerifyRun v = host::verify_design(d, images, 5);
+  MESSAGE(host::verify_table(d, v));
+  CHECK(v.reference_match);
+  CHECK(v.bit_exact);
+  CHECK(v.rtl.timing.images == images);
+  CHECK(host::steady(v.sim));  // enough images for the steady state to show
+  CHECK(std::abs(v.cycles_error) <= 0.02);
+  CHECK(std::abs(v.latency_error) <= 0.02);
+}
+
+}  // namespace
+
+TEST_CASE("simulator vs RTL: sfc on one FPGA") { check_fidelity("sfc", 1, 20000, 12); }
+TEST_CASE("simulator vs RTL: cnv-w1a2 at a small folding on one FPGA") { check_fidelity("cnv-w1a2", 1, 200, 24); }
+TEST_CASE("simulator vs RTL: cnv-w1a2 split over two FPGAs") { check_fidelity("cnv-w1a2", 2, 200, 24); }
+TEST_CASE("simulator vs RTL: resnet-mini over two FPGAs") { check_fidelity("resnet-mini", 2, 2000, 12); }
