@@ -68,9 +68,10 @@ std::vector<std::int64_t> graph_forward(const manager::EngineGraph& g, const std
       case EngineKind::LabelSelect:
         out = engines::label_select_forward(std::get<engines::LabelSelectConfig>(e.config), input(0));
         break;
-      case EngineKind::Fork: v[static_cast<size_t>(e.outputs[1])] = input(0); out = input(0); break;
+      // Identities on values: the input is read once, so it moves on.
+      case EngineKind::Fork: v[static_cast<size_t>(e.outputs[1])] = input(0); out = std::move(input(0)); break;
       case EngineKind::WidthConverter:
-      case EngineKind::Fifo: out = input(0); break;
+      case EngineKind::Fifo: out = std::move(input(0)); break;
     }
     // A stream's values are read once: free them as soon as their consumer has run.
     for (int s : e.inputs) std::vector<std::int64_t>().swap(v[static_cast<size_t>(s)]);
