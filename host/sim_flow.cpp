@@ -72,13 +72,12 @@ SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint6
   o.timing_only = timing_only;
   o.images = images;
   o.progress = [&](double f) { bar.update(f); };
-  std::vector<std::vector<std::int64_t>> imgs;
-  if (!timing_only) imgs = random_images(d.plan.graph, images, seed);
-  r.result = sim::simulate(d.plan, imgs, o);
+  if (!timing_only) r.inputs = random_images(d.plan.graph, images, seed);
+  r.result = sim::simulate(d.plan, r.inputs, o);
   bar.finish();
   if (!timing_only) {
     std::vector<std::vector<std::int64_t>> ref;
-    for (const auto& img : imgs) ref.push_back(reference_forward(d.net, d.weights, img));
+    for (const auto& img : r.inputs) ref.push_back(reference_forward(d.net, d.weights, img));
     r.mismatch = compare_outputs(ref, r.result.outputs, "simulator vs reference");
     r.outputs_match_reference = r.mismatch.empty();
   }
@@ -161,7 +160,7 @@ VerifyRun verify_design(const Design& d, int images, std::uint64_t seed) {
   VerifyRun v;
   v.sim = simulate_design(d, images, false, seed);
   v.reference_match = v.sim.outputs_match_reference;
-  v.rtl = run_plan_rtl(d.plan, random_images(d.plan.graph, images, seed));
+  v.rtl = run_plan_rtl(d.plan, v.sim.inputs);
   v.mismatch = compare_outputs(v.sim.result.outputs, v.rtl.outputs, "RTL vs simulator");
   v.bit_exact = v.mismatch.empty();
   const sim::RunTiming& s = v.sim.result.timing;

@@ -35,6 +35,7 @@ struct SimRun {
   sim::SimResult result;
   int images = 0;
   bool timing_only = false;
+  std::vector<std::vector<std::int64_t>> inputs;  // the images run (none when timing only)
   bool outputs_match_reference = false;  // (values runs only) against host/reference_model.hpp
   std::string mismatch;
 };

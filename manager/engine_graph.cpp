@@ -3,7 +3,6 @@
 #include "dsl/errors.hpp"
 #include "dsl/passes.hpp"
 
-#include <bit>
 #include <cctype>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -309,7 +308,7 @@ int rows_taken(const std::vector<Layer>& branch, int row) {
   int r = row;
   for (auto it = branch.rbegin(); it != branch.rend(); ++it)
     if (it->kind == LayerKind::Conv || it->kind == LayerKind::MaxPool) {
-      const int buffer_rows = static_cast<int>(std::bit_ceil(static_cast<unsigned>(it->k + it->s)));
+      const int buffer_rows = WindowConfig{.k = it->k, .s = it->s}.buffer_rows();
       const int fifo_rows = buffer_rows;  // its input FIFO (Builder::input_fifo)
       r = std::min(it->in.h, std::max(r * it->s - it->p, 0) + buffer_rows + fifo_rows) - 1;
     }

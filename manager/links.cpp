@@ -2,6 +2,8 @@
 
 #include "dsl/errors.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 
 namespace qdf::manager {
@@ -11,6 +13,11 @@ double Link::cycles_per_element(double bits, double clock_mhz) const {
 }
 
 double Link::latency_cycles(double clock_mhz) const { return latency * clock_mhz * 1e6; }
+
+int Link::round_trip_elements(double bits, double clock_mhz) const {
+  const double rate = std::min(1.0, 1.0 / std::max(cycles_per_element(bits, clock_mhz), 1e-9));  // elements per cycle
+  return static_cast<int>(std::ceil(2 * latency_cycles(clock_mhz) * rate)) + 4;
+}
 
 const std::vector<Link>& default_links() {
   static const std::vector<Link> all = {

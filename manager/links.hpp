@@ -17,6 +17,9 @@ struct Link {
   // Cycles (at clock_mhz) to move one element of `bits` bits, and the latency in cycles.
   double cycles_per_element(double bits, double clock_mhz) const;
   double latency_cycles(double clock_mhz) const;
+  // Elements of `bits` bits in flight over a round trip at the link's rate (at most one per
+  // cycle), plus 4: the room a receiving end needs for credits never to stall a full-rate stream.
+  int round_trip_elements(double bits, double clock_mhz) const;
 };
 
 const std::vector<Link>& default_links();

@@ -369,9 +369,7 @@ Plan assemble_plan(Search& search, EngineGraph graph, const std::vector<int>& cu
   for (int i = 1; i < nf; ++i) {
     const int stream = g.units[static_cast<size_t>(cuts[static_cast<size_t>(i)])].input_stream;
     add_link(fmt::format("ring_{}_{}", i - 1, i), opt.ring, stream, i - 1, i);
-    const double per_element = opt.ring.cycles_per_element(g.streams[static_cast<size_t>(stream)].width(), p.clock_mhz);
-    const double rate = std::min(1.0, 1.0 / std::max(per_element, 1e-9));
-    const int depth = static_cast<int>(std::ceil(2 * p.links.back().latency_cycles * rate)) + 4;
+    const int depth = opt.ring.round_trip_elements(g.streams[static_cast<size_t>(stream)].width(), p.clock_mhz);
     insert_fifo(g, stream, depth, fmt::format("fpga{}_link_fifo", i));
   }
   add_link("host_out", opt.host, g.output_stream, nf - 1, -1);

@@ -42,8 +42,7 @@ std::vector<LinkParams> plan_link_params(const manager::Plan& p) {
     const manager::Link& link = l.kind == "ring" ? p.ring : p.host;
     lp.bits_per_cycle = link.bandwidth * 8.0 / (p.clock_mhz * 1e6);
     lp.latency = std::max<std::int64_t>(1, std::llround(l.latency_cycles));
-    const double rate = std::min(1.0, lp.bits_per_cycle / lp.width);  // elements per cycle
-    lp.credits = static_cast<std::int64_t>(std::ceil(2 * l.latency_cycles * rate)) + 4;
+    lp.credits = link.round_trip_elements(lp.width, p.clock_mhz);
     if (l.kind == "ring") {
       if (s.to < 0 || g.engines[static_cast<size_t>(s.to)].kind != manager::EngineKind::Fifo)
         throw InternalError(fmt::format("link {}: stream {} does not end in a link FIFO", l.name, s.name));
