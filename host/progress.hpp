@@ -14,14 +14,14 @@ class ProgressBar {
  public:
   explicit ProgressBar(std::string label) : label_(std::move(label)), tty_(::isatty(2) != 0) {}
   ~ProgressBar() { finish(); }
-  // fraction in 0..1
-  void update(double fraction) {
+  // fraction in 0..1; `note` follows the bar (say, a running loss)
+  void update(double fraction, const std::string& note = "") {
     if (!tty_) return;
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     if (s < 1.0) return;
     const int width = 40, done = static_cast<int>(fraction * width);
-    std::fprintf(stderr, "\r%s [%s%s] %3d%% %.1f s", label_.c_str(), std::string(static_cast<size_t>(done), '#').c_str(),
-                 std::string(static_cast<size_t>(width - done), ' ').c_str(), static_cast<int>(fraction * 100), s);
+    std::fprintf(stderr, "\r%s [%s%s] %3d%% %.1f s %s", label_.c_str(), std::string(static_cast<size_t>(done), '#').c_str(),
+                 std::string(static_cast<size_t>(width - done), ' ').c_str(), static_cast<int>(fraction * 100), s, note.c_str());
     shown_ = true;
   }
   void finish() {

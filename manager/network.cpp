@@ -295,6 +295,21 @@ std::vector<BuiltinNet> builtin_nets() {
   nets.push_back({"cnv", "FINN's CNV on 32x32x3: 64,64,pool,128,128,pool,256,256,fc 512,512,10, W1A1", cnv("cnv", 1)});
   nets.push_back({"cnv-w1a2", "FINN's CNV with 2-bit activations, W1A2", cnv("cnv-w1a2", 2)});
   {
+    // Trained on Fashion-MNIST (host/models/, `qdf train`): the shipped default.
+    Net n = input("image", {28, 28, 1}, 8);
+    n = n >> conv("conv1", 3, 32) >> act(2) >> conv("conv2", 3, 32) >> act(2) >> maxpool(2);
+    n = n >> conv("conv3", 3, 64) >> act(2) >> conv("conv4", 3, 64) >> act(2) >> maxpool(2);
+    n = n >> fc("fc1", 256) >> act(2) >> fc("fc2", 10) >> label_select();
+    n.name = "fashion-cnv";
+    nets.push_back({"fashion-cnv", "W1A2 CNN for 28x28 Fashion-MNIST: 32,32,pool,64,64,pool,fc 256,10 (trained, the default)", n});
+  }
+  {
+    Net n = input("image", {28, 28, 1}, 8);
+    n = n >> fc("fc1", 512) >> act(1) >> fc("fc2", 512) >> act(1) >> fc("fc3", 10) >> label_select();
+    n.name = "fashion-mlp";
+    nets.push_back({"fashion-mlp", "W1A1 MLP for 28x28 Fashion-MNIST: 784-512-512-10, 8-bit pixels in (trained)", n});
+  }
+  {
     Net n = input("image", {224, 224, 3}, 8);
     n = n >> conv("conv1", 11, 96, 4, 0) >> act(2) >> maxpool(3, 2);
     n = n >> conv("conv2", 5, 256, 1, 2) >> act(2) >> maxpool(3, 2);

@@ -8,6 +8,8 @@ packages=(
   verilator yosys                       # RTL simulation, synthesis checks
   doctest-dev                           # tests
   libfmt-dev nlohmann-json3-dev libcli11-dev  # formatting, JSON, command line
+  zlib1g-dev                            # reading gzip-compressed datasets
+  dataset-fashion-mnist                 # the real data of training, qdf eval and qdf demo
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,560 @@
+// Quantization-aware training (host/train_network.hpp). A feature map of a batch is a row-major
+// float matrix with one row per pixel (image, row, column) and one column per channel, so that
+// an image's row-major block is the (row, column, channel) order the streams and the weight
+// columns use, and an fc's input is the same buffer seen as one row per image. Every value a
+// layer computes from ±1 weights and integer activations is an integer below 2^24, exact in float.
+#include "host/train_network.hpp"
+
+#include "dsl/errors.hpp"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fmt/format.h>
+#include <malloc.h>
+#include <numeric>
+#include <random>
+
+namespace qdf::host {
+
+using manager::Layer;
+using manager::LayerKind;
+using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Row = Eigen::Matrix<float, 1, Eigen::Dynamic>;
+
+int quantize(double y, int act_bits) {
+  if (act_bits == 1) return y >= 0 ? 1 : 0;
+  return static_cast<int>(std::clamp(std::floor(y + 0.5), 0.0, static_cast<double>((1 << act_bits) - 1)));
+}
+
+engines::Thresholds fold_batch_norm(const BatchNorm& bn, int act_bits, std::int64_t bound) {
+  engines::Thresholds t;
+  t.channels = static_cast<int>(bn.mean.size());
+  t.levels = (1 << act_bits) - 1;
+  const double never = static_cast<double>(bound + 1);
+  for (int ch = 0; ch < t.channels; ++ch) {
+    const auto c = static_cast<size_t>(ch);
+    const double k = bn.gamma[c] / std::sqrt(bn.var[c] + bn.eps);
+    t.flip.push_back(k < 0 ? 1 : 0);
+    for (int i = 0; i < t.levels; ++i) {
+      // y >= level: the levels of the quantizer are 0 (1-bit) and i + 1/2 (2-bit).
+      const double level = act_bits == 1 ? 0.0 : i + 0.5;
+      double x;  // the threshold on s * acc, before rounding to the integers acc takes
+      if (k > 0) x = std::ceil(bn.mean[c] + (level - bn.beta[c]) / k);
+      else if (k < 0) x = -std::floor(bn.mean[c] + (level - bn.beta[c]) / k);
+      else x = bn.beta[c] >= level ? -never : never;
+      t.t.push_back(static_cast<std::int64_t>(std::clamp(x, -never, never)));
+    }
+  }
+  return t;
+}
+
+namespace {
+
+// A trained parameter with its optimizer state.
+struct Param {
+  Mat value, grad, m, v;
+  void init(Mat x) {
+    value = std::move(x);
+    grad = m = v = Mat::Zero(value.rows(), value.cols());
+  }
+};
+
+struct Map {  // a batch of feature maps
+  Mat v;      // rows: (image, y, x); columns: channels
+  int h = 1, w = 1, c = 1;
+};
+
+// One layer of the network as trained.
+struct Stage {
+  const Layer* layer = nullptr;
+  // conv / fc
+  Param w;        // latent weights, outputs x fan-in
+  Mat sign;       // ±1
+  Mat cols;       // the layer's input as rows of fan-in (conv: im2col)
+  float pad = 0;  // value of padding (0, or -1 in a binary map)
+  std::int64_t bound = 0;  // largest |accumulator|
+  // act
+  Param gamma, beta;
+  Row mean, var;     // running averages
+  Mat xhat, y;       // normalised accumulators, batch norm outputs
+  Row inv_std;
+  int bits = 0;
+  engines::Thresholds folded;
+  // max pool: the input row of each output element's maximum
+  std::vector<int> argmax;
+  // label select
+  Param log_scale;
+  Map in;  // the stage's input (kept where the backward pass needs it)
+};
+
+constexpr float kEps = 1e-5f, kMomentum = 0.1f;
+
+Mat im2col(const Map& in, int b, int k, int s, int p, float pad, int oh, int ow) {
+  Mat cols(static_cast<Eigen::Index>(b) * oh * ow, static_cast<Eigen::Index>(k) * k * in.c);
+#pragma omp parallel for
+  for (int i = 0; i < b; ++i)
+    for (int oy = 0; oy < oh; ++oy)
+      for (int ox = 0; ox < ow; ++ox) {
+        const Eigen::Index r = (static_cast<Eigen::Index>(i) * oh + oy) * ow + ox;
+        for (int ky = 0; ky < k; ++ky)
+          for (int kx = 0; kx < k; ++kx) {
+            const int y = oy * s - p + ky, x = ox * s - p + kx;
+            auto dst = cols.row(r).segment((ky * k + kx) * in.c, in.c);
+            if (y >= 0 && y < in.h && x >= 0 && x < in.w) dst = in.v.row((static_cast<Eigen::Index>(i) * in.h + y) * in.w + x);
+            else dst.setConstant(pad);
+          }
+      }
+  return cols;
+}
+
+Map col2im(const Mat& dcols, int b, int h, int w, int c, int k, int s, int p, int oh, int ow) {
+  Map d{Mat::Zero(static_cast<Eigen::Index>(b) * h * w, c), h, w, c};
+#pragma omp parallel for
+  for (int i = 0; i < b; ++i)
+    for (int oy = 0; oy < oh; ++oy)
+      for (int ox = 0; ox < ow; ++ox) {
+        const Eigen::Index r = (static_cast<Eigen::Index>(i) * oh + oy) * ow + ox;
+        for (int ky = 0; ky < k; ++ky)
+          for (int kx = 0; kx < k; ++kx) {
+            const int y = oy * s - p + ky, x = ox * s - p + kx;
+            if (y >= 0 && y < h && x >= 0 && x < w)
+              d.v.row((static_cast<Eigen::Index>(i) * h + y) * w + x) += dcols.row(r).segment((ky * k + kx) * c, c);
+          }
+      }
+  return d;
+}
+
+class Trainer {
+ public:
+  Trainer(const manager::Net& net, const TrainOptions& opt) : net_(net), opt_(opt), rng_(opt.seed) {
+    // The batch's matrices are tens of MB, allocated and freed every step: keep them in the heap
+    // rather than have the kernel map and zero fresh pages each time.
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    const auto& layers = net.layers();
+    if (layers.empty() || layers.front().kind != LayerKind::Input) throw UserError("qdf train: the network has no input");
+    input_ = &layers.front();
+    for (size_t i = 1; i < layers.size(); ++i) {
+      const Layer& l = layers[i];
+      Stage st;
+      st.layer = &l;
+      switch (l.kind) {
+        case LayerKind::Conv:
+        case LayerKind::FullyConnected: {
+          const int fan_in = l.kind == LayerKind::Conv ? l.k * l.k * l.in.c : static_cast<int>(l.in.size());
+          std::uniform_real_distribution<float> u(-0.1f, 0.1f);
+          Mat w(l.out_channels, fan_in);
+          for (Eigen::Index j = 0; j < w.size(); ++j) w.data()[j] = u(rng_);
+          st.w.init(std::move(w));
+          st.pad = l.in_binary ? -1.0f : 0.0f;
+          st.bound = l.in_binary ? fan_in : fan_in * ((std::int64_t{1} << l.in_bits) - 1);
+          const bool last = i + 1 < layers.size() && layers[i + 1].kind == LayerKind::LabelSelect;
+          if (!last && !(i + 1 < layers.size() && layers[i + 1].kind == LayerKind::Activation))
+            throw UserError(fmt::format("qdf train: layer {} must be followed by an act() or, as the last layer, a "
+                                        "label_select(); other uses are not supported by the trainer yet", l.describe()));
+          break;
+        }
+        case LayerKind::Activation: {
+          const int c = l.in.c;
+          st.bits = l.act_bits;
+          st.gamma.init(Mat::Ones(1, c));
+          st.beta.init(Mat::Constant(1, c, l.act_bits == 1 ? 0.0f : 1.5f));
+          st.mean = Row::Zero(c);
+          st.var = Row::Ones(c);
+          break;
+        }
+        case LayerKind::MaxPool: break;
+        case LayerKind::LabelSelect: {
+          if (l.top_k != 1) throw UserError(fmt::format("qdf train: layer {}: training needs top-1 labels", l.describe()));
+          const Layer& fc = layers[i - 1];
+          const double fan_in = static_cast<double>(fc.kind == LayerKind::Conv ? fc.k * fc.k * fc.in.c : fc.in.size());
+          const double act = fc.in_binary ? 1.0 : 1.5;  // typical magnitude of an input value
+          st.log_scale.init(Mat::Constant(1, 1, static_cast<float>(-std::log(std::sqrt(fan_in) * act))));
+          if (i + 1 != layers.size()) throw UserError(fmt::format("qdf train: layer {} must be last", l.describe()));
+          break;
+        }
+        default:
+          throw UserError(fmt::format("qdf train: layer {} is not supported by the trainer yet (it trains input, conv, "
+                                      "fc, act, max pool and label select)", l.describe()));
+      }
+      stages_.push_back(std::move(st));
+    }
+    if (layers.back().kind != LayerKind::LabelSelect)
+      throw UserError("qdf train: the network must end in label_select() (a classifier) to be trained");
+    if (input_->out.h * input_->out.w * input_->out.c <= 0) throw InternalError("empty input");
+  }
+
+  void check_data(const Dataset& d) const {
+    const manager::Shape s = input_->out;
+    if (s.c != 1 || s.h != d.rows || s.w != d.cols)
+      throw UserError(fmt::format("qdf train: the network's input '{}' is {}, but the {} images are {}x{}x1", input_->name,
+                                  s.str(), d.name, d.rows, d.cols));
+    const Layer& last = net_.layers()[net_.layers().size() - 2];
+    if (last.out.c != d.classes)
+      throw UserError(fmt::format("qdf train: layer {} gives {} scores, but {} has {} classes", last.describe(),
+                                  last.out.c, d.name, d.classes));
+  }
+
+  // The input maps of images idx[from, to), optionally flipped left-right.
+  Map input_batch(const Dataset& d, const std::vector<std::int64_t>& idx, size_t from, size_t to, bool augment) {
+    const int h = d.rows, w = d.cols;
+    Map m{Mat(static_cast<Eigen::Index>(to - from) * h * w, 1), h, w, 1};
+    std::bernoulli_distribution coin(0.5);
+    for (size_t i = from; i < to; ++i) {
+      std::vector<std::int64_t> v = d.stream(idx[i], input_->out_bits);
+      const bool flip = augment && coin(rng_);
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+          float value = static_cast<float>(v[static_cast<size_t>(y * w + (flip ? w - 1 - x : x))]);
+          if (input_->out_binary) value = value > 0 ? 1.0f : -1.0f;
+          m.v(static_cast<Eigen::Index>((i - from) * static_cast<size_t>(h * w) + static_cast<size_t>(y * w + x)), 0) = value;
+        }
+    }
+    return m;
+  }
+
+  // Forward through every stage. Training: batch statistics and caches for backward; folded:
+  // the integer network, thresholds in place of batch norm. Returns the last fc's accumulators.
+  Mat forward(Map x, int batch, bool training, bool folded) {
+    for (Stage& st : stages_) {
+      const Layer& l = *st.layer;
+      switch (l.kind) {
+        case LayerKind::Conv:
+        case LayerKind::FullyConnected: {
+          st.sign = st.w.value.unaryExpr([](float v) { return v >= 0 ? 1.0f : -1.0f; });
+          Map out;
+          if (l.kind == LayerKind::Conv) {
+            st.cols = im2col(x, batch, l.k, l.s, l.p, st.pad, l.out.h, l.out.w);
+            out = {st.cols * st.sign.transpose(), l.out.h, l.out.w, l.out.c};
+          } else {
+            st.cols = Eigen::Map<const Mat>(x.v.data(), batch, x.v.size() / batch);
+            out = {st.cols * st.sign.transpose(), 1, 1, l.out.c};
+          }
+          if (training) st.in = {Mat(), x.h, x.w, x.c};
+          x = std::move(out);
+          break;
+        }
+        case LayerKind::Activation: {
+          Mat& acc = x.v;
+          if (folded) {
+#pragma omp parallel for
+            for (Eigen::Index r = 0; r < acc.rows(); ++r)
+              for (int ch = 0; ch < x.c; ++ch) {
+                const int q = engines::threshold_count(static_cast<std::int64_t>(acc(r, ch)), st.folded.flip[static_cast<size_t>(ch)] != 0,
+                                                       st.folded.of(ch), st.folded.levels);
+                acc(r, ch) = st.bits == 1 ? (q ? 1.0f : -1.0f) : static_cast<float>(q);
+              }
+            break;
+          }
+          Row mean, var;
+          if (training) {
+            mean = acc.colwise().mean();
+            var = (acc.rowwise() - mean).array().square().colwise().mean();
+            st.mean = (1 - kMomentum) * st.mean + kMomentum * mean;
+            st.var = (1 - kMomentum) * st.var + kMomentum * var;
+          } else {
+            mean = st.mean;
+            var = st.var;
+          }
+          st.inv_std = (var.array() + kEps).rsqrt().matrix();
+          st.xhat = (acc.rowwise() - mean).array().rowwise() * st.inv_std.array();
+          st.y = (st.xhat.array().rowwise() * st.gamma.value.row(0).array()).rowwise() + st.beta.value.row(0).array();
+          const int bits = st.bits;
+          acc = st.y.unaryExpr([bits](float y) {
+            const int q = quantize(y, bits);
+            return bits == 1 ? (q ? 1.0f : -1.0f) : static_cast<float>(q);
+          });
+          break;
+        }
+        case LayerKind::MaxPool: {
+          const int oh = l.out.h, ow = l.out.w, c = x.c;
+          const float pad = l.in_binary ? -1.0f : 0.0f;
+          Map out{Mat(static_cast<Eigen::Index>(batch) * oh * ow, c), oh, ow, c};
+          st.argmax.assign(static_cast<size_t>(out.v.size()), -1);
+#pragma omp parallel for
+          for (int i = 0; i < batch; ++i)
+            for (int oy = 0; oy < oh; ++oy)
+              for (int ox = 0; ox < ow; ++ox) {
+                const Eigen::Index r = (static_cast<Eigen::Index>(i) * oh + oy) * ow + ox;
+                for (int ch = 0; ch < c; ++ch) {
+                  float best = 0;
+                  int arg = -1;
+                  for (int ky = 0; ky < l.k; ++ky)
+                    for (int kx = 0; kx < l.k; ++kx) {
+                      const int y = oy * l.s - l.p + ky, xx = ox * l.s - l.p + kx;
+                      const bool inside = y >= 0 && y < x.h && xx >= 0 && xx < x.w;
+                      const int row = inside ? (i * x.h + y) * x.w + xx : -1;
+                      const float v = inside ? x.v(row, ch) : pad;
+                      if ((ky == 0 && kx == 0) || v > best) {
+                        best = v;
+                        arg = row;
+                      }
+                    }
+                  out.v(r, ch) = best;
+                  st.argmax[static_cast<size_t>(r * c + ch)] = arg;
+                }
+              }
+          if (training) st.in = {Mat(), x.h, x.w, x.c};
+          x = std::move(out);
+          break;
+        }
+        case LayerKind::LabelSelect: break;
+        default: throw InternalError("unsupported stage in forward");
+      }
+    }
+    return std::move(x.v);
+  }
+
+  // Backward from d(loss)/d(last accumulators); fills the parameters' gradients.
+  void backward(Mat d, int batch) {
+    for (size_t si = stages_.size(); si-- > 0;) {
+      Stage& st = stages_[si];
+      const Layer& l = *st.layer;
+      switch (l.kind) {
+        case LayerKind::LabelSelect: break;
+        case LayerKind::Activation: {
+          const int bits = st.bits;
+          Mat dy = d.array() * st.y.unaryExpr([bits](float y) {
+                                  const bool pass = bits == 1 ? std::abs(y) <= 1.0f : (y >= 0.0f && y <= 3.0f);
+                                  return pass ? 1.0f : 0.0f;
+                                }).array();
+          st.gamma.grad = (dy.array() * st.xhat.array()).colwise().sum();
+          st.beta.grad = dy.colwise().sum();
+          const float n = static_cast<float>(dy.rows());
+          Mat dxhat = dy.array().rowwise() * st.gamma.value.row(0).array();
+          Row sum_dxhat = dxhat.colwise().sum();
+          Row sum_dxhat_xhat = (dxhat.array() * st.xhat.array()).colwise().sum();
+          d = ((dxhat * n).rowwise() - sum_dxhat - (st.xhat.array().rowwise() * sum_dxhat_xhat.array()).matrix()).array().rowwise() *
+              (st.inv_std.array() / n);
+          break;
+        }
+        case LayerKind::Conv:
+        case LayerKind::FullyConnected: {
+          Mat gw = d.transpose() * st.cols;
+          st.w.grad = (st.w.value.array().abs() <= 1.0f).select(gw, 0.0f);
+          if (si == 0) return;  // no gradient for the input
+          Mat dcols = d * st.sign;
+          if (l.kind == LayerKind::Conv)
+            d = col2im(dcols, batch, st.in.h, st.in.w, st.in.c, l.k, l.s, l.p, l.out.h, l.out.w).v;
+          else
+            d = Eigen::Map<const Mat>(dcols.data(), static_cast<Eigen::Index>(batch) * st.in.h * st.in.w, st.in.c);
+          break;
+        }
+        case LayerKind::MaxPool: {
+          Mat din = Mat::Zero(static_cast<Eigen::Index>(batch) * st.in.h * st.in.w, st.in.c);
+          const int c = st.in.c;
+          for (Eigen::Index r = 0; r < d.rows(); ++r)
+            for (int ch = 0; ch < c; ++ch) {
+              const int row = st.argmax[static_cast<size_t>(r * c + ch)];
+              if (row >= 0) din(row, ch) += d(r, ch);
+            }
+          d = std::move(din);
+          break;
+        }
+        default: throw InternalError("unsupported stage in backward");
+      }
+    }
+  }
+
+  std::vector<Param*> params() {
+    std::vector<Param*> p;
+    for (Stage& st : stages_) {
+      if (st.w.value.size()) p.push_back(&st.w);
+      if (st.gamma.value.size()) p.insert(p.end(), {&st.gamma, &st.beta});
+      if (st.log_scale.value.size()) p.push_back(&st.log_scale);
+    }
+    return p;
+  }
+
+  void step(double lr) {
+    ++t_;
+    const bool adam = opt_.optimizer == "adam";
+    const float b1 = 0.9f, b2 = 0.999f;
+    const float c1 = 1 - std::pow(b1, static_cast<float>(t_)), c2 = 1 - std::pow(b2, static_cast<float>(t_));
+    for (Param* p : params()) {
+      if (adam) {
+        p->m = b1 * p->m + (1 - b1) * p->grad;
+        p->v = b2 * p->v + (1 - b2) * p->grad.cwiseAbs2();
+        p->value.array() -= static_cast<float>(lr) * (p->m.array() / c1) / ((p->v.array() / c2).sqrt() + 1e-8f);
+      } else {
+        p->m = static_cast<float>(opt_.momentum) * p->m + p->grad;
+        p->value -= static_cast<float>(lr) * p->m;
+      }
+    }
+    for (Stage& st : stages_)
+      if (st.w.value.size()) st.w.value = st.w.value.cwiseMax(-1.0f).cwiseMin(1.0f);
+  }
+
+  // Softmax cross-entropy of the scaled accumulators: loss (summed), correct count, and d(loss)/d(acc) / batch.
+  std::pair<double, int> loss(const Mat& acc, const Dataset& d, const std::vector<std::int64_t>& idx, size_t from, Mat& dacc) {
+    Stage& ls = stages_.back();
+    const float scale = std::exp(ls.log_scale.value(0, 0));
+    Mat z = acc * scale;
+    dacc.resize(acc.rows(), acc.cols());
+    double total = 0, dscale = 0;
+    int correct = 0;
+    const float n = static_cast<float>(acc.rows());
+    for (Eigen::Index r = 0; r < z.rows(); ++r) {
+      const int label = d.labels[static_cast<size_t>(idx[from + static_cast<size_t>(r)])];
+      Eigen::Index best;
+      const float m = z.row(r).maxCoeff(&best);
+      correct += best == label;
+      Row e = (z.row(r).array() - m).exp();
+      const float sum = e.sum();
+      total += std::log(sum) - (z(r, label) - m);
+      Row g = e / sum;
+      g(label) -= 1;
+      g /= n;
+      dscale += g.dot(z.row(r));
+      dacc.row(r) = g * scale;
+    }
+    ls.log_scale.grad(0, 0) = static_cast<float>(dscale);
+    return {total, correct};
+  }
+
+  void fold() {
+    for (Stage& st : stages_)
+      if (st.layer->kind == LayerKind::Activation) {
+        const Stage& prev = *(&st - 1);
+        BatchNorm bn;
+        bn.eps = kEps;
+        for (int ch = 0; ch < st.mean.size(); ++ch) {
+          bn.mean.push_back(st.mean(ch));
+          bn.var.push_back(st.var(ch));
+          bn.gamma.push_back(st.gamma.value(0, ch));
+          bn.beta.push_back(st.beta.value(0, ch));
+        }
+        st.folded = fold_batch_norm(bn, st.bits, prev.bound);
+      }
+  }
+
+  manager::ModelWeights weights() const {
+    manager::ModelWeights w;
+    for (const Stage& st : stages_) {
+      if (st.w.value.size()) {
+        engines::BinaryMatrix m(static_cast<int>(st.w.value.rows()), static_cast<int>(st.w.value.cols()));
+        for (int r = 0; r < m.rows; ++r)
+          for (int c = 0; c < m.cols; ++c) m.set(r, c, st.w.value(r, c) >= 0);
+        w.weights[st.layer->name] = std::move(m);
+      }
+      if (st.layer->kind == LayerKind::Activation) w.thresholds[st.layer->name] = st.folded;
+    }
+    return w;
+  }
+
+  void load(const manager::ModelWeights& w) {
+    manager::check_weights(net_, w);
+    for (Stage& st : stages_) {
+      if (st.w.value.size()) {
+        const engines::BinaryMatrix& m = w.weights.at(st.layer->name);
+        for (int r = 0; r < m.rows; ++r)
+          for (int c = 0; c < m.cols; ++c) st.w.value(r, c) = m.at(r, c) ? 1.0f : -1.0f;
+      }
+      if (st.layer->kind == LayerKind::Activation) st.folded = w.thresholds.at(st.layer->name);
+    }
+  }
+
+  std::vector<int> predict(const Dataset& d, std::int64_t n) {
+    n = n <= 0 ? d.size() : std::min(n, d.size());
+    std::vector<std::int64_t> idx(static_cast<size_t>(n));
+    std::iota(idx.begin(), idx.end(), 0);
+    std::vector<int> labels;
+    const size_t batch = 500;
+    for (size_t from = 0; from < idx.size(); from += batch) {
+      const size_t to = std::min(idx.size(), from + batch);
+      Mat acc = forward(input_batch(d, idx, from, to, false), static_cast<int>(to - from), false, true);
+      for (Eigen::Index r = 0; r < acc.rows(); ++r) {
+        Eigen::Index best = 0;  // the first maximum: ties go to the lower label, as label select does
+        for (Eigen::Index c = 1; c < acc.cols(); ++c)
+          if (acc(r, c) > acc(r, best)) best = c;
+        labels.push_back(static_cast<int>(best));
+      }
+    }
+    return labels;
+  }
+
+  TrainResult run(const Dataset& train, const Dataset& test) {
+    check_data(train);
+    check_data(test);
+    const auto start = std::chrono::steady_clock::now();
+    const std::int64_t n = opt_.train_images > 0 ? std::min(opt_.train_images, train.size()) : train.size();
+    const int batch = std::max(1, opt_.batch);
+    const std::int64_t steps_per_epoch = (n + batch - 1) / batch, total_steps = steps_per_epoch * opt_.epochs;
+    const double peak = opt_.lr > 0 ? opt_.lr : (opt_.optimizer == "adam" ? 2e-3 : 0.05);
+    if (opt_.optimizer != "adam" && opt_.optimizer != "sgd")
+      throw UserError(fmt::format("qdf train: the optimizers are 'adam' and 'sgd', not '{}'", opt_.optimizer));
+    if (opt_.epochs < 1) throw UserError("qdf train: needs at least one epoch");
+    TrainResult result;
+    std::vector<std::int64_t> order(static_cast<size_t>(n));
+    std::iota(order.begin(), order.end(), 0);
+    std::int64_t step_index = 0;
+    for (int epoch = 1; epoch <= opt_.epochs; ++epoch) {
+      const auto epoch_start = std::chrono::steady_clock::now();
+      std::shuffle(order.begin(), order.end(), rng_);
+      double total_loss = 0, lr = peak;
+      std::int64_t correct = 0, seen = 0;
+      for (size_t from = 0; from < order.size(); from += static_cast<size_t>(batch)) {
+        const size_t to = std::min(order.size(), from + static_cast<size_t>(batch));
+        const int b = static_cast<int>(to - from);
+        Mat acc = forward(input_batch(train, order, from, to, opt_.flip), b, true, false);
+        Mat dacc;
+        auto [l, c] = loss(acc, train, order, from, dacc);
+        backward(std::move(dacc), b);
+        lr = peak * 0.5 * (1 + std::cos(M_PI * static_cast<double>(step_index) / static_cast<double>(total_steps)));
+        step(lr);
+        ++step_index;
+        total_loss += l;
+        correct += c;
+        seen += b;
+        if (opt_.progress)
+          opt_.progress(epoch, static_cast<double>(to) / static_cast<double>(order.size()), total_loss / static_cast<double>(seen),
+                        static_cast<double>(correct) / static_cast<double>(seen));
+      }
+      fold();
+      std::vector<int> predicted = predict(test, 0);
+      std::int64_t right = 0;
+      for (size_t i = 0; i < predicted.size(); ++i) right += predicted[i] == test.labels[i];
+      EpochReport rep;
+      rep.epoch = epoch;
+      rep.loss = total_loss / static_cast<double>(seen);
+      rep.train_accuracy = static_cast<double>(correct) / static_cast<double>(seen);
+      rep.test_accuracy = static_cast<double>(right) / static_cast<double>(test.size());
+      rep.lr = lr;
+      rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+      result.epochs.push_back(rep);
+      result.test_predictions = std::move(predicted);
+      if (opt_.epoch_done) opt_.epoch_done(rep);
+    }
+    result.weights = weights();
+    manager::check_weights(net_, result.weights);
+    result.test_accuracy = result.epochs.back().test_accuracy;
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+  }
+
+ private:
+  const manager::Net& net_;
+  TrainOptions opt_;
+  std::mt19937_64 rng_;
+  const Layer* input_ = nullptr;
+  std::vector<Stage> stages_;
+  std::int64_t t_ = 0;
+};
+
+}  // namespace
+
+TrainResult train_network(const manager::Net& net, const Dataset& train, const Dataset& test, const TrainOptions& opt) {
+  Trainer t(net, opt);
+  return t.run(train, test);
+}
+
+std::vector<int> predict_folded(const manager::Net& net, const manager::ModelWeights& w, const Dataset& data, std::int64_t n) {
+  Trainer t(net, TrainOptions{});
+  t.check_data(data);
+  t.load(w);
+  return t.predict(data, n);
+}
+
+}  // namespace qdf::host

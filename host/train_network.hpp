@@ -1,0 +1,83 @@
+// `qdf train`: quantization-aware training of a network written with the network expressions
+// (manager/network.hpp), in C++ with Eigen.
+//
+// What is trained is the network the hardware runs, in float arithmetic that stays exact:
+//   conv, fc     the accumulators of ±1 weights (the sign of a latent float weight, clipped to
+//                [-1, 1]) times the integer activations; gradients reach the latent weights through
+//                the straight-through estimator, and stop where |w| > 1
+//   act          batch norm of the accumulators (batch statistics in training, running averages
+//                after), then the quantizer q(y): 2-bit = clamp(floor(y + 1/2), 0, 3), 1-bit =
+//                +1 if y >= 0 else -1; its gradient passes through where 0 <= y <= 3 (2-bit) or
+//                |y| <= 1 (1-bit)
+//   max pool     the max, its gradient to the first maximum
+//   label select softmax cross-entropy of the last fc's accumulators times a learned scale (which
+//                does not change the label: the hardware takes the argmax of the accumulators)
+// At the end batch norm and the quantizer fold into the threshold rule (fold_batch_norm), and
+// the accuracy reported is the folded integer network's on the test set.
+//
+// Supported: an input of unsigned pixels or bits, conv, fc, act (1 and 2 bits), max pool, label
+// select. Residual blocks and global pools are a UserError ("not supported by the trainer yet").
+#pragma once
+
+#include "host/idx_dataset.hpp"
+#include "manager/model_weights.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace qdf::host {
+
+struct EpochReport {
+  int epoch = 0;                // 1-based
+  double loss = 0;              // mean training loss over the epoch (float network)
+  double train_accuracy = 0;    // of the float network on the training batches, as it trained
+  double test_accuracy = 0;     // of the folded integer network on the test set
+  double lr = 0;                // learning rate at the epoch's end
+  double seconds = 0;
+};
+
+struct TrainOptions {
+  int epochs = 10;
+  int batch = 100;
+  std::string optimizer = "adam";  // "adam", or "sgd" (with momentum)
+  double lr = 0;                   // peak learning rate; 0: 2e-3 for adam, 0.05 for sgd (cosine decay to 0)
+  double momentum = 0.9;           // sgd
+  std::uint64_t seed = 1;          // weights, batch order, flips
+  bool flip = true;                // random horizontal flips of the training images
+  std::int64_t train_images = 0;   // use the first n training images (0: all)
+  // Called after every batch: epoch (1-based), fraction of the epoch done, running loss, accuracy.
+  std::function<void(int, double, double, double)> progress;
+  std::function<void(const EpochReport&)> epoch_done;
+};
+
+struct TrainResult {
+  manager::ModelWeights weights;  // folded: ±1 weights and thresholds
+  std::vector<EpochReport> epochs;
+  double test_accuracy = 0;       // the folded integer network's, on the whole test set
+  std::vector<int> test_predictions;
+  double seconds = 0;
+};
+
+TrainResult train_network(const manager::Net& net, const Dataset& train, const Dataset& test, const TrainOptions& opt);
+
+// The labels the folded integer network gives (the same arithmetic as training, with the
+// thresholds of `w` in place of batch norm and quantizer), for the first n images (0: all).
+std::vector<int> predict_folded(const manager::Net& net, const manager::ModelWeights& w, const Dataset& data,
+                                std::int64_t n = 0);
+
+// One activation's batch norm (per channel) and quantizer.
+struct BatchNorm {
+  std::vector<double> mean, var, gamma, beta;
+  double eps = 1e-5;
+};
+// The quantizer: the activation's value (2-bit: 0..3; 1-bit: 0 for -1, 1 for +1) for a batch norm
+// output y.
+int quantize(double y, int act_bits);
+// The thresholds with #{i : s * acc >= T_i} == quantize(bn(acc)) for every integer |acc| <= bound
+// (engines/threshold_rule.hpp): for scale k = gamma / sqrt(var + eps), y >= t holds when
+// acc >= mean + (t - beta) / k (k > 0) or acc <= mean + (t - beta) / k (k < 0, flipped).
+engines::Thresholds fold_batch_norm(const BatchNorm& bn, int act_bits, std::int64_t bound);
+
+}  // namespace qdf::host
