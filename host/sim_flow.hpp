@@ -24,6 +24,8 @@ struct Design {
 // `target`: a bundle directory (holding manifest.json), else a built-in network planned with `r`
 // (r.out is ignored: nothing is written).
 Design open_design(const std::string& target, CompileRequest r);
+// The bundle in `dir` (manager::load_bundle, whose UserErrors name what is wrong with it).
+Design open_bundle(const std::string& dir);
 
 using sim::random_images;
 
@@ -42,6 +44,9 @@ struct SimRun {
 SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint64_t seed);
 // Images a run needs for its steady state to show: more than twice the images the pipeline holds
 // (the first image's latency over the cycles per image), as the steady state is a median of gaps.
+// Of any timed run: the simulator's or the RTL's.
+int images_for_steady_state(const sim::RunTiming& t);
+bool steady(const sim::RunTiming& t);
 int images_for_steady_state(const SimRun& r);
 bool steady(const SimRun& r);
 nlohmann::json sim_json(const Design& d, const SimRun& r);

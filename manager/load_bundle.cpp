@@ -272,12 +272,18 @@ Net network_from_json(const json& j) { return network_from(Fields("network JSON"
 LoadedBundle load_bundle(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::exists(dir, ec)) throw UserError(fmt::format("no bundle directory '{}'", dir));
+  if (!fs::exists(dir, ec))
+    throw UserError(fmt::format("no bundle directory '{}': expected the directory that `qdf compile NET --out DIR` writes, found "
+                                "nothing at that path",
+                                dir));
   if (!fs::is_directory(dir, ec))
-    throw UserError(fmt::format("'{}' is not a bundle: a bundle is the directory that qdf compile --out writes", dir));
+    throw UserError(fmt::format("'{}' is not a bundle: expected the directory that `qdf compile NET --out DIR` writes, found a file",
+                                dir));
   const std::string manifest_path = dir + "/manifest.json";
   if (!fs::exists(manifest_path, ec))
-    throw UserError(fmt::format("bundle '{}' has no manifest.json: is it a directory that qdf compile --out wrote?", dir));
+    throw UserError(fmt::format("bundle '{}' has no manifest.json: expected the directory that `qdf compile NET --out DIR` writes "
+                                "(manifest.json, model, Verilog), found a directory without one",
+                                dir));
   std::ifstream in(manifest_path);
   if (!in) throw UserError(fmt::format("cannot read {}", manifest_path));
 
