@@ -2,6 +2,8 @@
 
 #include "dsl/errors.hpp"
 
+#include <cstdlib>
+#include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -27,10 +29,19 @@ manager::Folding read_folding(const std::string& path) {
   return out;
 }
 
+std::string shipped_model(const std::string& net) {
+  const char* env = std::getenv("QDF_MODELS_DIR");
+  const std::string path = fmt::format("{}/{}.qdfmodel", env && *env ? env : QDF_MODELS_DIR, net);
+  return std::filesystem::is_regular_file(path) ? path : "";
+}
+
 Compiled compile_network(const CompileRequest& r) {
   Compiled c;
   c.net = manager::builtin_net(r.net).net;
-  c.weights = r.model.empty() ? manager::random_weights(c.net, r.seed) : manager::load_model(r.model, c.net);
+  if (r.random_weights && !r.model.empty()) throw UserError("give either a model file or random weights, not both");
+  const std::string model = r.model.empty() && !r.random_weights ? shipped_model(r.net) : r.model;
+  c.weights = model.empty() ? manager::random_weights(c.net, r.seed) : manager::load_model(model, c.net);
+  c.weights_source = model.empty() ? fmt::format("random weights, seed {}", r.seed) : "model " + model;
   manager::PlanOptions o;
   o.fpgas = r.fpgas;
   o.device = manager::device(r.device);

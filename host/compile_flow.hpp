@@ -11,8 +11,10 @@ namespace qdf::host {
 
 struct CompileRequest {
   std::string net = "sfc";        // a built-in network
-  std::string model;              // model file (docs/model_format.md); empty: random weights
+  std::string model;              // model file (docs/model_format.md); empty: the network's shipped
+                                  // model (shipped_model), else random weights
   std::uint64_t seed = 1;         // of the random weights
+  bool random_weights = false;    // seeded random weights even when the network has a shipped model
   int fpgas = 1;
   std::string device = "stratix-v-5sgsd8";
   double fps = 0;                 // 0: the highest throughput that fits
@@ -26,8 +28,13 @@ struct CompileRequest {
 struct Compiled {
   manager::Net net;
   manager::ModelWeights weights;
+  std::string weights_source;  // "model PATH" or "random weights, seed N"
   manager::Plan plan;
 };
+
+// The trained model shipped with qdf for a built-in network: host/models/<net>.qdfmodel in the
+// source tree (or $QDF_MODELS_DIR/<net>.qdfmodel); "" when the network has none.
+std::string shipped_model(const std::string& net);
 
 Compiled compile_network(const CompileRequest& r);
 

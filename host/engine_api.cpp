@@ -5,7 +5,10 @@
 #include "host/rtl_harness.hpp"
 #include "sim/simulator.hpp"
 
+#include <atomic>
 #include <chrono>
+#include <exception>
+#include <omp.h>
 #include <fmt/format.h>
 #include <utility>
 
@@ -121,13 +124,28 @@ std::vector<std::vector<std::int64_t>> Engine::run() {
   sim::SimResult simulated;
   RtlRun rtl;
   switch (backend_) {
-    case Backend::Reference:
-      outputs.reserve(queue_.size());
-      for (const auto& img : queue_) {
-        outputs.push_back(reference_forward(design_.net, design_.weights, img));
-        if (progress_) progress_(static_cast<double>(outputs.size()) / static_cast<double>(queue_.size()));
+    case Backend::Reference: {
+      // Images are independent: on every core (the reference model is a pure function).
+      outputs.resize(queue_.size());
+      // An exception may not leave an OpenMP region: the first is kept and thrown after it.
+      std::atomic<std::size_t> done{0};
+      std::exception_ptr failed;
+      const auto n = static_cast<std::int64_t>(queue_.size());
+#pragma omp parallel for schedule(dynamic, 4)
+      for (std::int64_t i = 0; i < n; ++i) {
+        try {
+          outputs[static_cast<std::size_t>(i)] = reference_forward(design_.net, design_.weights, queue_[static_cast<std::size_t>(i)]);
+        } catch (...) {
+#pragma omp critical(qdf_reference_failure)
+          if (!failed) failed = std::current_exception();
+        }
+        const std::size_t k = ++done;
+        if (progress_ && omp_get_thread_num() == 0) progress_(static_cast<double>(k) / static_cast<double>(n));
       }
+      if (failed) std::rethrow_exception(failed);
+      if (progress_) progress_(1.0);
       break;
+    }
     case Backend::Sim: {
       sim::SimOptions o;
       o.progress = progress_;

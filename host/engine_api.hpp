@@ -107,8 +107,9 @@ class Engine {
   // The last run's statistics (all zero before the first run).
   const RunStats& stats() const { return stats_; }
 
-  // Called now and then during a sim run with the fraction done (0..1), and after each image on
-  // the reference backend; not called by the rtl backend. Empty: no calls.
+  // Called now and then with the fraction done (0..1) during a sim run, and on the reference
+  // backend (which runs images on every core) from the calling thread, ending with 1; not called
+  // by the rtl backend. Empty: no calls.
   void on_progress(std::function<void(double)> f) { progress_ = std::move(f); }
 
  private:

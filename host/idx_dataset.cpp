@@ -58,7 +58,11 @@ std::vector<std::uint32_t> idx_header(const std::vector<std::uint8_t>& d, const 
   std::uint64_t bytes = 1;
   for (int i = 0; i < dims; ++i) {
     n.push_back(be32(d, 4 + 4 * static_cast<size_t>(i)));
+    // Bounded so that the product cannot wrap: a dimension beyond the file's size is wrong anyway.
+    if (n.back() > d.size())
+      throw UserError(fmt::format("{}: dimension {} of the header is {}, more than the file's {} bytes", path, i, n.back(), d.size()));
     bytes *= n.back();
+    if (bytes > d.size()) break;
   }
   if (d.size() - header != bytes)
     throw UserError(fmt::format("{}: {}: the header says {} bytes of data, the file holds {}", path,

@@ -4,13 +4,20 @@
 #include "examples/example_kernels.hpp"
 #include "dsl/files.hpp"
 #include "host/compile_flow.hpp"
+#include "host/demo_flow.hpp"
+#include "host/eval_flow.hpp"
 #include "host/sim_flow.hpp"
 #include "host/kernel_flow.hpp"
+#include "host/progress.hpp"
+#include "host/train_network.hpp"
 #include "manager/devices.hpp"
 #include "manager/links.hpp"
 #include "manager/network.hpp"
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <malloc.h>
+#include <unistd.h>
 #include <fmt/format.h>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -19,9 +26,9 @@ namespace {
 
 using namespace qdf;
 
-int demo(const std::string& kernel, const std::string& out, std::uint64_t seed) {
+int kernel_cosim(const std::string& kernel, const std::string& out, std::uint64_t seed) {
   examples::ExampleKernel ex = examples::example_kernel(kernel);
-  std::cout << fmt::format("qdf demo: example kernel '{}' ({})\n", ex.name, ex.description);
+  std::cout << fmt::format("qdf cosim: example kernel '{}' ({})\n", ex.name, ex.description);
   host::KernelFlowResult r = host::run_kernel_flow(ex.record(), ex.sample_run(seed), out, std::cout);
   bool ok = r.cosim.match && r.lint.empty();
   std::cout << (r.cosim.match ? "interpreter and Verilator agree on every output element\n"
@@ -43,6 +50,64 @@ int emit(const std::string& kernel, const std::string& out, bool dump_ir) {
   return 0;
 }
 
+struct TrainArgs {
+  std::string net = "fashion-cnv", data, out;
+  host::TrainOptions opt;
+  bool no_flip = false, json = false;
+};
+
+int train(TrainArgs& a) {
+  const manager::BuiltinNet& bn = manager::builtin_net(a.net);
+  {  // Refuse an unwritable output before hours of training, not after.
+    const std::filesystem::path out = std::filesystem::absolute(a.out);
+    if (std::filesystem::is_directory(out)) throw qdf::UserError(fmt::format("--out {} is a directory; expected a model file name", a.out));
+    if (!std::filesystem::is_directory(out.parent_path()))
+      throw qdf::UserError(fmt::format("--out {}: the directory {} does not exist", a.out, out.parent_path().string()));
+    if (::access(out.parent_path().c_str(), W_OK) != 0)
+      throw qdf::UserError(fmt::format("--out {}: the directory {} is not writable", a.out, out.parent_path().string()));
+  }
+  // A batch's matrices are tens of MB, allocated and freed every step: keep them in the heap
+  // rather than have the kernel map and zero fresh pages each time (twice as fast).
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  const std::string dir = a.data.empty() ? host::fashion_mnist_dir() : a.data;
+  host::Dataset train_set = host::load_fashion_mnist("train", dir), test_set = host::load_fashion_mnist("test", dir);
+  a.opt.flip = !a.no_flip;
+  std::unique_ptr<host::ProgressBar> bar;
+  a.opt.progress = [&](int epoch, double f, double loss, double acc) {
+    if (!bar) bar = std::make_unique<host::ProgressBar>(fmt::format("epoch {}/{}", epoch, a.opt.epochs));
+    bar->update(f, fmt::format("loss {:.4f} accuracy {:.2f}%", loss, 100 * acc));
+  };
+  if (!a.json)
+    std::cout << fmt::format("qdf train: {} on {} ({} images; {} test images), {} epochs of {} images, {}, seed {}\n", a.net,
+                             train_set.name, a.opt.train_images > 0 ? std::min(a.opt.train_images, train_set.size()) : train_set.size(),
+                             test_set.size(), a.opt.epochs, a.opt.batch, a.opt.optimizer, a.opt.seed)
+              << fmt::format("{:>6} {:>10} {:>16} {:>22} {:>9} {:>8}\n", "epoch", "loss", "train accuracy", "test accuracy (int)",
+                             "lr", "seconds");
+  a.opt.epoch_done = [&](const host::EpochReport& r) {
+    bar.reset();
+    if (!a.json)
+      std::cout << fmt::format("{:>6} {:>10.4f} {:>15.2f}% {:>21.2f}% {:>9.2e} {:>8.1f}", r.epoch, r.loss, 100 * r.train_accuracy,
+                               100 * r.test_accuracy, r.lr, r.seconds)
+                << std::endl;
+  };
+  host::TrainResult r = host::train_network(bn.net, train_set, test_set, a.opt);
+  manager::save_model(a.out, bn.net, r.weights);
+  if (a.json) {
+    nlohmann::json j = {{"network", a.net}, {"model", a.out}, {"accuracy", r.test_accuracy}, {"images", test_set.size()},
+                        {"seconds", r.seconds}, {"epochs", nlohmann::json::array()}};
+    for (const auto& e : r.epochs)
+      j["epochs"].push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"train_accuracy", e.train_accuracy},
+                             {"test_accuracy", e.test_accuracy}, {"seconds", e.seconds}});
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("trained in {:.1f} s; the folded integer network classifies {:.2f}% of the {} test images "
+                             "correctly\nmodel written to {}\n",
+                             r.seconds, 100 * r.test_accuracy, test_set.size(), a.out);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -52,11 +117,23 @@ int main(int argc, char** argv) {
   std::string kernel = qdf::examples::example_kernels().front().name, out = "qdf-out";
   std::uint64_t seed = 1;
   bool dump_ir = false;
-  auto* d = app.add_subcommand("demo", "compile an example kernel to Verilog, run it in the interpreter and in "
-                                       "Verilator, and show that they agree");
-  d->add_option("--kernel", kernel, "example kernel (see `qdf kernels`)")->capture_default_str();
-  d->add_option("--out", out, "directory for the generated Verilog")->capture_default_str();
-  d->add_option("--seed", seed, "seed of the random input streams")->capture_default_str();
+  host::DemoOptions demo;
+  auto* d = app.add_subcommand("demo", "the main job: compile the shipped Fashion-MNIST network for 2 FPGAs, classify the "
+                                       "test set in the simulator, check a sample against the RTL under Verilator, and "
+                                       "predict resnet18's throughput on 1..8 FPGAs");
+  d->add_option("--out", demo.out, "directory for the bundle and the reports (written at the end)")->capture_default_str();
+  d->add_option("--fpgas", demo.fpgas, "FPGAs for the Fashion-MNIST network")->capture_default_str()->check(CLI::PositiveNumber);
+  d->add_option("--device", demo.device, "their device (see `qdf devices`)")->capture_default_str();
+  d->add_option("--images", demo.images, "test images through the simulator (default: all 10,000)")->check(CLI::PositiveNumber);
+  d->add_option("--rtl-images", demo.rtl_images, "of which the first N also through the RTL and the reference model")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  d->add_option("--scaling-fpgas", demo.scaling_fpgas, "resnet18 on 1..N FPGAs (0: skip)")->capture_default_str()->check(CLI::NonNegativeNumber);
+
+  auto* ck = app.add_subcommand("cosim", "compile an example kernel to Verilog, run it in the interpreter and in "
+                                         "Verilator under random stalls, and show that they agree");
+  ck->add_option("kernel", kernel, "example kernel (see `qdf kernels`)")->capture_default_str();
+  ck->add_option("--out", out, "directory for the generated Verilog")->capture_default_str();
+  ck->add_option("--seed", seed, "seed of the random input streams")->capture_default_str();
 
   auto* k = app.add_subcommand("kernels", "list the example kernels");
   auto* dv = app.add_subcommand("devices", "list the FPGA devices and their resource budgets");
@@ -72,8 +149,9 @@ int main(int argc, char** argv) {
   auto* fps_opt = c->add_option("--fps", cr.fps, "target images per second")->check(CLI::PositiveNumber);
   auto* max_opt = c->add_flag("--max-throughput", max_throughput, "the highest throughput that fits (the default)");
   fps_opt->excludes(max_opt);
-  c->add_option("--model", cr.model, "model file with the weights (default: seeded random weights)")->check(CLI::ExistingFile);
+  c->add_option("--model", cr.model, "model file with the weights (default: the network's shipped model, else seeded random weights)")->check(CLI::ExistingFile);
   c->add_option("--seed", cr.seed, "seed of the random weights")->capture_default_str();
+  c->add_flag("--random-weights", cr.random_weights, "seeded random weights even for a network shipped with a trained model");
   c->add_option("--folding", cr.folding, "fixed folding, JSON {\"layer\": {\"pe\": P, \"simd\": S}}")->check(CLI::ExistingFile);
   c->add_option("--utilization", cr.utilization, "fraction of each FPGA's LUTs and block RAMs to use")->capture_default_str();
   c->add_option("--ring-gbps", cr.ring_gbps, "ring link bandwidth, GB/s per direction (default 5, an assumption)");
@@ -96,9 +174,10 @@ int main(int argc, char** argv) {
     a->add_option("--device", sr.device, "(network) FPGA device (see `qdf devices`)")->capture_default_str();
     auto* f = a->add_option("--fps", sr.fps, "(network) target images per second")->check(CLI::PositiveNumber);
     f->excludes(a->add_flag("--max-throughput", sim_max, "(network) the highest throughput that fits (the default)"));
-    a->add_option("--model", sr.model, "(network) model file with the weights (default: seeded random weights)")->check(CLI::ExistingFile);
+    a->add_option("--model", sr.model, "(network) model file with the weights (default: the network's shipped model, else seeded random weights)")->check(CLI::ExistingFile);
     a->add_option("--folding", sr.folding, "(network) fixed folding, JSON {\"layer\": {\"pe\": P, \"simd\": S}}")->check(CLI::ExistingFile);
     a->add_option("--seed", image_seed, "seed of the random input images")->capture_default_str();
+    a->add_flag("--random-weights", sr.random_weights, "(network) seeded random weights even for a network shipped with a trained model");
     a->add_flag("--json", sim_json_out, "print one JSON object instead of the tables");
   };
   auto* sm = app.add_subcommand("sim", "simulate a design: images/s, latency, per-engine stalls, FIFO peaks, link use, "
@@ -112,6 +191,42 @@ int main(int argc, char** argv) {
   vf->add_option("--images", images, "images to run")->default_val(3)->check(CLI::PositiveNumber);
   vf->add_option("--backend", backend, "backend to check the simulator against")->check(CLI::IsMember({"rtl"}))->capture_default_str();
 
+  struct {
+    std::string target = "fashion-cnv", backend = "sim", split = "test", data;
+    host::CompileRequest request;
+    std::int64_t images = 0;
+    bool json = false, max = false;
+  } ea;
+  auto* ev = app.add_subcommand("eval", "accuracy of a trained model on Fashion-MNIST through a backend (by default the "
+                                        "shipped fashion-cnv on the 10,000 test images in the simulator)");
+  ev->add_option("design", ea.target, "a bundle directory, or a built-in network with a trained model")->capture_default_str();
+  ev->add_option("--model", ea.request.model, "(network) model file (default: the network's shipped model)")->check(CLI::ExistingFile);
+  ev->add_option("--backend", ea.backend, "reference, sim or rtl")->capture_default_str()->check(CLI::IsMember({"reference", "sim", "rtl"}));
+  ev->add_option("--images", ea.images, "the first N images (default: all)")->check(CLI::PositiveNumber);
+  ev->add_option("--split", ea.split, "test or train")->capture_default_str()->check(CLI::IsMember({"test", "train"}));
+  ev->add_option("--data", ea.data, "directory of the Fashion-MNIST IDX files (default: Debian's, or $QDF_FASHION_MNIST_DIR)")->check(CLI::ExistingDirectory);
+  ev->add_option("--fpgas", ea.request.fpgas, "(network) number of FPGAs on the ring")->capture_default_str()->check(CLI::PositiveNumber);
+  ev->add_option("--device", ea.request.device, "(network) FPGA device (see `qdf devices`)")->capture_default_str();
+  ev->add_option("--fps", ea.request.fps, "(network) target images per second")->check(CLI::PositiveNumber)
+      ->excludes(ev->add_flag("--max-throughput", ea.max, "(network) the highest throughput that fits (the default)"));
+  ev->add_flag("--json", ea.json, "print one JSON object instead of the table");
+
+  TrainArgs ta;
+  auto* tr = app.add_subcommand("train", "quantization-aware training of a network on Fashion-MNIST; writes the folded "
+                                         "model (docs/model_format.md)");
+  tr->add_option("net", ta.net, "built-in network (see `qdf nets`)")->capture_default_str();
+  tr->add_option("--out", ta.out, "model file to write")->required();
+  tr->add_option("--epochs", ta.opt.epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  tr->add_option("--batch", ta.opt.batch, "images per batch")->capture_default_str()->check(CLI::PositiveNumber);
+  tr->add_option("--optimizer", ta.opt.optimizer, "adam, or sgd with momentum")->capture_default_str()->check(CLI::IsMember({"adam", "sgd"}));
+  tr->add_option("--lr", ta.opt.lr, "peak learning rate, decayed to 0 by a cosine (default 2e-3 adam, 0.05 sgd)")->check(CLI::PositiveNumber);
+  tr->add_option("--momentum", ta.opt.momentum, "momentum of sgd")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  tr->add_option("--seed", ta.opt.seed, "seed of the weights, the batch order and the flips")->capture_default_str();
+  tr->add_option("--train-images", ta.opt.train_images, "train on the first N training images (default: all 60,000)")->check(CLI::PositiveNumber);
+  tr->add_flag("--no-flip", ta.no_flip, "no random left-right flips of training images");
+  tr->add_option("--data", ta.data, "directory of the Fashion-MNIST IDX files (default: Debian's, or $QDF_FASHION_MNIST_DIR)")->check(CLI::ExistingDirectory);
+  tr->add_flag("--json", ta.json, "print one JSON object instead of the table");
+
   auto* e = app.add_subcommand("emit", "write the Verilog of an example kernel");
   e->add_option("kernel", kernel, "example kernel")->required();
   e->add_option("--out", out, "output directory")->capture_default_str();
@@ -123,12 +238,32 @@ int main(int argc, char** argv) {
     return app.exit(err);
   }
   try {
-    if (d->parsed()) return demo(kernel, out, seed);
+    if (d->parsed()) return host::run_demo(demo, std::cout);
+    if (ck->parsed()) return kernel_cosim(kernel, out, seed);
+    if (ev->parsed()) {
+      if (!std::filesystem::is_directory(ea.target)) manager::builtin_net(ea.target);  // names the networks when it is none
+      if (!std::filesystem::is_directory(ea.target) && ea.request.model.empty() && host::shipped_model(ea.target).empty())
+      {
+        std::string trained;
+        for (const auto& n : manager::builtin_nets())
+          if (!host::shipped_model(n.name).empty()) trained += (trained.empty() ? "" : ", ") + n.name;
+        throw qdf::UserError(fmt::format("network '{}' has no trained model: name one with --model FILE (from `qdf train {}`), or "
+                                         "evaluate a bundle; the networks shipped with a model are: {}",
+                                         ea.target, ea.target, trained.empty() ? "none" : trained));
+      }
+      host::Dataset data = host::load_fashion_mnist(ea.split, ea.data.empty() ? host::fashion_mnist_dir() : ea.data);
+      host::Engine engine(host::open_design(ea.target, ea.request), host::backend_from_name(ea.backend));
+      host::EvalRun r = host::evaluate(engine, data, ea.images, !ea.json);
+      if (ea.json) std::cout << host::eval_json(engine, r).dump(2) << "\n";
+      else std::cout << host::eval_table(engine, r);
+      return 0;
+    }
     if (k->parsed()) {
       for (const auto& ex : qdf::examples::example_kernels()) std::cout << fmt::format("{:<20} {}\n", ex.name, ex.description);
       return 0;
     }
     if (e->parsed()) return emit(kernel, out, dump_ir);
+    if (tr->parsed()) return train(ta);
     if (c->parsed()) {
       host::Compiled r = host::compile_network(cr);
       if (json_out) {
@@ -137,8 +272,8 @@ int main(int argc, char** argv) {
         m["bundle"] = cr.out;
         std::cout << m.dump(2) << "\n";
       } else {
-        std::cout << fmt::format("qdf compile: {} on {} x {}, planned in {:.2f} s\n", cr.net, r.plan.fpgas.size(), r.plan.device.name,
-                                 r.plan.plan_seconds)
+        std::cout << fmt::format("qdf compile: {} ({}) on {} x {}, planned in {:.2f} s\n", cr.net, r.weights_source, r.plan.fpgas.size(),
+                                 r.plan.device.name, r.plan.plan_seconds)
                   << manager::plan_table(r.plan) << fmt::format("bundle written to {}\n", cr.out);
       }
       return 0;

@@ -12,7 +12,6 @@
 #include <chrono>
 #include <cmath>
 #include <fmt/format.h>
-#include <malloc.h>
 #include <numeric>
 #include <random>
 
@@ -129,10 +128,6 @@ Map col2im(const Mat& dcols, int b, int h, int w, int c, int k, int s, int p, in
 class Trainer {
  public:
   Trainer(const manager::Net& net, const TrainOptions& opt) : net_(net), opt_(opt), rng_(opt.seed) {
-    // The batch's matrices are tens of MB, allocated and freed every step: keep them in the heap
-    // rather than have the kernel map and zero fresh pages each time.
-    mallopt(M_MMAP_THRESHOLD, 1 << 30);
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);
     const auto& layers = net.layers();
     if (layers.empty() || layers.front().kind != LayerKind::Input) throw UserError("qdf train: the network has no input");
     input_ = &layers.front();
@@ -150,6 +145,10 @@ class Trainer {
           st.w.init(std::move(w));
           st.pad = l.in_binary ? -1.0f : 0.0f;
           st.bound = l.in_binary ? fan_in : fan_in * ((std::int64_t{1} << l.in_bits) - 1);
+          if (st.bound >= (std::int64_t{1} << 24))
+            throw UserError(fmt::format("qdf train: layer {} has accumulators up to {}, beyond the 2^24 that float holds exactly; "
+                                        "the trainer needs smaller inputs or fan-in",
+                                        l.describe(), st.bound));
           const bool last = i + 1 < layers.size() && layers[i + 1].kind == LayerKind::LabelSelect;
           if (!last && !(i + 1 < layers.size() && layers[i + 1].kind == LayerKind::Activation))
             throw UserError(fmt::format("qdf train: layer {} must be followed by an act() or, as the last layer, a "
@@ -333,7 +332,7 @@ class Trainer {
         case LayerKind::Conv:
         case LayerKind::FullyConnected: {
           Mat gw = d.transpose() * st.cols;
-          st.w.grad = (st.w.value.array().abs() <= 1.0f).select(gw, 0.0f);
+          st.w.grad = std::move(gw);  // straight through the sign (the latent weights stay in [-1, 1])
           if (si == 0) return;  // no gradient for the input
           Mat dcols = d * st.sign;
           if (l.kind == LayerKind::Conv)
@@ -498,6 +497,7 @@ class Trainer {
       for (size_t from = 0; from < order.size(); from += static_cast<size_t>(batch)) {
         const size_t to = std::min(order.size(), from + static_cast<size_t>(batch));
         const int b = static_cast<int>(to - from);
+        if (b < 2 && from > 0) break;  // batch norm needs two images: a last batch of one is left out
         Mat acc = forward(input_batch(train, order, from, to, opt_.flip), b, true, false);
         Mat dacc;
         auto [l, c] = loss(acc, train, order, from, dacc);
@@ -505,6 +505,8 @@ class Trainer {
         lr = peak * 0.5 * (1 + std::cos(M_PI * static_cast<double>(step_index) / static_cast<double>(total_steps)));
         step(lr);
         ++step_index;
+        if (!std::isfinite(l))
+          throw UserError(fmt::format("qdf train: training diverged in epoch {} (the loss is not finite); try a lower --lr", epoch));
         total_loss += l;
         correct += c;
         seen += b;

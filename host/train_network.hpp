@@ -3,13 +3,13 @@
 //
 // What is trained is the network the hardware runs, in float arithmetic that stays exact:
 //   conv, fc     the accumulators of ±1 weights (the sign of a latent float weight, clipped to
-//                [-1, 1]) times the integer activations; gradients reach the latent weights through
-//                the straight-through estimator, and stop where |w| > 1
+//                [-1, 1] after each step) times the integer activations; gradients reach the
+//                latent weights straight through the sign (the straight-through estimator)
 //   act          batch norm of the accumulators (batch statistics in training, running averages
 //                after), then the quantizer q(y): 2-bit = clamp(floor(y + 1/2), 0, 3), 1-bit =
 //                +1 if y >= 0 else -1; its gradient passes through where 0 <= y <= 3 (2-bit) or
 //                |y| <= 1 (1-bit)
-//   max pool     the max, its gradient to the first maximum
+//   max pool     the max, its gradient to the first maximum (none when that is padding)
 //   label select softmax cross-entropy of the last fc's accumulators times a learned scale (which
 //                does not change the label: the hardware takes the argmax of the accumulators)
 // At the end batch norm and the quantizer fold into the threshold rule (fold_batch_norm), and
