@@ -90,8 +90,12 @@ struct Stage {
 
 constexpr float kEps = 1e-5f, kMomentum = 0.1f;
 
-Mat im2col(const Map& in, int b, int k, int s, int p, float pad, int oh, int ow) {
-  Mat cols(static_cast<Eigen::Index>(b) * oh * ow, static_cast<Eigen::Index>(k) * k * in.c);
+// The window taps of a k x k, stride s, padding p window over a batch of b h x w maps, to an
+// oh x ow output: f(r, tap, in_row) for output pixel r (image, y, x) and tap ky * k + kx, with
+// in_row the input pixel's row, or -1 where the tap falls on padding. Images run in parallel,
+// and f touches only rows of its own image.
+template <class F>
+void for_each_window_tap(int b, int h, int w, int k, int s, int p, int oh, int ow, F f) {
 #pragma omp parallel for
   for (int i = 0; i < b; ++i)
     for (int oy = 0; oy < oh; ++oy)
@@ -100,28 +104,28 @@ Mat im2col(const Map& in, int b, int k, int s, int p, float pad, int oh, int ow)
         for (int ky = 0; ky < k; ++ky)
           for (int kx = 0; kx < k; ++kx) {
             const int y = oy * s - p + ky, x = ox * s - p + kx;
-            auto dst = cols.row(r).segment((ky * k + kx) * in.c, in.c);
-            if (y >= 0 && y < in.h && x >= 0 && x < in.w) dst = in.v.row((static_cast<Eigen::Index>(i) * in.h + y) * in.w + x);
-            else dst.setConstant(pad);
+            const bool inside = y >= 0 && y < h && x >= 0 && x < w;
+            f(r, ky * k + kx, inside ? (static_cast<Eigen::Index>(i) * h + y) * w + x : Eigen::Index{-1});
           }
       }
+}
+
+Mat im2col(const Map& in, int b, int k, int s, int p, float pad, int oh, int ow) {
+  Mat cols(static_cast<Eigen::Index>(b) * oh * ow, static_cast<Eigen::Index>(k) * k * in.c);
+  for_each_window_tap(b, in.h, in.w, k, s, p, oh, ow, [&](Eigen::Index r, int tap, Eigen::Index in_row) {
+    auto dst = cols.row(r).segment(tap * in.c, in.c);
+    if (in_row >= 0) dst = in.v.row(in_row);
+    else dst.setConstant(pad);
+  });
   return cols;
 }
 
+// The transpose of im2col: each window column's gradient added back to its input pixel.
 Map col2im(const Mat& dcols, int b, int h, int w, int c, int k, int s, int p, int oh, int ow) {
   Map d{Mat::Zero(static_cast<Eigen::Index>(b) * h * w, c), h, w, c};
-#pragma omp parallel for
-  for (int i = 0; i < b; ++i)
-    for (int oy = 0; oy < oh; ++oy)
-      for (int ox = 0; ox < ow; ++ox) {
-        const Eigen::Index r = (static_cast<Eigen::Index>(i) * oh + oy) * ow + ox;
-        for (int ky = 0; ky < k; ++ky)
-          for (int kx = 0; kx < k; ++kx) {
-            const int y = oy * s - p + ky, x = ox * s - p + kx;
-            if (y >= 0 && y < h && x >= 0 && x < w)
-              d.v.row((static_cast<Eigen::Index>(i) * h + y) * w + x) += dcols.row(r).segment((ky * k + kx) * c, c);
-          }
-      }
+  for_each_window_tap(b, h, w, k, s, p, oh, ow, [&](Eigen::Index r, int tap, Eigen::Index in_row) {
+    if (in_row >= 0) d.v.row(in_row) += dcols.row(r).segment(tap * c, c);
+  });
   return d;
 }
 
