@@ -50,6 +50,17 @@ int emit(const std::string& kernel, const std::string& out, bool dump_ir) {
   return 0;
 }
 
+// A bundle was compiled with its own network, weights, FPGAs and folding: the options that plan
+// a built-in network (their help starts with "(network)") would be ignored, so they are refused.
+void refuse_network_options(const CLI::App* a, const std::string& target) {
+  if (!std::filesystem::is_directory(target)) return;
+  for (const CLI::Option* o : a->get_options())
+    if (o->count() > 0 && o->get_description().rfind("(network)", 0) == 0)
+      throw qdf::UserError(fmt::format("{} applies to a built-in network, but {} is a bundle, compiled with its own; run "
+                                       "`qdf compile` again to change it",
+                                       o->get_name(), target));
+}
+
 struct TrainArgs {
   std::string net = "fashion-cnv", data, out;
   host::TrainOptions opt;
@@ -241,6 +252,7 @@ int main(int argc, char** argv) {
     if (d->parsed()) return host::run_demo(demo, std::cout);
     if (ck->parsed()) return kernel_cosim(kernel, out, seed);
     if (ev->parsed()) {
+      refuse_network_options(ev, ea.target);
       if (!std::filesystem::is_directory(ea.target)) manager::builtin_net(ea.target);  // names the networks when it is none
       if (!std::filesystem::is_directory(ea.target) && ea.request.model.empty() && host::shipped_model(ea.target).empty())
       {
@@ -279,6 +291,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (sm->parsed()) {
+      refuse_network_options(sm, target);
       host::Design design = host::open_design(target, sr);
       host::SimRun r = host::simulate_design(design, images, timing_only, image_seed);
       if (sim_json_out) std::cout << host::sim_json(design, r).dump(2) << "\n";
@@ -286,6 +299,7 @@ int main(int argc, char** argv) {
       return timing_only || r.outputs_match_reference ? 0 : 3;
     }
     if (vf->parsed()) {
+      refuse_network_options(vf, target);
       host::Design design = host::open_design(target, sr);
       host::VerifyRun v = host::verify_design(design, images, image_seed);
       if (sim_json_out) std::cout << host::verify_json(design, v).dump(2) << "\n";
