@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <bit>
 #include <chrono>
+#include <deque>
 #include <fmt/format.h>
 #include <memory>
 
@@ -43,7 +44,7 @@ struct Channel {
   Process* producer = nullptr;
   Process* consumer = nullptr;
   bool consumer_waits = false, producer_waits = false;
-  std::vector<std::int64_t>* pop_log = nullptr;  // every pop cycle (a FIFO's output, for its peak)
+  std::deque<std::int64_t>* pop_log = nullptr;  // pop cycles not yet merged (a FIFO's output, for its peak)
 
   Channel(std::string n, int cap_, int delta_, std::int64_t in_flight)
       : name(std::move(n)), cap(cap_), delta(delta_), pushes(in_flight + 1), pops(std::max<std::int64_t>(cap_, in_flight) + 1) {}
@@ -177,7 +178,10 @@ struct FifoProcess : Process {
   std::int64_t depth = 0, total = 0;
   std::int64_t taken = 0, last_take = -1;
   TimeRing takes, loads;
-  std::vector<std::int64_t> take_log, pop_log;  // for the peak occupancy
+  // The peak occupancy, merged from take and pop cycles as they become final, so that the logs
+  // hold only a window of elements rather than the whole run.
+  std::deque<std::int64_t> take_log, pop_log;
+  std::int64_t occupancy = 0, peak_occupancy = 0;
 
   FifoProcess(std::int64_t d) : depth(d), takes(d + 2), loads(d + 2) {}
 
@@ -205,6 +209,7 @@ struct FifoProcess : Process {
             takes[taken] = c;
             last_take = c;
             take_log.push_back(c);
+            merge_occupancy(false);
             sim.pop(*in, c);
             ++taken;
             progress = true;
@@ -219,16 +224,19 @@ struct FifoProcess : Process {
     cycle = std::max(last_take, out->pushed ? loads[out->pushed - 1] : 0);
   }
 
-  std::int64_t peak() const {
-    std::int64_t occ = 0, best = 0;
-    size_t i = 0, j = 0;
-    while (i < take_log.size()) {
-      const std::int64_t t = take_log[i];
-      while (j < pop_log.size() && pop_log[j] <= t) ++j, --occ;  // pops in cycles up to t
-      ++occ, ++i;
-      best = std::max(best, occ);
+  // Counts each take at cycle t after the pops in cycles up to t. Pops come in cycle order, so
+  // once a pop after t is recorded every pop up to t is: a take is merged then (or at the end).
+  void merge_occupancy(bool run_over) {
+    while (!take_log.empty() && (run_over || (!pop_log.empty() && pop_log.back() > take_log.front()))) {
+      const std::int64_t t = take_log.front();
+      take_log.pop_front();
+      while (!pop_log.empty() && pop_log.front() <= t) pop_log.pop_front(), --occupancy;
+      peak_occupancy = std::max(peak_occupancy, ++occupancy);
     }
-    return best;
+  }
+  std::int64_t peak() {
+    merge_occupancy(true);
+    return peak_occupancy;
   }
 };
 
@@ -458,7 +466,7 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
       st.stalled_input = static_cast<double>(k->stall_in) / total;
       st.stalled_output = static_cast<double>(k->stall_out) / total;
     } else {
-      const FifoProcess* f = fifos[id];
+      FifoProcess* f = fifos[id];
       st.busy = static_cast<double>(f->taken) / total;
       res.fifos.push_back({e.name, f->depth + 1, f->peak()});
     }
