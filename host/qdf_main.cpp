@@ -253,15 +253,16 @@ int main(int argc, char** argv) {
     if (ck->parsed()) return kernel_cosim(kernel, out, seed);
     if (ev->parsed()) {
       refuse_network_options(ev, ea.target);
-      if (!std::filesystem::is_directory(ea.target)) manager::builtin_net(ea.target);  // names the networks when it is none
-      if (!std::filesystem::is_directory(ea.target) && ea.request.model.empty() && host::shipped_model(ea.target).empty())
-      {
-        std::string trained;
-        for (const auto& n : manager::builtin_nets())
-          if (!host::shipped_model(n.name).empty()) trained += (trained.empty() ? "" : ", ") + n.name;
-        throw qdf::UserError(fmt::format("network '{}' has no trained model: name one with --model FILE (from `qdf train {}`), or "
-                                         "evaluate a bundle; the networks shipped with a model are: {}",
-                                         ea.target, ea.target, trained.empty() ? "none" : trained));
+      if (!std::filesystem::is_directory(ea.target)) {
+        manager::builtin_net(ea.target);  // a UserError that lists the networks when it is none
+        if (ea.request.model.empty() && host::shipped_model(ea.target).empty()) {
+          std::string trained;
+          for (const auto& n : manager::builtin_nets())
+            if (!host::shipped_model(n.name).empty()) trained += (trained.empty() ? "" : ", ") + n.name;
+          throw qdf::UserError(fmt::format("network '{}' has no trained model: name one with --model FILE (from `qdf train {}`), "
+                                           "or evaluate a bundle; the networks shipped with a model are: {}",
+                                           ea.target, ea.target, trained.empty() ? "none" : trained));
+        }
       }
       host::Dataset data = host::load_fashion_mnist(ea.split, ea.data.empty() ? host::fashion_mnist_dir() : ea.data);
       host::Engine engine(host::open_design(ea.target, ea.request), host::backend_from_name(ea.backend));
