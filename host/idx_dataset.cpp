@@ -116,7 +116,8 @@ std::string fashion_mnist_dir() {
   return env && *env ? env : "/usr/share/datasets/fashion-mnist";
 }
 
-Dataset load_fashion_mnist(const std::string& split, const std::string& dir) {
+Dataset load_fashion_mnist(const std::string& split, const std::string& given_dir) {
+  const std::string dir = given_dir.empty() ? fashion_mnist_dir() : given_dir;
   std::string prefix;
   if (split == "train") prefix = "train";
   else if (split == "test") prefix = "t10k";

@@ -36,9 +36,9 @@ Dataset load_idx(const std::string& images_path, const std::string& labels_path,
 // Where Fashion-MNIST is read from: $QDF_FASHION_MNIST_DIR, else /usr/share/datasets/fashion-mnist
 // (Debian's dataset-fashion-mnist package).
 std::string fashion_mnist_dir();
-// split: "train" (60,000 images) or "test" (10,000). A missing file is a UserError that says which
-// package provides it.
-Dataset load_fashion_mnist(const std::string& split, const std::string& dir = fashion_mnist_dir());
+// split: "train" (60,000 images) or "test" (10,000), from `dir` (empty: fashion_mnist_dir()). A
+// missing file is a UserError that says which package provides it.
+Dataset load_fashion_mnist(const std::string& split, const std::string& dir = "");
 
 // The Fashion-MNIST class names, by label.
 const std::vector<std::string>& fashion_mnist_classes();

@@ -81,8 +81,7 @@ int train(TrainArgs& a) {
   // rather than have the kernel map and zero fresh pages each time (twice as fast).
   mallopt(M_MMAP_THRESHOLD, 1 << 30);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  const std::string dir = a.data.empty() ? host::fashion_mnist_dir() : a.data;
-  host::Dataset train_set = host::load_fashion_mnist("train", dir), test_set = host::load_fashion_mnist("test", dir);
+  host::Dataset train_set = host::load_fashion_mnist("train", a.data), test_set = host::load_fashion_mnist("test", a.data);
   a.opt.flip = !a.no_flip;
   std::unique_ptr<host::ProgressBar> bar;
   a.opt.progress = [&](int epoch, double f, double loss, double acc) {
@@ -264,7 +263,7 @@ int main(int argc, char** argv) {
                                            ea.target, ea.target, trained.empty() ? "none" : trained));
         }
       }
-      host::Dataset data = host::load_fashion_mnist(ea.split, ea.data.empty() ? host::fashion_mnist_dir() : ea.data);
+      host::Dataset data = host::load_fashion_mnist(ea.split, ea.data);
       host::Engine engine(host::open_design(ea.target, ea.request), host::backend_from_name(ea.backend));
       host::EvalRun r = host::evaluate(engine, data, ea.images, !ea.json);
       if (ea.json) std::cout << host::eval_json(engine, r).dump(2) << "\n";
