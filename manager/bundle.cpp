@@ -24,14 +24,9 @@ struct EngineModule {
 
 EngineModule engine_module(const Engine& e) {
   EngineModule r;
-  dsl::Kernel k;
-  if (auto* f = std::get_if<engines::FifoConfig>(&e.config)) {
-    r.m = engines::fifo_module(*f);
-    k = engines::fifo_ports(*f);
-  } else {
-    k = dsl::compile_kernel(engine_kernel(e));
-    r.m = dsl::emit_verilog(k);
-  }
+  engines::EngineRtl rtl = engines::engine_rtl(e.config, e.data);
+  r.m = std::move(rtl.module);
+  const dsl::Kernel& k = rtl.ports;
   auto port = [&](const std::vector<dsl::NodeId>& ids, const std::string& want) {
     for (dsl::NodeId id : ids)
       if (k.at(id).name == want) return r.m.names.at(id);
@@ -116,7 +111,7 @@ std::vector<dsl::VerilogModule> fpga_modules(const Plan& p, int fpga) {
     };
     for (size_t i = 0; i < e.inputs.size(); ++i) connect(em.in_names[i], e.inputs[i]);
     for (size_t i = 0; i < e.outputs.size(); ++i) connect(em.out_names[i], e.outputs[i]);
-    v += fmt::format("  // {} ({}) of layer {}\n  {} u_{} (\n", e.name, to_string(e.kind), e.layer, em.m.top, e.name);
+    v += fmt::format("  // {} ({}) of layer {}\n  {} u_{} (\n", e.name, e.kind(), e.layer, em.m.top, e.name);
     for (size_t i = 0; i < conn.size(); ++i) v += conn[i] + (i + 1 < conn.size() ? ",\n" : "\n");
     v += "  );\n";
     mods.push_back(std::move(em.m));
@@ -220,7 +215,7 @@ json bundle_manifest(const Plan& p, const Net& net) {
     for (int s : e.outputs) outs.push_back(stream_ref(s));
     const dsl::Resources& r = p.engine_resources[i];
     engines.push_back({{"name", e.name},
-                       {"kind", to_string(e.kind)},
+                       {"kind", e.kind()},
                        {"layer", e.layer},
                        {"fpga", e.fpga},
                        {"config", engine_config_json(e)},

@@ -12,22 +12,6 @@ namespace qdf::manager {
 
 using namespace engines;
 
-const char* to_string(EngineKind k) {
-  switch (k) {
-    case EngineKind::SlidingWindow: return "sliding_window";
-    case EngineKind::Mvtu: return "mvtu";
-    case EngineKind::Thresholds: return "thresholds";
-    case EngineKind::WindowMax: return "window_max";
-    case EngineKind::GlobalPool: return "global_pool";
-    case EngineKind::ResidualAdd: return "residual_add";
-    case EngineKind::Fork: return "fork";
-    case EngineKind::WidthConverter: return "width_converter";
-    case EngineKind::LabelSelect: return "label_select";
-    case EngineKind::Fifo: return "fifo";
-  }
-  return "?";
-}
-
 std::string verilog_identifier(const std::string& s) {
   std::string out;
   for (char ch : s) out += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
@@ -101,8 +85,7 @@ class Builder {
           WindowConfig wc{.h = l.in.h, .w = l.in.w, .c = l.in.c, .k = l.k, .s = l.s, .p = l.p, .simd = lanes, .bits = bits,
                           .columns = columns, .name = n + "_swu"};
           vectors = static_cast<std::int64_t>(l.out.h) * l.out.w;
-          cur = add(EngineKind::SlidingWindow, l.name, wc, {cur}, {"in"}, wc.out_lanes(), vectors * l.k * l.k * l.in.c,
-                    sliding_window_timing(wc).ticks_per_frame);
+          cur = add(l.name, wc, {cur}, wc.out_lanes(), vectors * l.k * l.k * l.in.c);
         } else {
           cur = convert(cur, fo.simd, n);
           if (l.out_channels / fo.pe > 1) cur = input_fifo(cur, mw / fo.simd, n);
@@ -118,10 +101,8 @@ class Builder {
           if (ti == w_.thresholds.end()) throw UserError(fmt::format("the model has no thresholds for layer {}", act->describe()));
           th = share(ti->second);
         }
-        cur = add(EngineKind::Mvtu, l.name, mc, {cur}, {"in"}, mc.out_lanes(), vectors * l.out_channels,
-                  mvtu_timing(mc).ticks_per_frame * vectors);
-        g_.engines.back().weights = share(wi->second);
-        g_.engines.back().thresholds = th;
+        cur = add(l.name, mc, {cur}, mc.out_lanes(), vectors * l.out_channels, vectors);  // a frame is one vector
+        g_.engines.back().data = {share(wi->second), th};
         return cur;
       }
       case LayerKind::Activation: {
@@ -129,8 +110,8 @@ class Builder {
                            .out_bits = l.act_bits, .name = n + "_thr"};
         auto ti = w_.thresholds.find(l.name);
         if (ti == w_.thresholds.end()) throw UserError(fmt::format("the model has no thresholds for layer {}", l.describe()));
-        cur = add(EngineKind::Thresholds, l.name, tc, {cur}, {"in"}, tc.out_lanes(), cur.values, threshold_timing(tc).ticks_per_frame);
-        g_.engines.back().thresholds = share(ti->second);
+        cur = add(l.name, tc, {cur}, tc.out_lanes(), cur.values);
+        g_.engines.back().data.thresholds = share(ti->second);
         return cur;
       }
       case LayerKind::MaxPool: {
@@ -140,21 +121,20 @@ class Builder {
         WindowConfig wc{.h = l.in.h, .w = l.in.w, .c = l.in.c, .k = l.k, .s = l.s, .p = l.p, .simd = lanes, .bits = bits,
                         .name = n + "_swu"};
         const std::int64_t windows = static_cast<std::int64_t>(l.out.h) * l.out.w;
-        cur = add(EngineKind::SlidingWindow, l.name, wc, {cur}, {"in"}, wc.lanes(), windows * l.k * l.k * l.in.c,
-                  sliding_window_timing(wc).ticks_per_frame);
+        cur = add(l.name, wc, {cur}, wc.lanes(), windows * l.k * l.k * l.in.c);
         WindowMaxConfig mc{.windows = static_cast<int>(windows), .k = l.k, .c = l.in.c, .simd = lanes, .bits = bits, .name = n + "_max"};
-        return add(EngineKind::WindowMax, l.name, mc, {cur}, {"in"}, mc.lanes(), windows * l.in.c, window_max_timing(mc).ticks_per_frame);
+        return add(l.name, mc, {cur}, mc.lanes(), windows * l.in.c);
       }
       case LayerKind::GlobalPool: {
         cur = convert(cur, lanes_of(l, cur), n);
         GlobalPoolConfig pc{.h = l.in.h, .w = l.in.w, .c = l.in.c, .simd = cur.lanes.lanes, .bits = cur.lanes.bits, .name = n};
-        return add(EngineKind::GlobalPool, l.name, pc, {cur}, {"in"}, pc.out_lanes(), l.in.c, global_pool_timing(pc).ticks_per_frame);
+        return add(l.name, pc, {cur}, pc.out_lanes(), l.in.c);
       }
       case LayerKind::LabelSelect: {
         const int pe = l.top_k == 1 ? cur.lanes.lanes : 1;
         cur = convert(cur, pe, n);
         LabelSelectConfig lc{.classes = l.in.c, .pe = pe, .score_bits = cur.lanes.bits, .k = l.top_k, .name = n};
-        return add(EngineKind::LabelSelect, l.name, lc, {cur}, {"in"}, lc.out_lanes(), l.top_k, label_select_timing(lc).ticks_per_frame);
+        return add(l.name, lc, {cur}, lc.out_lanes(), l.top_k);
       }
       case LayerKind::Residual: return residual(l, cur);
       case LayerKind::Input: break;
@@ -176,7 +156,7 @@ class Builder {
     const std::string n = ident(l.name);
     const std::int64_t elements = cur.values / cur.lanes.lanes;
     ForkConfig fc{.elements = static_cast<int>(elements), .width = cur.lanes.element_bits(), .name = n + "_fork"};
-    add(EngineKind::Fork, l.name, fc, {cur}, {"in"}, cur.lanes, cur.values, fork_timing(fc).ticks_per_frame, {"a", "b"});
+    add(l.name, fc, {cur}, cur.lanes, cur.values);
     const int fork = static_cast<int>(g_.engines.size()) - 1;
     Cursor a = cur, b = cur;
     a.stream = g_.engines[static_cast<size_t>(fork)].outputs[0];
@@ -186,7 +166,7 @@ class Builder {
     const int main_engines = static_cast<int>(g_.engines.size() - first_main);
     FifoConfig fifo{.width = cur.lanes.element_bits(), .depth = skip_fifo_depth(l, cur.lanes.lanes, main_engines),
                     .name = n + "_skip_fifo"};
-    Cursor skip = add(EngineKind::Fifo, l.name, fifo, {b}, {"in"}, cur.lanes, cur.values, elements);
+    Cursor skip = add(l.name, fifo, {b}, cur.lanes, cur.values, elements);  // a FIFO's frame is one element
     skip = layers(l.projection, skip, false);
     skip = convert(skip, main.lanes.lanes, n + "_skip");
     ResidualAddConfig rc{.elements = static_cast<int>(main.values / main.lanes.lanes), .lanes = main.lanes.lanes,
@@ -194,8 +174,7 @@ class Builder {
                          .skip_signed = skip.lanes.is_signed, .name = n + "_add"};
     if (rc.out_bits() != l.out_bits)
       throw InternalError(fmt::format("residual {}: the add gives {} bits, the network says {}", l.name, rc.out_bits(), l.out_bits));
-    return add(EngineKind::ResidualAdd, l.name, rc, {main, skip}, {"main", "skip"}, rc.out_lanes(), main.values,
-               residual_add_timing(rc).ticks_per_frame);
+    return add(l.name, rc, {main, skip}, rc.out_lanes(), main.values);
   }
 
   // An input FIFO of `depth` elements, unless the stream comes from the host (whose link has
@@ -210,9 +189,9 @@ class Builder {
   Cursor input_fifo(Cursor cur, int depth, const std::string& n) {
     const int from = g_.streams[static_cast<size_t>(cur.stream)].from;
     if (cur.stream == g_.input_stream || depth < 2) return cur;
-    if (from >= 0 && g_.engines[static_cast<size_t>(from)].kind == EngineKind::Fifo) return cur;  // a skip FIFO already decouples
+    if (from >= 0 && is_buffer(g_.engines[static_cast<size_t>(from)].config)) return cur;  // a skip FIFO already decouples
     FifoConfig fc{.width = cur.lanes.element_bits(), .depth = depth, .name = n + "_in_fifo"};
-    return add(EngineKind::Fifo, "", fc, {cur}, {"in"}, cur.lanes, cur.values, cur.values / cur.lanes.lanes);
+    return add("", fc, {cur}, cur.lanes, cur.values, cur.values / cur.lanes.lanes);
   }
 
   // Width converters from cur's lanes to `lanes` (through their least common multiple when
@@ -228,25 +207,26 @@ class Builder {
                               .bits = cur.lanes.bits, .name = fmt::format("{}_wc{}", n, to)};
       Lanes out = cur.lanes;
       out.lanes = to;
-      cur = add(EngineKind::WidthConverter, "", wc, {cur}, {"in"}, out, cur.values, width_converter_timing(wc).ticks_per_frame);
+      cur = add("", wc, {cur}, out, cur.values);
     }
     return cur;
   }
 
-  template <class Config>
-  Cursor add(EngineKind kind, const std::string& layer, const Config& cfg, std::vector<Cursor> ins, std::vector<std::string> in_ports,
-             Lanes out, std::int64_t out_values, std::int64_t cycles, std::vector<std::string> out_ports = {"out"}) {
+  // Adds an engine of configuration `cfg` (its kind's ports, engines/engine_kinds.hpp) reading
+  // `ins`; its output streams carry `out_values` values per image in `out` lanes. Its cycles per
+  // image are its timing model's ticks per frame times `frames` frames per image.
+  Cursor add(const std::string& layer, EngineConfig cfg, std::vector<Cursor> ins, Lanes out, std::int64_t out_values,
+             std::int64_t frames = 1) {
     Engine e;
-    e.name = cfg.name;
+    e.name = instance_name(cfg);
     for (const Engine& o : g_.engines)
       if (o.name == e.name) throw UserError(fmt::format("two engines are named '{}': rename a layer", e.name));
-    e.kind = kind;
     e.layer = layer.empty() ? g_.units[static_cast<size_t>(unit_)].name : layer;
     e.unit = unit_;
-    e.config = cfg;
-    e.input_ports = std::move(in_ports);
-    e.output_ports = out_ports;
-    e.cycles_per_image = cycles;
+    e.input_ports = input_ports(cfg);
+    e.output_ports = output_ports(cfg);
+    e.cycles_per_image = engine_timing(cfg).ticks_per_frame * frames;
+    e.config = std::move(cfg);
     const int id = static_cast<int>(g_.engines.size());
     for (size_t i = 0; i < ins.size(); ++i) {
       StreamEdge& s = g_.streams[static_cast<size_t>(ins[i].stream)];
@@ -255,12 +235,13 @@ class Builder {
       s.to_port = static_cast<int>(i);
       e.inputs.push_back(ins[i].stream);
     }
-    if (out.element_bits() > 4096 && kind != EngineKind::Fifo)
+    if (out.element_bits() > 4096 && !is_buffer(e.config))
       throw UserError(fmt::format("engine {}: {} bits per element is over the 4096 the engines support", e.name, out.element_bits()));
     g_.engines.push_back(std::move(e));
     Cursor c{-1, out, out_values};
-    for (size_t p = 0; p < out_ports.size(); ++p) {
-      const std::string sn = out_ports.size() == 1 ? cfg.name : cfg.name + "_" + out_ports[p];
+    const Engine& added = g_.engines.back();
+    for (size_t p = 0; p < added.output_ports.size(); ++p) {
+      const std::string sn = added.output_ports.size() == 1 ? added.name : added.name + "_" + added.output_ports[p];
       const int s = new_stream(sn, id, static_cast<int>(p), out, out_values / out.lanes);
       g_.engines.back().outputs.push_back(s);
       if (p == 0) c.stream = s;
@@ -374,11 +355,10 @@ int insert_fifo(EngineGraph& g, int stream, int depth, const std::string& name) 
   FifoConfig fc{.width = s.width(), .depth = depth, .name = name};
   fc.check();
   e.name = name;
-  e.kind = EngineKind::Fifo;
+  e.input_ports = input_ports(fc);
+  e.output_ports = output_ports(fc);
+  e.cycles_per_image = engine_timing(fc).ticks_per_frame * s.elements;
   e.config = fc;
-  e.input_ports = {"in"};
-  e.output_ports = {"out"};
-  e.cycles_per_image = s.elements;
   const int consumer = s.to;
   e.layer = consumer >= 0 ? g.engines[static_cast<size_t>(consumer)].layer : "output";
   e.unit = consumer >= 0 ? g.engines[static_cast<size_t>(consumer)].unit : g.engines[static_cast<size_t>(s.from)].unit;
@@ -406,59 +386,8 @@ int insert_fifo(EngineGraph& g, int stream, int depth, const std::string& name) 
   return id;
 }
 
-dsl::Kernel engine_kernel(const Engine& e) {
-  return std::visit(
-      [&](const auto& c) -> dsl::Kernel {
-        using T = std::decay_t<decltype(c)>;
-        if constexpr (std::is_same_v<T, WindowConfig>) return sliding_window_kernel(c);
-        else if constexpr (std::is_same_v<T, MvtuConfig>) return mvtu_kernel(c, *e.weights, e.thresholds.get());
-        else if constexpr (std::is_same_v<T, ThresholdConfig>) return threshold_kernel(c, *e.thresholds);
-        else if constexpr (std::is_same_v<T, WindowMaxConfig>) return window_max_kernel(c);
-        else if constexpr (std::is_same_v<T, GlobalPoolConfig>) return global_pool_kernel(c);
-        else if constexpr (std::is_same_v<T, ResidualAddConfig>) return residual_add_kernel(c);
-        else if constexpr (std::is_same_v<T, ForkConfig>) return fork_kernel(c);
-        else if constexpr (std::is_same_v<T, WidthConverterConfig>) return width_converter_kernel(c);
-        else if constexpr (std::is_same_v<T, LabelSelectConfig>) return label_select_kernel(c);
-        else throw InternalError(fmt::format("engine {} is a FIFO, a Verilog primitive with no kernel", e.name));
-      },
-      e.config);
-}
-
-dsl::Resources engine_resources(const Engine& e) {
-  if (auto* f = std::get_if<FifoConfig>(&e.config)) return fifo_resources(*f);
-  return dsl::estimate_resources(dsl::compile_kernel(engine_kernel(e)));
-}
-
-nlohmann::json engine_config_json(const Engine& e) {
-  using nlohmann::json;
-  return std::visit(
-      [&](const auto& c) -> json {
-        using T = std::decay_t<decltype(c)>;
-        if constexpr (std::is_same_v<T, WindowConfig>)
-          return {{"h", c.h}, {"w", c.w}, {"c", c.c}, {"k", c.k}, {"s", c.s}, {"p", c.p}, {"simd", c.simd}, {"bits", c.bits},
-                  {"columns", c.columns}};
-        else if constexpr (std::is_same_v<T, MvtuConfig>)
-          return {{"mw", c.mw}, {"mh", c.mh}, {"pe", c.pe}, {"simd", c.simd}, {"input", c.input == InputKind::Binary ? "binary" : "unsigned"},
-                  {"in_bits", c.in_bits}, {"out_bits", c.out_bits}};
-        else if constexpr (std::is_same_v<T, ThresholdConfig>)
-          return {{"channels", c.channels}, {"pe", c.pe}, {"pixels", c.pixels}, {"in_bits", c.in_bits}, {"out_bits", c.out_bits}};
-        else if constexpr (std::is_same_v<T, WindowMaxConfig>)
-          return {{"windows", c.windows}, {"k", c.k}, {"c", c.c}, {"simd", c.simd}, {"bits", c.bits}};
-        else if constexpr (std::is_same_v<T, GlobalPoolConfig>)
-          return {{"h", c.h}, {"w", c.w}, {"c", c.c}, {"simd", c.simd}, {"bits", c.bits}};
-        else if constexpr (std::is_same_v<T, ResidualAddConfig>)
-          return {{"elements", c.elements}, {"lanes", c.lanes}, {"main_bits", c.main_bits}, {"skip_bits", c.skip_bits},
-                  {"shift", c.shift}, {"skip_signed", c.skip_signed}};
-        else if constexpr (std::is_same_v<T, ForkConfig>)
-          return {{"elements", c.elements}, {"width", c.width}};
-        else if constexpr (std::is_same_v<T, WidthConverterConfig>)
-          return {{"values", c.values}, {"in_lanes", c.in_lanes}, {"out_lanes", c.out_lanes}, {"bits", c.bits}};
-        else if constexpr (std::is_same_v<T, LabelSelectConfig>)
-          return {{"classes", c.classes}, {"pe", c.pe}, {"score_bits", c.score_bits}, {"k", c.k}};
-        else
-          return {{"width", c.width}, {"depth", c.depth}};
-      },
-      e.config);
-}
+dsl::Kernel engine_kernel(const Engine& e) { return engines::engine_kernel(e.config, e.data); }
+dsl::Resources engine_resources(const Engine& e) { return engines::engine_resources(e.config, e.data); }
+nlohmann::json engine_config_json(const Engine& e) { return engines::engine_config_json(e.config); }
 
 }  // namespace qdf::manager

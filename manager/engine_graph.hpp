@@ -18,10 +18,7 @@
 #pragma once
 
 #include "dsl/estimate_resources.hpp"
-#include "engines/fifo.hpp"
-#include "engines/mvtu.hpp"
-#include "engines/sliding_window.hpp"
-#include "engines/stream_engines.hpp"
+#include "engines/engine_kinds.hpp"
 #include "manager/model_weights.hpp"
 #include "manager/network.hpp"
 
@@ -29,6 +26,7 @@
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -41,25 +39,22 @@ struct LayerFolding {
 };
 using Folding = std::map<std::string, LayerFolding>;  // by conv / fc layer name
 
-enum class EngineKind { SlidingWindow, Mvtu, Thresholds, WindowMax, GlobalPool, ResidualAdd, Fork, WidthConverter, LabelSelect, Fifo };
-const char* to_string(EngineKind k);
-
-using EngineConfig = std::variant<engines::WindowConfig, engines::MvtuConfig, engines::ThresholdConfig, engines::WindowMaxConfig,
-                                  engines::GlobalPoolConfig, engines::ResidualAddConfig, engines::ForkConfig,
-                                  engines::WidthConverterConfig, engines::LabelSelectConfig, engines::FifoConfig>;
+using engines::EngineConfig;  // the engine kinds are those of engines/engine_kinds.hpp
 
 struct Engine {
   std::string name;   // unique in the graph and a Verilog identifier (the module's name)
-  EngineKind kind = EngineKind::Fifo;
   std::string layer;  // the network layer it implements
   int unit = 0;       // the partition unit (top-level layer) it belongs to
   EngineConfig config;
-  std::shared_ptr<const engines::BinaryMatrix> weights;     // MVTU
-  std::shared_ptr<const engines::Thresholds> thresholds;    // MVTU with fused act, thresholds engine
+  engines::EngineData data;  // its weights and thresholds
   std::vector<int> inputs, outputs;  // stream ids, in the order of the ports below
   std::vector<std::string> input_ports, output_ports;
   std::int64_t cycles_per_image = 0;  // from the engine's timing model
   int fpga = 0;
+
+  std::string_view kind() const { return engines::kind_name(config); }
+  template <class Config>
+  bool is() const { return std::holds_alternative<Config>(config); }
 };
 
 struct StreamEdge {
@@ -102,11 +97,12 @@ std::vector<Engine> layer_engines(const Layer& l, const Layer* act, const LayerF
 // A Verilog identifier made from a layer or network name (other characters become '_').
 std::string verilog_identifier(const std::string& name);
 
-// The engine's recorded kernel (not lowered); a FIFO has none (see engines/fifo.hpp).
+// The faces of engines/engine_kinds.hpp for an engine of the graph:
+// its recorded kernel (not lowered; a FIFO has none, see engines/fifo.hpp),
 dsl::Kernel engine_kernel(const Engine& e);
-// Resource estimate of one engine (the IR estimate of its lowered kernel, or the FIFO's).
+// its resource estimate (the IR estimate of its lowered kernel, or the FIFO's),
 dsl::Resources engine_resources(const Engine& e);
-// The engine's configuration as JSON (for the manifest, and as a cache key).
+// its configuration as JSON (for the manifest, and as a cache key).
 nlohmann::json engine_config_json(const Engine& e);
 
 // Depth of a residual block's skip FIFO, in elements of the block's input stream: the rows the

@@ -155,11 +155,11 @@ class Search {
   dsl::Resources price(const Engine& e) {
     std::uint64_t h = 1469598103934665603ull;
     auto mix = [&](std::uint64_t v) { h = (h ^ v) * 1099511628211ull; };
-    if (e.weights)
-      for (std::uint64_t w : e.weights->words) mix(w);
-    if (e.thresholds) {
-      for (std::int64_t t : e.thresholds->t) mix(static_cast<std::uint64_t>(t));
-      for (std::uint8_t f : e.thresholds->flip) mix(f);
+    if (e.data.weights)
+      for (std::uint64_t w : e.data.weights->words) mix(w);
+    if (e.data.thresholds) {
+      for (std::int64_t t : e.data.thresholds->t) mix(static_cast<std::uint64_t>(t));
+      for (std::uint8_t f : e.data.thresholds->flip) mix(f);
     }
     const std::string key = fmt::format("{}/{}/{:016x}", e.name, engine_config_json(e).dump(), h);
     static std::mutex mutex;

@@ -13,12 +13,9 @@ namespace qdf::sim {
 
 namespace {
 
-// Ticks per frame of a kernel engine: an MVTU's frame is one input vector, every other kernel's
-// is one image.
-std::int64_t frame_ticks(const manager::Engine& e) {
-  if (const auto* m = std::get_if<engines::MvtuConfig>(&e.config)) return static_cast<std::int64_t>(m->nf()) * m->sf();
-  return e.cycles_per_image;
-}
+// Ticks per frame of a kernel engine (engines/engine_kinds.hpp: an MVTU's frame is one input
+// vector, every other kernel's one image).
+std::int64_t frame_ticks(const manager::Engine& e) { return engines::engine_timing(e.config).ticks_per_frame; }
 
 std::shared_ptr<const EngineSchedule> trace_schedule(const manager::EngineGraph& g, const manager::Engine& e) {
   auto s = std::make_shared<EngineSchedule>();
@@ -96,12 +93,12 @@ std::shared_ptr<const EngineSchedule> trace_schedule(const manager::EngineGraph&
 }  // namespace
 
 std::shared_ptr<const EngineSchedule> engine_schedule(const manager::EngineGraph& g, const manager::Engine& e) {
-  if (e.kind == manager::EngineKind::Fifo) throw InternalError(fmt::format("engine {}: a FIFO has no tick schedule", e.name));
+  if (engines::is_buffer(e.config)) throw InternalError(fmt::format("engine {}: a FIFO has no tick schedule", e.name));
   // The schedule depends on the configuration (not the name, weights or thresholds) and the
   // elements per image of the inputs.
   nlohmann::json key = manager::engine_config_json(e);
   key.erase("name");
-  key["kind"] = manager::to_string(e.kind);
+  key["kind"] = e.kind();
   for (int s : e.inputs) key["in"].push_back(g.streams[static_cast<size_t>(s)].elements);
   const std::string ks = key.dump();
   static std::mutex mu;

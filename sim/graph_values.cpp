@@ -7,8 +7,6 @@
 
 namespace qdf::sim {
 
-using manager::EngineKind;
-
 std::vector<int> dataflow_order(const manager::EngineGraph& g) {
   const size_t n = g.engines.size();
   std::vector<int> waiting(n), order;
@@ -48,33 +46,11 @@ std::vector<std::int64_t> graph_forward(const manager::EngineGraph& g, const std
   v[static_cast<size_t>(g.input_stream)] = image;
   for (int id : dataflow_order(g)) {
     const manager::Engine& e = g.engines[static_cast<size_t>(id)];
-    auto input = [&](int i) -> std::vector<std::int64_t>& { return v[static_cast<size_t>(e.inputs[static_cast<size_t>(i)])]; };
-    auto& out = v[static_cast<size_t>(e.outputs[0])];
-    switch (e.kind) {
-      case EngineKind::SlidingWindow:
-        out = engines::sliding_window_forward(std::get<engines::WindowConfig>(e.config), input(0));
-        break;
-      case EngineKind::Mvtu:
-        out = engines::mvtu_forward(std::get<engines::MvtuConfig>(e.config), *e.weights, e.thresholds.get(), input(0));
-        break;
-      case EngineKind::Thresholds:
-        out = engines::threshold_forward(std::get<engines::ThresholdConfig>(e.config), *e.thresholds, input(0));
-        break;
-      case EngineKind::WindowMax: out = engines::window_max_forward(std::get<engines::WindowMaxConfig>(e.config), input(0)); break;
-      case EngineKind::GlobalPool: out = engines::global_pool_forward(std::get<engines::GlobalPoolConfig>(e.config), input(0)); break;
-      case EngineKind::ResidualAdd:
-        out = engines::residual_add_forward(std::get<engines::ResidualAddConfig>(e.config), input(0), input(1));
-        break;
-      case EngineKind::LabelSelect:
-        out = engines::label_select_forward(std::get<engines::LabelSelectConfig>(e.config), input(0));
-        break;
-      // Identities on values: the input is read once, so it moves on.
-      case EngineKind::Fork: v[static_cast<size_t>(e.outputs[1])] = input(0); out = std::move(input(0)); break;
-      case EngineKind::WidthConverter:
-      case EngineKind::Fifo: out = std::move(input(0)); break;
-    }
-    // A stream's values are read once: free them as soon as their consumer has run.
-    for (int s : e.inputs) std::vector<std::int64_t>().swap(v[static_cast<size_t>(s)]);
+    // A stream's values are read once: they move into their consumer, which frees them.
+    std::vector<engines::Values> in;
+    for (int s : e.inputs) in.push_back(std::move(v[static_cast<size_t>(s)]));
+    std::vector<engines::Values> out = engines::engine_forward(e.config, e.data, std::move(in));
+    for (size_t o = 0; o < out.size(); ++o) v[static_cast<size_t>(e.outputs[o])] = std::move(out[o]);
   }
   return v[static_cast<size_t>(g.output_stream)];
 }

@@ -44,9 +44,9 @@ std::vector<LinkParams> plan_link_params(const manager::Plan& p) {
     lp.latency = std::max<std::int64_t>(1, std::llround(l.latency_cycles));
     lp.credits = link.round_trip_elements(lp.width, p.clock_mhz);
     if (l.kind == "ring") {
-      if (s.to < 0 || g.engines[static_cast<size_t>(s.to)].kind != manager::EngineKind::Fifo)
+      if (s.to < 0 || !engines::is_buffer(g.engines[static_cast<size_t>(s.to)].config))
         throw InternalError(fmt::format("link {}: stream {} does not end in a link FIFO", l.name, s.name));
-      lp.credits = std::get<engines::FifoConfig>(g.engines[static_cast<size_t>(s.to)].config).capacity();
+      lp.credits = engines::buffer_capacity(g.engines[static_cast<size_t>(s.to)].config);
     }
     out.push_back(lp);
   }

@@ -15,7 +15,6 @@ namespace qdf::sim {
 
 namespace {
 
-using manager::EngineKind;
 using Clock = std::chrono::steady_clock;
 
 // The last few cycles of a sequence, by element index; a power-of-two ring.
@@ -329,7 +328,7 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
   // receiver's); the host links' streams have their host side in the link process.
   auto producer_rule = [&](int from) -> std::pair<int, int> {
     if (from < 0) return {0, 0};
-    return g.engines[static_cast<size_t>(from)].kind == EngineKind::Fifo ? std::pair{1, 0} : std::pair{2, 1};
+    return engines::is_buffer(g.engines[static_cast<size_t>(from)].config) ? std::pair{1, 0} : std::pair{2, 1};
   };
   std::vector<Channel*> send_side(g.streams.size()), recv_side(g.streams.size());
   auto make_channel = [&](const std::string& name, std::pair<int, int> rule, std::int64_t in_flight) {
@@ -358,8 +357,8 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
     std::vector<Channel*> ins, outs;
     for (int s : e.inputs) ins.push_back(recv_side[static_cast<size_t>(s)]);
     for (int s : e.outputs) outs.push_back(send_side[static_cast<size_t>(s)]);
-    if (e.kind == EngineKind::Fifo) {
-      auto f = std::make_unique<FifoProcess>(std::get<engines::FifoConfig>(e.config).depth);
+    if (engines::is_buffer(e.config)) {
+      auto f = std::make_unique<FifoProcess>(engines::buffer_depth(e.config));
       f->in = ins.at(0);
       f->out = outs.at(0);
       f->total = e.cycles_per_image * n;
@@ -460,7 +459,7 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
   const double total = static_cast<double>(std::max<std::int64_t>(res.timing.total_cycles, 1));
   for (size_t id = 0; id < g.engines.size(); ++id) {
     const manager::Engine& e = g.engines[id];
-    EngineStats st{e.name, manager::to_string(e.kind), e.fpga, 0, 0, 0};
+    EngineStats st{e.name, std::string(e.kind()), e.fpga, 0, 0, 0};
     if (const KernelProcess* k = kernels[id]) {
       st.busy = static_cast<double>(k->tick) / total;
       st.stalled_input = static_cast<double>(k->stall_in) / total;

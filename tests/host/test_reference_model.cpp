@@ -1,5 +1,5 @@
-// The network reference model (rung 1) against a chain of the engines' functional models (rung 2)
-// built here from the engine graph: on the built-in networks with random weights, and on small
+// The network reference model (rung 1) against the engines' functional models (rung 2) chained by
+// the simulator's values (sim::graph_forward) over the engine graph: on the built-in networks with random weights, and on small
 // networks that reach what those do not (binary padding, binary max pool with padding, a shifted
 // skip, top-k).
 #include "dsl/bits.hpp"
@@ -7,6 +7,7 @@
 #include "host/reference_model.hpp"
 #include "manager/engine_graph.hpp"
 #include "manager/plan.hpp"
+#include "sim/graph_values.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -15,42 +16,6 @@ using namespace qdf;
 using namespace qdf::manager;
 
 namespace {
-
-// The engine graph evaluated with each engine's functional model, one image: the values of the
-// output stream. Fork, width converter and FIFO move values unchanged.
-std::vector<std::int64_t> engines_forward(const EngineGraph& g, const std::vector<std::int64_t>& image) {
-  std::vector<std::optional<std::vector<std::int64_t>>> values(g.streams.size());
-  values[static_cast<size_t>(g.input_stream)] = image;
-  std::vector<bool> done(g.engines.size(), false);
-  for (bool progress = true; progress;) {
-    progress = false;
-    for (size_t i = 0; i < g.engines.size(); ++i) {
-      const Engine& e = g.engines[i];
-      if (done[i]) continue;
-      std::vector<const std::vector<std::int64_t>*> in;
-      for (int s : e.inputs)
-        if (values[static_cast<size_t>(s)]) in.push_back(&*values[static_cast<size_t>(s)]);
-      if (in.size() != e.inputs.size()) continue;
-      std::vector<std::int64_t> out = std::visit(
-          [&](const auto& c) -> std::vector<std::int64_t> {
-            using T = std::decay_t<decltype(c)>;
-            if constexpr (std::is_same_v<T, engines::WindowConfig>) return engines::sliding_window_forward(c, *in[0]);
-            else if constexpr (std::is_same_v<T, engines::MvtuConfig>) return engines::mvtu_forward(c, *e.weights, e.thresholds.get(), *in[0]);
-            else if constexpr (std::is_same_v<T, engines::ThresholdConfig>) return engines::threshold_forward(c, *e.thresholds, *in[0]);
-            else if constexpr (std::is_same_v<T, engines::WindowMaxConfig>) return engines::window_max_forward(c, *in[0]);
-            else if constexpr (std::is_same_v<T, engines::GlobalPoolConfig>) return engines::global_pool_forward(c, *in[0]);
-            else if constexpr (std::is_same_v<T, engines::ResidualAddConfig>) return engines::residual_add_forward(c, *in[0], *in[1]);
-            else if constexpr (std::is_same_v<T, engines::LabelSelectConfig>) return engines::label_select_forward(c, *in[0]);
-            else return *in[0];  // fork, width converter, FIFO
-          },
-          e.config);
-      for (int s : e.outputs) values[static_cast<size_t>(s)] = out;
-      done[i] = progress = true;
-    }
-  }
-  if (!values[static_cast<size_t>(g.output_stream)]) FAIL("the engine graph of ", g.net, " does not reach its output");
-  return *values[static_cast<size_t>(g.output_stream)];
-}
 
 std::vector<std::int64_t> random_image(const Net& net, std::uint64_t seed) {
   const Layer& in = net.layers().front();
@@ -101,9 +66,9 @@ void check_network(const Net& net, int images, std::uint64_t seed) {
     const EngineGraph g = build_engine_graph(net, w, f), gs = build_engine_graph(scores, w, f);
     for (int i = 0; i < images; ++i) {
       const auto image = random_image(net, seed * 100 + static_cast<std::uint64_t>(i));
-      const auto want = host::reference_forward(net, w, image), got = engines_forward(g, image);
+      const auto want = host::reference_forward(net, w, image), got = sim::graph_forward(g, image);
       CHECK_MESSAGE(want == got, net.name, " image ", i, ", output:\n", mismatches(want, got));
-      const auto want_s = host::reference_forward(scores, w, image), got_s = engines_forward(gs, image);
+      const auto want_s = host::reference_forward(scores, w, image), got_s = sim::graph_forward(gs, image);
       CHECK_MESSAGE(want_s == got_s, net.name, " image ", i, ", scores:\n", mismatches(want_s, got_s));
     }
   }

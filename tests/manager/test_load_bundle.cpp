@@ -50,7 +50,7 @@ void check_same_plan(const Plan& want, const Plan& got) {
     const Engine &x = a.engines[i], &y = b.engines[i];
     CAPTURE(x.name);
     CHECK(x.name == y.name);
-    CHECK(x.kind == y.kind);
+    CHECK(x.kind() == y.kind());
     CHECK(x.layer == y.layer);
     CHECK(x.unit == y.unit);
     CHECK(x.fpga == y.fpga);
@@ -60,10 +60,10 @@ void check_same_plan(const Plan& want, const Plan& got) {
     CHECK(x.input_ports == y.input_ports);
     CHECK(x.output_ports == y.output_ports);
     CHECK(x.cycles_per_image == y.cycles_per_image);
-    CHECK(bool(x.weights) == bool(y.weights));
-    if (x.weights && y.weights) CHECK(x.weights->words == y.weights->words);
-    CHECK(bool(x.thresholds) == bool(y.thresholds));
-    if (x.thresholds && y.thresholds) CHECK((x.thresholds->t == y.thresholds->t && x.thresholds->flip == y.thresholds->flip));
+    CHECK(bool(x.data.weights) == bool(y.data.weights));
+    if (x.data.weights && y.data.weights) CHECK(x.data.weights->words == y.data.weights->words);
+    CHECK(bool(x.data.thresholds) == bool(y.data.thresholds));
+    if (x.data.thresholds && y.data.thresholds) CHECK((x.data.thresholds->t == y.data.thresholds->t && x.data.thresholds->flip == y.data.thresholds->flip));
   }
   REQUIRE(a.streams.size() == b.streams.size());
   for (size_t i = 0; i < a.streams.size(); ++i) {

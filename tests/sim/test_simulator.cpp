@@ -44,7 +44,7 @@ TEST_CASE("simulator: sfc runs at the plan's predicted rate, the same every run"
 TEST_CASE("simulator: an MVTU's schedule reads at the first row group and writes after its pipeline latency") {
   const Plan p = plan_for("sfc", 1, 20000);
   for (const Engine& e : p.graph.engines) {
-    if (e.kind != EngineKind::Mvtu) continue;
+    if (!e.is<engines::MvtuConfig>()) continue;
     const auto& c = std::get<engines::MvtuConfig>(e.config);
     auto s = sim::engine_schedule(p.graph, e);
     CAPTURE(e.name);
