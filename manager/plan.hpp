@@ -1,4 +1,5 @@
-// Folding and partition: how a network is mapped onto K FPGAs joined by ring links.
+// Folding and partition: how a network is mapped onto K FPGAs joined by ring links. The compile
+// pipeline's steps are listed in order in plan.cpp (and written in plan_steps.cpp).
 //
 // The throughput of a stream pipeline is set by its slowest engine or link, in cycles per image
 // (T). For a target T, each foldable layer (conv, fc, pools) takes its cheapest folding whose

@@ -1,0 +1,250 @@
+// The steps of the compile pipeline: pricing, the folding space, the partition over FPGAs.
+#include "manager/plan_steps.hpp"
+
+#include "dsl/errors.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace qdf::manager {
+
+namespace {
+
+std::vector<int> divisors(int n) {
+  std::vector<int> d;
+  for (int i = 1; i <= n; ++i)
+    if (n % i == 0) d.push_back(i);
+  return d;
+}
+
+// Weight ROM words of an MVTU folding; the search leaves out foldings whose ROM tables would be
+// too big to build (over 4M words: SIMD under about MW*MH/4M, millions of cycles per image).
+constexpr std::int64_t kMaxRomWords = std::int64_t{1} << 22;
+
+}  // namespace
+
+std::vector<LayerFolding> folding_candidates(const Layer& l) {
+  std::vector<LayerFolding> out;
+  const int bits = l.in_binary ? 1 : l.in_bits;
+  switch (l.kind) {
+    case LayerKind::Conv:
+    case LayerKind::FullyConnected: {
+      const bool conv = l.kind == LayerKind::Conv;
+      const std::int64_t mw = conv ? static_cast<std::int64_t>(l.k) * l.k * l.in.c : l.in.size();
+      std::vector<int> simds = divisors(conv ? l.in.c : static_cast<int>(mw));
+      if (conv)  // several window pixels per element, all channels each
+        for (int g : divisors(l.k))
+          if (g > 1) simds.push_back(g * l.in.c);
+      for (int simd : simds) {
+        if (simd * bits > 4096) continue;
+        const std::int64_t words = mw * l.out_channels / simd * ((simd + 63) / 64);
+        if (words > kMaxRomWords) continue;
+        for (int pe : divisors(l.out_channels))
+          if (pe * (l.out_bits + 2) <= 4096) out.push_back({pe, simd});
+      }
+      break;
+    }
+    case LayerKind::MaxPool:
+    case LayerKind::GlobalPool:
+      for (int simd : divisors(l.in.c))
+        if (simd * std::max(bits, l.out_bits) <= 4096) out.push_back({simd, simd});
+      break;
+    default: break;
+  }
+  return out;
+}
+
+namespace steps {
+
+Pricing::Pricing(const Device& d) : device_(d) {
+  block_bits_ = static_cast<double>(d.bram_bits) / static_cast<double>(std::max<std::int64_t>(1, d.bram_blocks));
+}
+
+dsl::Resources Pricing::price(const Engine& e) const {
+  std::uint64_t h = 1469598103934665603ull;
+  auto mix = [&](std::uint64_t v) { h = (h ^ v) * 1099511628211ull; };
+  if (e.data.weights)
+    for (std::uint64_t w : e.data.weights->words) mix(w);
+  if (e.data.thresholds) {
+    for (std::int64_t t : e.data.thresholds->t) mix(static_cast<std::uint64_t>(t));
+    for (std::uint8_t f : e.data.thresholds->flip) mix(f);
+  }
+  const std::string key = fmt::format("{}/{}/{:016x}", e.name, engine_config_json(e).dump(), h);
+  static std::mutex mutex;
+  static std::map<std::string, dsl::Resources> cache;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+  }
+  dsl::Resources r = engine_resources(e);
+  std::lock_guard<std::mutex> lock(mutex);
+  cache.emplace(key, r);
+  return r;
+}
+
+std::int64_t Pricing::blocks(std::int64_t bram18) const {
+  return static_cast<std::int64_t>(std::ceil(static_cast<double>(bram18) * 18432.0 / block_bits_));
+}
+
+double Pricing::cost(const dsl::Resources& r) const {
+  return r.lut / static_cast<double>(device_.luts) +
+         static_cast<double>(blocks(r.bram18)) / static_cast<double>(std::max<std::int64_t>(1, device_.bram_blocks));
+}
+
+namespace {
+
+void collect_foldables(const std::vector<Layer>& ls, const ModelWeights& w, std::vector<Foldable>& out) {
+  for (size_t i = 0; i < ls.size(); ++i) {
+    const Layer& l = ls[i];
+    if (l.kind == LayerKind::Residual) {
+      collect_foldables(l.main, w, out);
+      collect_foldables(l.projection, w, out);
+      continue;
+    }
+    if (l.kind != LayerKind::Conv && l.kind != LayerKind::FullyConnected && l.kind != LayerKind::MaxPool &&
+        l.kind != LayerKind::GlobalPool)
+      continue;
+    Foldable f;
+    f.layer = &l;
+    if ((l.kind == LayerKind::Conv || l.kind == LayerKind::FullyConnected) && i + 1 < ls.size() &&
+        ls[i + 1].kind == LayerKind::Activation)
+      f.act = &ls[i + 1];
+    for (const LayerFolding& lf : folding_candidates(l)) {
+      Candidate c;
+      c.f = lf;
+      c.parallelism = l.kind == LayerKind::Conv || l.kind == LayerKind::FullyConnected ? std::int64_t{lf.pe} * lf.simd : lf.simd;
+      for (const Engine& e : layer_engines(l, f.act, lf, w)) c.cycles = std::max(c.cycles, e.cycles_per_image);
+      f.candidates.push_back(c);
+    }
+    if (f.candidates.empty()) throw UserError(fmt::format("layer {} has no folding the engines support", l.describe()));
+    std::stable_sort(f.candidates.begin(), f.candidates.end(), [](const Candidate& a, const Candidate& b) { return a.cycles > b.cycles; });
+    out.push_back(std::move(f));
+  }
+}
+
+}  // namespace
+
+std::vector<Foldable> folding_space(const Net& net, const ModelWeights& w) {
+  std::vector<Foldable> out;
+  collect_foldables(net.layers(), w, out);
+  return out;
+}
+
+const Candidate* cheapest_within(Foldable& f, std::int64_t T, const ModelWeights& w, const Pricing& pricing) {
+  std::int64_t least = -1;
+  for (const Candidate& c : f.candidates)
+    if (c.cycles <= T && (least < 0 || c.parallelism < least)) least = c.parallelism;
+  if (least < 0) return nullptr;
+  const Candidate* best = nullptr;
+  double best_cost = 0;
+  for (Candidate& c : f.candidates) {
+    if (c.cycles > T || c.parallelism > 2 * least) continue;
+    if (!c.priced) {
+      for (const Engine& e : layer_engines(*f.layer, f.act, c.f, w)) c.res += pricing.price(e);
+      c.priced = true;
+    }
+    const double k = pricing.cost(c.res);
+    if (!best || k < best_cost) best = &c, best_cost = k;
+  }
+  return best;
+}
+
+double link_cycles(const Link& link, const EngineGraph& g, int stream, double clock_mhz) {
+  const StreamEdge& s = g.streams[static_cast<size_t>(stream)];
+  return static_cast<double>(s.elements) * link.cycles_per_element(s.width(), clock_mhz);
+}
+
+Partition partition_units(const EngineGraph& g, const std::vector<dsl::Resources>& unit_res, std::int64_t T, const PlanOptions& opt,
+                        const Pricing& pricing) {
+  Partition v;
+  const int n = static_cast<int>(g.units.size());
+  const int K = std::max(1, std::min(opt.fpgas, n));
+  std::vector<double> lut(static_cast<size_t>(n + 1), 0);
+  std::vector<std::int64_t> b18(static_cast<size_t>(n + 1), 0);
+  for (int i = 0; i < n; ++i) {
+    lut[static_cast<size_t>(i + 1)] = lut[static_cast<size_t>(i)] + unit_res[static_cast<size_t>(i)].lut;
+    b18[static_cast<size_t>(i + 1)] = b18[static_cast<size_t>(i)] + unit_res[static_cast<size_t>(i)].bram18;
+  }
+  const double lut_cap = opt.utilization * static_cast<double>(opt.device.luts);
+  const double bram_cap = opt.utilization * static_cast<double>(opt.device.bram_blocks);
+  auto load = [&](int i, int j, int which) {  // units [i, j); which: 0 both, 1 LUT, 2 BRAM
+    const double l = (lut[static_cast<size_t>(j)] - lut[static_cast<size_t>(i)]) / lut_cap;
+    const double b = static_cast<double>(pricing.blocks(b18[static_cast<size_t>(j)] - b18[static_cast<size_t>(i)])) / bram_cap;
+    return which == 1 ? l : which == 2 ? b : std::max(l, b);
+  };
+  std::vector<bool> cut_ok(static_cast<size_t>(n + 1), true);
+  for (int i = 1; i < n; ++i)
+    cut_ok[static_cast<size_t>(i)] = link_cycles(opt.ring, g, g.units[static_cast<size_t>(i)].input_stream, opt.device.clock_mhz) <= static_cast<double>(T);
+  auto solve = [&](int which, std::vector<int>* cuts) {
+    const double inf = 1e300;
+    // best[k][j]: least max load placing units [0, j) on at most k FPGAs; from[k][j]: last cut
+    std::vector<std::vector<double>> best(static_cast<size_t>(K + 1), std::vector<double>(static_cast<size_t>(n + 1), inf));
+    std::vector<std::vector<int>> from(static_cast<size_t>(K + 1), std::vector<int>(static_cast<size_t>(n + 1), -1));
+    best[0][0] = 0;
+    for (int k = 1; k <= K; ++k) {
+      best[static_cast<size_t>(k)][0] = 0;
+      for (int j = 1; j <= n; ++j) {
+        best[static_cast<size_t>(k)][static_cast<size_t>(j)] = best[static_cast<size_t>(k - 1)][static_cast<size_t>(j)];
+        from[static_cast<size_t>(k)][static_cast<size_t>(j)] = -2;  // fewer FPGAs
+        for (int i = 0; i < j; ++i) {
+          if (i > 0 && !cut_ok[static_cast<size_t>(i)]) continue;
+          const double prev = best[static_cast<size_t>(k - 1)][static_cast<size_t>(i)];
+          if (prev >= inf) continue;
+          const double m = std::max(prev, load(i, j, which));
+          if (m < best[static_cast<size_t>(k)][static_cast<size_t>(j)] - 1e-12) {
+            best[static_cast<size_t>(k)][static_cast<size_t>(j)] = m;
+            from[static_cast<size_t>(k)][static_cast<size_t>(j)] = i;
+          }
+        }
+      }
+    }
+    if (cuts) {
+      cuts->clear();
+      int k = K, j = n;
+      while (j > 0) {
+        int i = from[static_cast<size_t>(k)][static_cast<size_t>(j)];
+        if (i == -2) {
+          --k;
+          continue;
+        }
+        cuts->insert(cuts->begin(), i);
+        j = i;
+        --k;
+      }
+    }
+    return best[static_cast<size_t>(K)][static_cast<size_t>(n)];
+  };
+  const double worst = solve(0, &v.cuts);
+  if (worst <= 1.0) {
+    v.ok = true;
+    return v;
+  }
+  // Name what does not fit: a unit alone, the LUTs, the block RAMs, or the links.
+  for (int i = 0; i < n; ++i)
+    if (load(i, i + 1, 0) > 1.0) {
+      v.reason = fmt::format("layer {} alone needs {:.0f} LUTs and {} block RAMs, over {:.0f}% of one {}", g.units[static_cast<size_t>(i)].name,
+                             unit_res[static_cast<size_t>(i)].lut, pricing.blocks(unit_res[static_cast<size_t>(i)].bram18),
+                             opt.utilization * 100, opt.device.name);
+      return v;
+    }
+  const bool luts = solve(1, nullptr) > 1.0, brams = solve(2, nullptr) > 1.0;
+  std::fill(cut_ok.begin(), cut_ok.end(), true);
+  const bool links = solve(0, nullptr) <= 1.0;
+  v.reason = links ? fmt::format("the ring link ({:.2g} GB/s) cannot carry the streams at the cuts that would fit {} FPGAs",
+                                 opt.ring.bandwidth / 1e9, K)
+                   : fmt::format("{} over {} x {:.0f}% of a {} ({:.0f} LUTs, {} block RAMs in all)",
+                                 luts && brams ? "LUTs and block RAMs"
+                                 : luts        ? "LUTs"
+                                 : brams       ? "block RAMs"
+                                               : "LUTs with block RAMs",
+                                 K, opt.utilization * 100, opt.device.name, lut[static_cast<size_t>(n)],
+                                 pricing.blocks(b18[static_cast<size_t>(n)]));
+  return v;
+}
+
+}  // namespace steps
+
+}  // namespace qdf::manager

@@ -1,0 +1,66 @@
+// The steps of the manager's compile pipeline (manager/plan.cpp lists them in order; each step's
+// comment there says why it is where it is). Internal to the manager: users call plan_network,
+// plan_partition and write_bundle.
+#pragma once
+
+#include "manager/plan.hpp"
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace qdf::manager::steps {
+
+// Resource estimates of engines, once per process for each configuration and content (a sweep
+// over FPGA counts or targets prices each engine once), and the device's arithmetic on them.
+class Pricing {
+ public:
+  explicit Pricing(const Device& d);
+  dsl::Resources price(const Engine& e) const;
+  std::int64_t blocks(std::int64_t bram18) const;  // 18 Kbit halves to the device's blocks
+  double cost(const dsl::Resources& r) const;      // fractions of the device's LUTs and blocks
+  const Device& device() const { return device_; }
+
+ private:
+  Device device_;
+  double block_bits_ = 1;
+};
+
+// A foldable layer (conv, fc, pools) and its candidate foldings with their cycles per image
+// (the slowest of the engines each makes, from their timing models).
+struct Candidate {
+  LayerFolding f;
+  std::int64_t cycles = 0;
+  std::int64_t parallelism = 0;
+  bool priced = false;
+  dsl::Resources res;
+};
+struct Foldable {
+  const Layer* layer = nullptr;
+  const Layer* act = nullptr;         // fused into a conv or fc
+  std::vector<Candidate> candidates;  // by cycles, descending
+};
+
+// The search space: every foldable layer of `net` with its candidates (timing only, unpriced).
+std::vector<Foldable> folding_space(const Net& net, const ModelWeights& w);
+
+// The cheapest candidate of `f` within T cycles: among those of least parallelism up to twice it
+// (more parallel foldings cost more), priced by their engines. Null when none is within T.
+const Candidate* cheapest_within(Foldable& f, std::int64_t T, const ModelWeights& w, const Pricing& pricing);
+
+// Cycles for `link` to carry stream `stream` of `g` for one image.
+double link_cycles(const Link& link, const EngineGraph& g, int stream, double clock_mhz);
+
+// The cut of units over at most `fpgas` FPGAs (dynamic programming over cut points) that makes
+// the most loaded FPGA lightest, within `utilization` of the device's LUTs and block RAMs,
+// cutting only where the ring link carries the unit's input stream within T cycles.
+struct Partition {
+  bool ok = false;
+  std::string reason;      // why no cut fits, when !ok
+  std::vector<int> cuts;   // first unit of each FPGA
+};
+Partition partition_units(const EngineGraph& g, const std::vector<dsl::Resources>& unit_res, std::int64_t T, const PlanOptions& opt,
+                          const Pricing& pricing);
+
+}  // namespace qdf::manager::steps
