@@ -42,8 +42,11 @@ struct EngineKind<WindowConfig> {
   }
   static EngineTiming timing(const WindowConfig& c) { return sliding_window_timing(c); }
   static json to_json(const WindowConfig& c) {
-    return {{"h", c.h}, {"w", c.w}, {"c", c.c}, {"k", c.k}, {"s", c.s}, {"p", c.p}, {"simd", c.simd}, {"bits", c.bits},
-            {"columns", c.columns}};
+    json j = {{"h", c.h}, {"w", c.w}, {"c", c.c}, {"k", c.k}, {"s", c.s}, {"p", c.p}, {"simd", c.simd}, {"bits", c.bits},
+              {"columns", c.columns}};
+    if (c.rows != 1) j["rows"] = c.rows;  // written only when used: older manifests stay valid
+    if (c.in_pixels != 1) j["in_pixels"] = c.in_pixels;
+    return j;
   }
 };
 
@@ -93,7 +96,9 @@ struct EngineKind<WindowMaxConfig> {
   }
   static EngineTiming timing(const WindowMaxConfig& c) { return window_max_timing(c); }
   static json to_json(const WindowMaxConfig& c) {
-    return {{"windows", c.windows}, {"k", c.k}, {"c", c.c}, {"simd", c.simd}, {"bits", c.bits}};
+    json j = {{"windows", c.windows}, {"k", c.k}, {"c", c.c}, {"simd", c.simd}, {"bits", c.bits}};
+    if (c.pixels != 1) j["pixels"] = c.pixels;  // written only when used: older manifests stay valid
+    return j;
   }
 };
 

@@ -24,7 +24,13 @@ void WindowConfig::check() const {
   req(bits >= 1 && simd * bits <= 4096, "1 <= bits and SIMD * bits <= 4096");
   req(columns >= 1 && k % columns == 0, fmt::format("K % columns == 0 (columns = {} window pixels per element)", columns));
   req(columns == 1 || simd == c, "SIMD == C when an element holds several window pixels (columns > 1)");
-  req(simd * columns * bits <= 4096, "SIMD * columns * bits <= 4096 bits per output element");
+  req(rows >= 1 && k % rows == 0, fmt::format("K % rows == 0 (rows = {} window rows per element)", rows));
+  req(rows == 1 || columns == k, "columns == K when an element holds several window rows (rows > 1)");
+  req(simd * columns * rows * bits <= 4096, "SIMD * columns * rows * bits <= 4096 bits per output element");
+  req(in_pixels >= 1 && (in_pixels & (in_pixels - 1)) == 0 && w % in_pixels == 0,
+      fmt::format("in_pixels ({}) to be a power of two dividing W", in_pixels));
+  req(in_pixels == 1 || simd == c, "SIMD == C when an input element holds several pixels (in_pixels > 1)");
+  req(simd * in_pixels * bits <= 4096, "SIMD * in_pixels * bits <= 4096 bits per input element");
 }
 
 int WindowConfig::buffer_rows() const {
@@ -60,21 +66,24 @@ Kernel sliding_window_kernel(const WindowConfig& c) {
   const int H = c.h, W = c.w, K = c.k, S = c.s, P = c.p, CF = c.cf(), R = c.buffer_rows();
   const int OH = c.out_h(), OW = c.out_w();
   KernelBuilder kb(c.name);
-  const int G = c.columns, KG = K / G;
+  const int G = c.columns, KG = K / G, RW = c.rows, KR = K / RW, Q = c.in_pixels;
+  const int WE = W / Q;  // input elements of a row of one channel fold
   for (auto [key, v] : {std::pair{"H", H}, {"W", W}, {"C", c.c}, {"K", K}, {"S", S}, {"P", P}, {"SIMD", c.simd},
-                        {"bits", c.bits}, {"columns", G}, {"buffer_rows", R}})
+                        {"bits", c.bits}, {"columns", G}, {"rows", RW}, {"in_pixels", Q}, {"buffer_rows", R}})
     kb.set_param(key, std::to_string(v));
-  const Type elem_t = Type::bits(c.simd * c.bits);
+  const Type pixel_t = Type::bits(c.simd * c.bits);     // one pixel's channel fold
+  const Type elem_t = Type::bits(c.simd * c.bits * Q);  // an input element, a line buffer entry
   // Signed row and column positions: wide enough for -P .. max(H, W) + S + K.
   const Type pos_t = Type::sint(bits_for(static_cast<std::uint64_t>(std::max(H, W) + S + K + P + R)) + 1);
   auto k_pos = [&](std::int64_t v) { return kb.constant(pos_t, static_cast<std::uint64_t>(v)); };
 
   // Reader state.
   Reg in_row = kb.reg("in_row", Type::uint(bits_for(static_cast<std::uint64_t>(H))));
-  LoopCounter in_pos(kb, "in_pos", static_cast<std::int64_t>(W) * CF);
-  LoopCounter wptr(kb, "wptr", static_cast<std::int64_t>(R) * W * CF);
-  // Writer state: window position (oy, ox, ky, kx, cf), top = oy*S - P, left = ox*S - P.
-  LoopCounter oy(kb, "oy", OH), ox(kb, "ox", OW), ky(kb, "ky", K), kx(kb, "kx", KG), cf(kb, "cf", CF);
+  LoopCounter in_pos(kb, "in_pos", static_cast<std::int64_t>(WE) * CF);
+  LoopCounter wptr(kb, "wptr", static_cast<std::int64_t>(R) * WE * CF);
+  // Writer state: window position (oy, ox, ky, kx, cf), top = oy*S - P, left = ox*S - P; ky
+  // counts groups of `rows` window rows and kx groups of `columns` window pixels.
+  LoopCounter oy(kb, "oy", OH), ox(kb, "ox", OW), ky(kb, "ky", KR), kx(kb, "kx", KG), cf(kb, "cf", CF);
   Reg top = kb.reg("top", pos_t, static_cast<std::uint64_t>(-P));
   Reg left = kb.reg("left", pos_t, static_cast<std::uint64_t>(-P));
   Reg out_done = kb.reg("out_done", Type::boolean());
@@ -90,7 +99,7 @@ Kernel sliding_window_kernel(const WindowConfig& c) {
   Signal reset = (out_done.q() & ~reading).named("frame_reset");
 
   Signal in = kb.input("in", elem_t, read_en);
-  Ram buf = kb.ram("line_buffer", elem_t, static_cast<std::int64_t>(R) * W * CF);
+  Ram buf = kb.ram("line_buffer", elem_t, static_cast<std::int64_t>(R) * WE * CF);
   buf.write(wptr.value, in, read_en);
 
   // Reader updates.
@@ -116,23 +125,38 @@ Kernel sliding_window_kernel(const WindowConfig& c) {
   left.next(mux(ox_wrap, k_pos(-P), cast(left.q() + k_pos(S), pos_t)), ky_wrap);
   out_done.next(~reset, oy_wrap | reset);
 
-  // Window element address and padding, for each of the G pixels of the element.
-  Signal row = cast(top_q + cast(ky.value, pos_t), pos_t).named("row");
-  Signal row_pad = ((row < k_pos(0)) | (row > k_pos(H - 1))).named("row_pad");
+  // Window element address and padding, for each of the rows x G pixels of the element.
+  Signal ky0 = RW == 1 ? cast(ky.value, pos_t) : cast(cast(ky.value, pos_t) * k_pos(RW), pos_t);
   Signal kx0 = G == 1 ? cast(kx.value, pos_t) : cast(cast(kx.value, pos_t) * k_pos(G), pos_t);
-  const int rb = index_bits(static_cast<std::uint64_t>(R));
-  Signal slot = R == 1 ? kb.constant(Type::uint(1), 0) : cast(slice(row, rb - 1, 0), Type::uint(rb));
-  Type addr_t = Type::uint(index_bits(static_cast<std::uint64_t>(R) * W * CF) + 1);
+  const int rb = index_bits(static_cast<std::uint64_t>(R)), qb = index_bits(static_cast<std::uint64_t>(Q));
+  Type addr_t = Type::uint(index_bits(static_cast<std::uint64_t>(R) * WE * CF) + 1);
   Signal out;
-  for (int j = 0; j < G; ++j) {
-    const std::string sfx = G == 1 ? "" : std::to_string(j);
-    Signal col = cast(left.q() + (j ? cast(kx0 + k_pos(j), pos_t) : kx0), pos_t).named("col" + sfx);
-    Signal pad = (row_pad | (col < k_pos(0)) | (col > k_pos(W - 1))).named("pad" + sfx);
-    Signal col_u = cast(slice(col, pos_t.width - 2, 0), addr_t);
-    Signal pixel = cast(cast(slot, addr_t) * kb.constant(addr_t, static_cast<std::uint64_t>(W)) + col_u, addr_t);
-    Signal addr = cast(pixel * kb.constant(addr_t, static_cast<std::uint64_t>(CF)) + cast(cf.value, addr_t), addr_t).named("addr" + sfx);
-    Signal data = mux(pad, kb.constant(elem_t, 0), buf.read(addr));
-    out = out.valid() ? concat(data, out) : data;  // pixel j above pixels 0..j-1
+  for (int i = 0; i < RW; ++i) {
+    const std::string rsfx = RW == 1 ? "" : std::to_string(i);
+    Signal row = cast(top_q + (i ? cast(ky0 + k_pos(i), pos_t) : ky0), pos_t).named("row" + rsfx);
+    Signal row_pad = ((row < k_pos(0)) | (row > k_pos(H - 1))).named("row_pad" + rsfx);
+    Signal slot = R == 1 ? kb.constant(Type::uint(1), 0) : cast(slice(row, rb - 1, 0), Type::uint(rb));
+    for (int j = 0; j < G; ++j) {
+      const std::string sfx = RW == 1 && G == 1 ? "" : RW == 1 ? std::to_string(j) : rsfx + "_" + std::to_string(j);
+      Signal col = cast(left.q() + (j ? cast(kx0 + k_pos(j), pos_t) : kx0), pos_t).named("col" + sfx);
+      Signal pad = (row_pad | (col < k_pos(0)) | (col > k_pos(W - 1))).named("pad" + sfx);
+      Signal col_u = cast(slice(col, pos_t.width - 2, 0), addr_t);
+      // The element of the pixel (col / q) and the pixel within it (col % q); q is a power of two.
+      Signal col_e = Q == 1 ? col_u : cast(shr(col_u, qb), addr_t);
+      Signal entry = cast(cast(slot, addr_t) * kb.constant(addr_t, static_cast<std::uint64_t>(WE)) + col_e, addr_t);
+      Signal addr = cast(entry * kb.constant(addr_t, static_cast<std::uint64_t>(CF)) + cast(cf.value, addr_t), addr_t).named("addr" + sfx);
+      Signal word = buf.read(addr);
+      Signal px = word;
+      if (Q > 1) {
+        Signal sub = cast(slice(col_u, qb - 1, 0), Type::uint(qb));
+        px = slice(word, c.simd * c.bits - 1, 0);
+        for (int q = 1; q < Q; ++q)
+          px = mux(eq(sub, kb.constant(sub.type, static_cast<std::uint64_t>(q))),
+                   slice(word, (q + 1) * c.simd * c.bits - 1, q * c.simd * c.bits), px);
+      }
+      Signal data = mux(pad, kb.constant(pixel_t, 0), px);
+      out = out.valid() ? concat(data, out) : data;  // each pixel above the ones before it
+    }
   }
   kb.output("out", out, out_en);
   return kb.finish();
@@ -163,8 +187,8 @@ std::vector<std::int64_t> sliding_window_forward(const WindowConfig& c, const st
 EngineTiming sliding_window_timing(const WindowConfig& c) {
   c.check();
   const std::int64_t H = c.h, K = c.k, S = c.s, P = c.p, R = c.buffer_rows(), OH = c.out_h();
-  const std::int64_t row_ticks = static_cast<std::int64_t>(c.w) * c.cf();
-  const std::int64_t window_row_ticks = static_cast<std::int64_t>(c.out_w()) * K * (K / c.columns) * c.cf();
+  const std::int64_t row_ticks = static_cast<std::int64_t>(c.w / c.in_pixels) * c.cf();
+  const std::int64_t window_row_ticks = static_cast<std::int64_t>(c.out_w()) * (K / c.rows) * (K / c.columns) * c.cf();
   auto need = [&](std::int64_t oy) { return std::min(oy * S - P + K - 1, H - 1); };
   auto free_row = [&](std::int64_t oy) { return std::max(oy * S - P, std::int64_t{0}); };
   // Row-level events: reader row r occupies ticks [rs, re]; writer row oy may start at ws

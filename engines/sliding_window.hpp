@@ -12,10 +12,18 @@
 // When the frame's last window is written and its last row read, one tick resets both for the
 // next frame, so frames are independent and cycles per frame are a function of the parameters.
 //
-// Column parallelism: with `columns` = g > 1 an output element holds g neighbouring window
-// pixels (kx = kxg*g .. kxg*g + g-1), all C channels each (SIMD = C), read from the line buffer
-// by g read ports. The values stream in the same order; only the lanes per element grow to
-// g*C. This lets a first layer with few channels (C = 3) feed an MVTU with SIMD = g*C.
+// Window parallelism (FINN's parallel window): with `columns` = g > 1 an output element holds g
+// neighbouring window pixels (kx = kxg*g .. kxg*g + g-1), all C channels each (SIMD = C), read
+// from the line buffer by g read ports; with `rows` = r > 1 as well (columns = K) it holds r
+// whole window rows (ky = kyr*r .. kyr*r + r-1), r*K pixels, and with r = K the whole K x K
+// window: one element per output pixel, SIMD = K*K*C lanes. The values stream in the same
+// order; only the lanes per element grow. This lets an MVTU read a window in K/g or K/(r) ticks
+// or one, whatever the channels.
+//
+// Input parallelism: with `in_pixels` = q > 1 an input element holds q neighbouring pixels of
+// a row (SIMD = C, q a power of two dividing W), so that an image with few channels (C = 3)
+// arrives in W/q elements a row: the reader takes a row in W/q ticks. The line buffer holds
+// the elements as they arrive; a window pixel is read from its element and picked by x % q.
 #pragma once
 
 #include "dsl/ir.hpp"
@@ -32,16 +40,19 @@ struct WindowConfig {
   int k = 1, s = 1, p = 0;  // window, stride, zero padding
   int simd = 1;             // channels per element; C must be a multiple
   int bits = 1;             // bits per value
-  int columns = 1;          // window pixels per element (> 1 needs SIMD = C and K % columns == 0)
+  int columns = 1;          // window pixels of a row per element (> 1 needs SIMD = C and K % columns == 0)
+  int rows = 1;             // window rows per element (> 1 needs columns = K and K % rows == 0)
+  int in_pixels = 1;        // pixels per input element (> 1 needs SIMD = C, a power of two dividing W)
   std::string name = "sliding_window";
 
   void check() const;
   int cf() const { return c / simd; }
+  int window_pixels() const { return rows * columns; }  // per output element
   int out_h() const { return (h + 2 * p - k) / s + 1; }
   int out_w() const { return (w + 2 * p - k) / s + 1; }
   int buffer_rows() const;  // R
-  Lanes lanes() const { return {simd, bits, false}; }              // of the input
-  Lanes out_lanes() const { return {simd * columns, bits, false}; }  // of the windows
+  Lanes lanes() const { return {simd * in_pixels, bits, false}; }          // of the input
+  Lanes out_lanes() const { return {simd * window_pixels(), bits, false}; }  // of the windows
 };
 
 dsl::Kernel sliding_window_kernel(const WindowConfig& c);

@@ -102,27 +102,36 @@ void WindowMaxConfig::check() const {
   require(windows >= 1 && k >= 1 && c >= 1 && simd >= 1, o, "windows, K, C, SIMD >= 1");
   require(c % simd == 0, o, fmt::format("C % SIMD == 0 (C must be a multiple of SIMD; {} is not a multiple of {})", c, simd));
   require(bits >= 1 && bits <= 32, o, "1 <= bits <= 32");
+  require(pixels >= 1 && (k * k) % pixels == 0, o, fmt::format("K*K % pixels == 0 (pixels = {} window pixels per element)", pixels));
+  require(pixels == 1 || simd == c, o, "SIMD == C when an element holds several window pixels (pixels > 1)");
+  require(simd * pixels * bits <= 4096, o, "SIMD * pixels * bits <= 4096 bits per input element");
 }
 
 Kernel window_max_kernel(const WindowMaxConfig& c) {
   c.check();
-  const int CF = c.c / c.simd, KK = c.k * c.k;
+  const int CF = c.c / c.simd, KP = c.k * c.k / c.pixels;
   KernelBuilder kb(c.name);
-  for (auto [k, v] : {std::pair{"K", c.k}, {"C", c.c}, {"SIMD", c.simd}, {"bits", c.bits}, {"windows", c.windows}})
+  for (auto [k, v] : {std::pair{"K", c.k}, {"C", c.c}, {"SIMD", c.simd}, {"bits", c.bits}, {"pixels", c.pixels}, {"windows", c.windows}})
     kb.set_param(k, std::to_string(v));
   CounterChain chain(kb);
-  Counter pos = chain.add(static_cast<std::uint64_t>(KK), "pos");  // window position (ky, kx)
+  Counter pos = chain.add(static_cast<std::uint64_t>(KP), "pos");  // window position (ky, kx) of the element's first pixel
   Counter cf = chain.add(static_cast<std::uint64_t>(CF), "cf");
   Signal first = is_value(kb, pos.value, 0).named("first");
-  Signal last = is_value(kb, pos.value, static_cast<std::uint64_t>(KK - 1)).named("last");
+  Signal last = is_value(kb, pos.value, static_cast<std::uint64_t>(KP - 1)).named("last");
   const Type elem_t = Type::bits(c.simd * c.bits), v_t = Type::uint(c.bits);
-  Signal in = kb.input("in", elem_t);
+  Signal in = kb.input("in", Type::bits(c.simd * c.bits * c.pixels));
   // The running maximum of each channel fold; positions arrive with channel folds fastest.
   Ram best = kb.ram("running_max", elem_t, CF);
   Signal prev = best.read(cf.value);
   std::vector<Signal> lanes;
   for (int i = 0; i < c.simd; ++i) {
-    Signal a = lane(in, i, c.bits, v_t), b = lane(prev, i, c.bits, v_t);
+    // The max of the element's pixels (pixel p holds lanes p*SIMD ..), then with the running one.
+    Signal a = lane(in, i, c.bits, v_t);
+    for (int p = 1; p < c.pixels; ++p) {
+      Signal x = lane(in, p * c.simd + i, c.bits, v_t);
+      a = mux(x > a, x, a);
+    }
+    Signal b = lane(prev, i, c.bits, v_t);
     lanes.push_back(mux(first | (a > b), a, b));
   }
   Signal now = pack(lanes).named("window_max");
@@ -147,7 +156,7 @@ std::vector<std::int64_t> window_max_forward(const WindowMaxConfig& c, const std
 
 EngineTiming window_max_timing(const WindowMaxConfig& c) {
   c.check();
-  return {static_cast<std::int64_t>(c.windows) * c.k * c.k * (c.c / c.simd), 1};
+  return {static_cast<std::int64_t>(c.windows) * (c.k * c.k / c.pixels) * (c.c / c.simd), 1};
 }
 
 // ---- global sum pool -------------------------------------------------------------------------

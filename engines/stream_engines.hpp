@@ -37,9 +37,11 @@ struct WindowMaxConfig {
   int windows = 1;  // output pixels per frame (OH*OW)
   int k = 2;        // window is K x K pixels
   int c = 1, simd = 1, bits = 2;  // channels, lanes, unsigned bits per lane
+  int pixels = 1;   // window pixels per input element (the sliding window's rows x columns; > 1 needs SIMD = C)
   std::string name = "window_max";
   void check() const;
-  Lanes lanes() const { return {simd, bits, false}; }
+  Lanes in_lanes() const { return {simd * pixels, bits, false}; }
+  Lanes lanes() const { return {simd, bits, false}; }  // of the output
 };
 dsl::Kernel window_max_kernel(const WindowMaxConfig& c);
 std::vector<std::int64_t> window_max_forward(const WindowMaxConfig& c, const std::vector<std::int64_t>& windows);

@@ -86,21 +86,28 @@ TEST_CASE("multi-threshold activation: functional == golden, RTL == functional")
 }
 
 TEST_CASE("max pool as sliding window then window max: functional == golden, RTL == functional") {
-  for (auto [k, s] : {std::pair{2, 2}, std::pair{3, 2}}) {
+  // (K, S, SIMD, window columns, window rows): one pixel per element, a window row, the whole window
+  for (auto [k, s, simd, columns, rows] : {std::tuple{2, 2, 2, 1, 1}, {3, 2, 2, 1, 1}, {3, 2, 4, 3, 1}, {2, 2, 4, 2, 2}}) {
+    CAPTURE(k);
+    CAPTURE(columns);
+    CAPTURE(rows);
     WindowConfig wc;
     wc.h = 7;
     wc.w = 9;
     wc.c = 4;
     wc.k = k;
     wc.s = s;
-    wc.simd = 2;
+    wc.simd = simd;
     wc.bits = 2;
+    wc.columns = columns;
+    wc.rows = rows;
     WindowMaxConfig mc;
     mc.windows = wc.out_h() * wc.out_w();
     mc.k = k;
     mc.c = 4;
-    mc.simd = 2;
+    mc.simd = simd;
     mc.bits = 2;
+    mc.pixels = columns * rows;
     auto in = random_values(static_cast<size_t>(wc.h * wc.w * wc.c), 2, false, 5);
     auto got = window_max_forward(mc, sliding_window_forward(wc, in));
     golden::Map m{wc.h, wc.w, wc.c, in};
@@ -109,7 +116,7 @@ TEST_CASE("max pool as sliding window then window max: functional == golden, RTL
       auto v = random_values(static_cast<size_t>(frames * wc.h * wc.w * wc.c), 2, false, 13);
       auto windows = sliding_window_forward(wc, v);
       Frames f;
-      f.spec.inputs["in"] = pack_lanes(windows, mc.lanes());
+      f.spec.inputs["in"] = pack_lanes(windows, mc.in_lanes());
       f.expected["out"] = pack_lanes(window_max_forward(mc, windows), mc.lanes());
       return f;
     });
