@@ -4,8 +4,8 @@
 //   2. resnet18 on 3 Stratix V with values: simulated images/s on one core, and the binary MACs/s
 //      that means;
 //   3. a timing-only sweep of resnet18 over 1..8 FPGAs and three foldings: total seconds.
-#include "host/rtl_harness.hpp"
-#include "host/sim_flow.hpp"
+#include "host/rtl/rtl_harness.hpp"
+#include "host/cli/sim_flow.hpp"
 #include "manager/plan.hpp"
 #include "sim/simulator.hpp"
 

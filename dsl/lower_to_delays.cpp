@@ -26,8 +26,8 @@ class Lowering {
 
   void run() {
     const NodeId n0 = static_cast<NodeId>(k_.nodes.size());
-    started_ = add({Op::Started, Type::boolean()}, 0);
-    run_active_ = add({Op::RunActive, Type::boolean()}, 0);
+    started_ = add(node(Op::Started, Type::boolean(), {}, {}), 0);
+    run_active_ = add(node(Op::RunActive, Type::boolean(), {}, {}), 0);
     explicit_delay_.assign(k_.nodes.size(), 0);
     materialize_latencies(n0);
     lower_offsets(n0);
@@ -37,6 +37,17 @@ class Lowering {
   }
 
  private:
+  // A node of the lowering, member by member as KernelBuilder::make builds one (an aggregate
+  // initializer would leave the members after its last one to their defaults unsaid).
+  static Node node(Op op, Type type, std::vector<NodeId> args, SourceLoc loc) {
+    Node n;
+    n.op = op;
+    n.type = type;
+    n.args = std::move(args);
+    n.loc = std::move(loc);
+    return n;
+  }
+
   NodeId add(Node n, std::int64_t shift) {
     NodeId id = k_.add(std::move(n));
     k_.shift.push_back(shift);
@@ -48,8 +59,8 @@ class Lowering {
   bool is_free(NodeId v) const { return k_.at(v).op == Op::Const || k_.at(v).op == Op::Scalar; }
 
   NodeId delay(NodeId x, std::int64_t d, SourceLoc loc, bool is_explicit) {  // by value, as gate_of
-    Node n{Op::Delay, k_.at(x).type, {x}, d};
-    n.loc = loc;
+    Node n = node(Op::Delay, k_.at(x).type, {x}, std::move(loc));
+    n.a0 = d;
     NodeId id = add(std::move(n), sh(x) + d);
     explicit_delay_[static_cast<size_t>(id)] = is_explicit;
     return id;
@@ -109,19 +120,17 @@ class Lowering {
     auto it = gates_.find(x);
     if (it != gates_.end()) return it->second;
     Type t = k_.at(x).type;
-    Node zero{Op::Const, t};
+    Node zero = node(Op::Const, t, {}, {});
     zero.bits.assign(static_cast<size_t>(words_of(t)), 0);
     NodeId z = add(std::move(zero), 0);
-    Node gate{Op::Mux, t, {started_, x, z}};
-    gate.loc = loc;
+    Node gate = node(Op::Mux, t, {started_, x, z}, std::move(loc));
     NodeId g = add(std::move(gate), sh(x));
     gates_[x] = g;
     return g;
   }
 
   NodeId gated(NodeId en, NodeId gate, std::int64_t at, const SourceLoc& loc) {
-    Node g{Op::And, Type::boolean(), {en, gate}};
-    g.loc = loc;
+    Node g = node(Op::And, Type::boolean(), {en, gate}, loc);
     if (en == kNoNode) return gate;
     return add(std::move(g), at);
   }

@@ -1,5 +1,5 @@
 // classify_fashion: Fashion-MNIST test images through a compiled network, on the backend of your
-// choice, with the host API (host/engine_api.hpp). Copy it to start your own program.
+// choice, with the host API (host/api/engine_api.hpp). Copy it to start your own program.
 //
 //   qdf compile fashion-cnv --fpgas 2 --device zynq --out fashion-bundle
 //   classify_fashion fashion-bundle --backend sim --images 1000
@@ -7,8 +7,8 @@
 // The same lines run the golden model (reference), the cycle-approximate simulator (sim) and the
 // bundle's Verilog under Verilator (rtl); only the statistics differ: the reference has no cycles.
 #include "dsl/errors.hpp"
-#include "host/engine_api.hpp"
-#include "host/idx_dataset.hpp"
+#include "host/api/engine_api.hpp"
+#include "host/data/idx_dataset.hpp"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>

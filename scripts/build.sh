@@ -3,5 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# CI (CI=true) builds with -Werror, so that a new warning fails it rather than piling up.
+options=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+if [ "${CI:-}" = true ]; then options+=(-DQDF_WERROR=ON); fi
+cmake -S . -B build "${options[@]}" >/dev/null
 cmake --build build -j"$(nproc)"

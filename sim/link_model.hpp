@@ -1,6 +1,6 @@
 // The model of a link that carries one stream: a ring link between two FPGAs, or the host link
 // (PCIe) into the first FPGA or out of the last. It is the one definition of a link's timing:
-// the simulator (sim/simulator.cpp) and the RTL harness (host/rtl_harness.cpp), which joins the
+// the simulator (sim/simulator.cpp) and the RTL harness (host/rtl/rtl_harness.cpp), which joins the
 // Verilator models of the FPGA tops, both drive this class, so that they agree by construction.
 //
 // Time is in clock cycles. Elements leave the sender one at a time, in order:

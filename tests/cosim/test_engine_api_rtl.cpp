@@ -1,10 +1,11 @@
-// The host API's rtl backend (host/engine_api.hpp): one program, three backends. A bundle of sfc
+// The host API's rtl backend (host/api/engine_api.hpp): one program, three backends. A bundle of sfc
 // on one xc7z020 (the plan of tests/cosim/test_rtl_harness.cpp, so that its Verilator build is
 // found in the shared cache) runs the same twelve images on reference, sim and rtl: the labels are
 // identical and the RTL's cycles per image are the simulator's within 2% (DESIGN.md, rung 3).
 #include "dsl/errors.hpp"
-#include "host/compile_flow.hpp"
-#include "host/engine_api.hpp"
+#include "host/design/compile_flow.hpp"
+#include "host/api/engine_api.hpp"
+#include "host/cli/sim_flow.hpp"
 #include "sim/graph_values.hpp"
 
 #include <doctest/doctest.h>

@@ -1,9 +1,9 @@
-// A whole planned design under Verilator (host/rtl_harness.hpp): sfc at a small folding, on one
+// A whole planned design under Verilator (host/rtl/rtl_harness.hpp): sfc at a small folding, on one
 // FPGA and on two joined by a ring link, runs twelve random images; the labels come back, the
 // cycles per image are the plan's, runs repeat exactly, and the two partitions agree.
 #include "dsl/errors.hpp"
 #include "dsl/verilator_runner.hpp"
-#include "host/rtl_harness.hpp"
+#include "host/rtl/rtl_harness.hpp"
 #include "sim/graph_values.hpp"
 
 #include <doctest/doctest.h>

@@ -3,7 +3,7 @@
 // folding on one FPGA and split over two, and resnet-mini (a small residual network) over two:
 // outputs bit-exact (and equal to the reference model), cycles per image in steady state and the
 // first image's latency within 2% of the RTL's.
-#include "host/sim_flow.hpp"
+#include "host/cli/sim_flow.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>

@@ -1,8 +1,8 @@
-// The golden reference of the engine tests: the reference layers of host/reference_layers.hpp
+// The golden reference of the engine tests: the reference layers of host/reference/reference_layers.hpp
 // (plain integer models that share no code with engines/), under the name the tests use.
 #pragma once
 
-#include "host/reference_layers.hpp"
+#include "host/reference/reference_layers.hpp"
 
 namespace qdf {
 namespace golden = reference;

@@ -1,12 +1,13 @@
-// The host API (host/engine_api.hpp) on the reference and sim backends: a bundle written by
+// The host API (host/api/engine_api.hpp) on the reference and sim backends: a bundle written by
 // compile_network (as `qdf compile` writes it) gives the same outputs on both, image by image, and
 // its statistics are the simulator's; each way a program can misuse it is a user error whose text
 // names what was expected and what was found. The rtl backend is in tests/cosim/test_engine_api_rtl.cpp.
 #include "dsl/errors.hpp"
-#include "host/compile_flow.hpp"
-#include "host/engine_api.hpp"
-#include "host/idx_dataset.hpp"
-#include "host/reference_model.hpp"
+#include "host/design/compile_flow.hpp"
+#include "host/api/engine_api.hpp"
+#include "host/cli/sim_flow.hpp"
+#include "host/data/idx_dataset.hpp"
+#include "host/reference/reference_model.hpp"
 #include "sim/graph_values.hpp"
 
 #include <algorithm>

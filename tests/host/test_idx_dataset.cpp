@@ -1,7 +1,7 @@
 // The IDX loader: good files (raw and gzip), and every way a file can be bad, each with a message
 // that names the file and what was expected and found. And Debian's Fashion-MNIST itself.
 #include "dsl/errors.hpp"
-#include "host/idx_dataset.hpp"
+#include "host/data/idx_dataset.hpp"
 
 #include <doctest/doctest.h>
 #include <filesystem>

@@ -4,7 +4,7 @@
 // skip, top-k).
 #include "dsl/bits.hpp"
 #include "dsl/errors.hpp"
-#include "host/reference_model.hpp"
+#include "host/reference/reference_model.hpp"
 #include "manager/engine_graph.hpp"
 #include "manager/plan.hpp"
 #include "sim/graph_values.hpp"

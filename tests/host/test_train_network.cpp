@@ -2,8 +2,8 @@
 // replaces, a short training run whose folded integer network the reference model must agree
 // with, and the networks and data the trainer refuses.
 #include "dsl/errors.hpp"
-#include "host/reference_model.hpp"
-#include "host/train_network.hpp"
+#include "host/reference/reference_model.hpp"
+#include "host/train/train_network.hpp"
 #include "manager/network.hpp"
 
 #include <cmath>

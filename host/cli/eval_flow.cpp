@@ -1,7 +1,7 @@
-#include "host/eval_flow.hpp"
+#include "host/cli/eval_flow.hpp"
 
 #include "dsl/errors.hpp"
-#include "host/progress.hpp"
+#include "host/cli/progress.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>

@@ -1,8 +1,8 @@
-#include "host/engine_api.hpp"
+#include "host/api/engine_api.hpp"
 
 #include "dsl/errors.hpp"
-#include "host/reference_model.hpp"
-#include "host/rtl_harness.hpp"
+#include "host/reference/reference_model.hpp"
+#include "host/rtl/rtl_harness.hpp"
 #include "sim/simulator.hpp"
 
 #include <atomic>

@@ -1,7 +1,7 @@
 // The reference layers: plain, obviously-correct integer models of each layer, written naively
 // with Eigen (real ±1 arithmetic, convolution as loops, thresholds as comparisons). They share no
 // code with engines/: the engines' functional models are checked against them layer by layer
-// (tests/golden/golden.hpp names them `golden`), and host/reference_model.cpp chains them into a
+// (tests/golden/golden.hpp names them `golden`), and host/reference/reference_model.cpp chains them into a
 // whole network.
 //
 // Values are what they mean, not how a stream encodes them: a binary activation is -1 or +1, an

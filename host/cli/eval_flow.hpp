@@ -1,9 +1,9 @@
 // `qdf eval`: the accuracy of a design (a bundle, or a built-in network with its trained model) on
-// a labelled image set, through one backend of the host API (host/engine_api.hpp).
+// a labelled image set, through one backend of the host API (host/api/engine_api.hpp).
 #pragma once
 
-#include "host/engine_api.hpp"
-#include "host/idx_dataset.hpp"
+#include "host/api/engine_api.hpp"
+#include "host/data/idx_dataset.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 #include <string>

@@ -1,5 +1,5 @@
 // The reference model of a whole network: rung 1 of the verification ladder (DESIGN.md). The
-// layers of host/reference_layers.hpp chained as the network says, in plain integer arithmetic,
+// layers of host/reference/reference_layers.hpp chained as the network says, in plain integer arithmetic,
 // sharing no code with engines/: the functional models, the simulator and the RTL are all checked
 // against it on the same images.
 //

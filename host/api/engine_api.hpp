@@ -9,9 +9,9 @@
 //   std::cout << e.stats().images_per_second << " images/s at " << e.stats().clock_mhz << " MHz\n";
 //
 // Backends (the verification ladder of DESIGN.md, each an existing execution of the same design):
-//   reference  host/reference_model.hpp, the golden integer model, image by image (no timing)
+//   reference  host/reference/reference_model.hpp, the golden integer model, image by image (no timing)
 //   sim        sim/simulator.hpp, the cycle-approximate simulator: values and cycles
-//   rtl        host/rtl_harness.hpp, the bundle's Verilog under Verilator: values and cycles;
+//   rtl        host/rtl/rtl_harness.hpp, the bundle's Verilog under Verilator: values and cycles;
 //              built on first use and cached in $QDF_CACHE_DIR (default ~/.cache/qdf)
 // All three give the same outputs on the same images; the tests check it.
 //
@@ -19,7 +19,7 @@
 // queue before any backend starts, and a run never fails half-way on input it could have refused.
 #pragma once
 
-#include "host/sim_flow.hpp"
+#include "host/design/open_design.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -70,7 +70,7 @@ struct RunStats {
   double clock_mhz = 0;            // the design's clock
   double images_per_second = 0;    // at that clock in steady state: clock / cycles_per_image
   bool steady_state = false;       // the run had enough images for cycles_per_image to be the steady state's
-  int images_for_steady_state = 0; // how many it needs (host/sim_flow.hpp)
+  int images_for_steady_state = 0; // how many it needs (host/design/open_design.hpp)
   double rtl_build_seconds = 0;    // rtl: generating and building the Verilog, or finding it in the cache
   double rtl_run_seconds = 0;      // rtl: the cycle loop only
 };

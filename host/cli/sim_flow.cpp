@@ -1,39 +1,14 @@
-#include "host/sim_flow.hpp"
+#include "host/cli/sim_flow.hpp"
 
 #include "dsl/errors.hpp"
-#include "host/progress.hpp"
-#include "host/reference_model.hpp"
-#include "manager/load_bundle.hpp"
+#include "host/cli/progress.hpp"
+#include "host/reference/reference_model.hpp"
 
-#include <cmath>
-#include <filesystem>
+#include <algorithm>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace qdf::host {
-
-Design open_bundle(const std::string& dir) {
-  manager::LoadedBundle b = manager::load_bundle(dir);
-  Design d;
-  d.net = std::move(b.net);
-  d.weights = std::move(b.weights);
-  d.plan = std::move(b.plan);
-  d.source = "bundle " + dir;
-  return d;
-}
-
-Design open_design(const std::string& target, CompileRequest r) {
-  if (std::filesystem::is_directory(target)) return open_bundle(target);
-  Design d;
-  r.net = target;
-  r.out.clear();
-  Compiled c = compile_network(r);
-  d.net = std::move(c.net);
-  d.weights = std::move(c.weights);
-  d.plan = std::move(c.plan);
-  d.source = fmt::format("network {} with {}", target, c.weights_source);
-  return d;
-}
 
 std::string compare_outputs(const std::vector<std::vector<std::int64_t>>& expected,
                             const std::vector<std::vector<std::int64_t>>& actual, const std::string& what, int max) {
@@ -56,13 +31,6 @@ std::string compare_outputs(const std::vector<std::vector<std::int64_t>>& expect
   return out;
 }
 
-// Images the pipeline holds (latency over the rate), and a run long enough to show its steady
-// state: the median gap needs more than half the gaps to come from full pipelines.
-int images_for_steady_state(const sim::RunTiming& t) {
-  const double held = static_cast<double>(t.latency_cycles) / std::max(t.cycles_per_image, 1.0);
-  return static_cast<int>(std::ceil(2 * held)) + 3;
-}
-bool steady(const sim::RunTiming& t) { return t.images >= images_for_steady_state(t); }
 int images_for_steady_state(const SimRun& r) { return images_for_steady_state(r.result.timing); }
 bool steady(const SimRun& r) { return r.images >= images_for_steady_state(r); }
 

@@ -3,8 +3,8 @@
 // under Verilator side by side.
 #pragma once
 
-#include "host/compile_flow.hpp"
-#include "host/rtl_harness.hpp"
+#include "host/design/open_design.hpp"
+#include "host/rtl/rtl_harness.hpp"
 #include "sim/graph_values.hpp"
 #include "sim/simulator.hpp"
 
@@ -13,19 +13,6 @@
 #include <vector>
 
 namespace qdf::host {
-
-struct Design {
-  manager::Net net;
-  manager::ModelWeights weights;
-  manager::Plan plan;
-  std::string source;  // "bundle DIR" or "network NET"
-};
-
-// `target`: a bundle directory (holding manifest.json), else a built-in network planned with `r`
-// (r.out is ignored: nothing is written).
-Design open_design(const std::string& target, CompileRequest r);
-// The bundle in `dir` (manager::load_bundle, whose UserErrors name what is wrong with it).
-Design open_bundle(const std::string& dir);
 
 using sim::random_images;
 
@@ -38,15 +25,11 @@ struct SimRun {
   int images = 0;
   bool timing_only = false;
   std::vector<std::vector<std::int64_t>> inputs;  // the images run (none when timing only)
-  bool outputs_match_reference = false;  // (values runs only) against host/reference_model.hpp
+  bool outputs_match_reference = false;  // (values runs only) against host/reference/reference_model.hpp
   std::string mismatch;
 };
 SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint64_t seed);
-// Images a run needs for its steady state to show: more than twice the images the pipeline holds
-// (the first image's latency over the cycles per image), as the steady state is a median of gaps.
-// Of any timed run: the simulator's or the RTL's.
-int images_for_steady_state(const sim::RunTiming& t);
-bool steady(const sim::RunTiming& t);
+// Of a simulator run (host/design/open_design.hpp says what a steady state needs).
 int images_for_steady_state(const SimRun& r);
 bool steady(const SimRun& r);
 nlohmann::json sim_json(const Design& d, const SimRun& r);

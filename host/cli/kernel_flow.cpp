@@ -1,4 +1,4 @@
-#include "host/kernel_flow.hpp"
+#include "host/cli/kernel_flow.hpp"
 
 #include "dsl/errors.hpp"
 #include "dsl/files.hpp"

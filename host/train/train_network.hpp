@@ -19,7 +19,7 @@
 // select. Residual blocks and global pools are a UserError ("not supported by the trainer yet").
 #pragma once
 
-#include "host/idx_dataset.hpp"
+#include "host/data/idx_dataset.hpp"
 #include "manager/model_weights.hpp"
 
 #include <cstdint>

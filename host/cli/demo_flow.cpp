@@ -1,8 +1,9 @@
-#include "host/demo_flow.hpp"
+#include "host/cli/demo_flow.hpp"
 
 #include "dsl/errors.hpp"
 #include "dsl/files.hpp"
-#include "host/eval_flow.hpp"
+#include "host/cli/eval_flow.hpp"
+#include "host/cli/sim_flow.hpp"
 #include "manager/bundle.hpp"
 
 #include <chrono>

@@ -1,7 +1,7 @@
-#include "host/reference_model.hpp"
+#include "host/reference/reference_model.hpp"
 
 #include "dsl/errors.hpp"
-#include "host/reference_layers.hpp"
+#include "host/reference/reference_layers.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "host/compile_flow.hpp"
+#include "host/design/compile_flow.hpp"
 
 #include "dsl/errors.hpp"
 

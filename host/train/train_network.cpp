@@ -1,9 +1,9 @@
-// Quantization-aware training (host/train_network.hpp). A feature map of a batch is a row-major
+// Quantization-aware training (host/train/train_network.hpp). A feature map of a batch is a row-major
 // float matrix with one row per pixel (image, row, column) and one column per channel, so that
 // an image's row-major block is the (row, column, channel) order the streams and the weight
 // columns use, and an fc's input is the same buffer seen as one row per image. Every value a
 // layer computes from ±1 weights and integer activations is an integer below 2^24, exact in float.
-#include "host/train_network.hpp"
+#include "host/train/train_network.hpp"
 
 #include "dsl/errors.hpp"
 

@@ -3,13 +3,13 @@
 #include "dsl/passes.hpp"
 #include "examples/example_kernels.hpp"
 #include "dsl/files.hpp"
-#include "host/compile_flow.hpp"
-#include "host/demo_flow.hpp"
-#include "host/eval_flow.hpp"
-#include "host/sim_flow.hpp"
-#include "host/kernel_flow.hpp"
-#include "host/progress.hpp"
-#include "host/train_network.hpp"
+#include "host/design/compile_flow.hpp"
+#include "host/cli/demo_flow.hpp"
+#include "host/cli/eval_flow.hpp"
+#include "host/cli/sim_flow.hpp"
+#include "host/cli/kernel_flow.hpp"
+#include "host/cli/progress.hpp"
+#include "host/train/train_network.hpp"
 #include "manager/devices.hpp"
 #include "manager/links.hpp"
 #include "manager/network.hpp"
@@ -59,6 +59,48 @@ void refuse_network_options(const CLI::App* a, const std::string& target) {
       throw qdf::UserError(fmt::format("{} applies to a built-in network, but {} is a bundle, compiled with its own; run "
                                        "`qdf compile` again to change it",
                                        o->get_name(), target));
+}
+
+// The options that open a design, declared once for every subcommand that opens one (compile,
+// sim, verify, eval): the design, and how a built-in network is planned. Each planning option
+// fills a member of host::CompileRequest, which open_design and compile_network plan with.
+struct DesignArgs {
+  std::string target;            // a bundle directory or a built-in network
+  host::CompileRequest request;  // how a built-in network is planned (its net and out are set by the caller)
+  bool max_throughput = false;   // the default already: request.fps == 0
+};
+
+enum class DesignTarget {
+  Network,          // `qdf compile`: a built-in network only
+  BundleOrNetwork,  // a bundle too: the planning options' help starts with "(network)", and
+                    // refuse_network_options refuses them with a bundle
+};
+
+// `target_help`: what the positional design is; a target already set is its default (optional),
+// an empty one makes it required. `--seed` stays free for the subcommands whose seed is that of
+// their input images; `qdf compile` has no images, and its `--seed` is the weights' seed.
+void add_design_options(CLI::App* a, DesignArgs& d, DesignTarget kind, const std::string& target_help) {
+  const bool network_only = kind == DesignTarget::Network;
+  const std::string p = network_only ? "" : "(network) ";
+  CLI::Option* t = a->add_option(network_only ? "net" : "design", d.target, target_help);
+  if (d.target.empty()) t->required();
+  else t->capture_default_str();
+  host::CompileRequest& r = d.request;
+  a->add_option("--fpgas", r.fpgas, p + "number of FPGAs on the ring")->capture_default_str()->check(CLI::PositiveNumber);
+  a->add_option("--device", r.device, p + "FPGA device (see `qdf devices`)")->capture_default_str();
+  a->add_option("--fps", r.fps, p + "target images per second")
+      ->check(CLI::PositiveNumber)
+      ->excludes(a->add_flag("--max-throughput", d.max_throughput, p + "the highest throughput that fits (the default)"));
+  a->add_option("--model", r.model, p + "model file with the weights (default: the network's shipped model, else seeded random weights)")
+      ->check(CLI::ExistingFile);
+  a->add_option(network_only ? "--seed,--weights-seed" : "--weights-seed", r.seed, p + "seed of the random weights")->capture_default_str();
+  a->add_flag("--random-weights", r.random_weights, p + "seeded random weights even for a network shipped with a trained model");
+  a->add_option("--folding", r.folding, p + "fixed folding, JSON {\"layer\": {\"pe\": P, \"simd\": S}}")->check(CLI::ExistingFile);
+  a->add_option("--utilization", r.utilization, p + "fraction of each FPGA's LUTs and block RAMs to use")->capture_default_str();
+  a->add_option("--ring-gbps", r.ring_gbps, p + "ring link bandwidth, GB/s per direction (default 5, an assumption)");
+  a->add_option("--ring-latency-us", r.ring_latency_us, p + "ring link latency, microseconds (default 1)");
+  a->add_option("--host-gbps", r.host_gbps, p + "host link bandwidth, GB/s per direction (default 3.2)");
+  a->add_option("--host-latency-us", r.host_latency_us, p + "host link latency, microseconds (default 2)");
 }
 
 struct TrainArgs {
@@ -149,76 +191,51 @@ int main(int argc, char** argv) {
   auto* dv = app.add_subcommand("devices", "list the FPGA devices and their resource budgets");
   auto* nt = app.add_subcommand("nets", "list the built-in networks");
 
-  host::CompileRequest cr;
-  bool max_throughput = false, json_out = false;
+  DesignArgs compile_design;
+  bool json_out = false;
   auto* c = app.add_subcommand("compile", "fold a network, partition it over FPGAs and write its bundle (manifest, "
                                           "Verilog per FPGA, init files)");
-  c->add_option("net", cr.net, "built-in network (see `qdf nets`)")->required();
-  c->add_option("--fpgas", cr.fpgas, "number of FPGAs on the ring")->capture_default_str()->check(CLI::PositiveNumber);
-  c->add_option("--device", cr.device, "FPGA device (see `qdf devices`)")->capture_default_str();
-  auto* fps_opt = c->add_option("--fps", cr.fps, "target images per second")->check(CLI::PositiveNumber);
-  auto* max_opt = c->add_flag("--max-throughput", max_throughput, "the highest throughput that fits (the default)");
-  fps_opt->excludes(max_opt);
-  c->add_option("--model", cr.model, "model file with the weights (default: the network's shipped model, else seeded random weights)")->check(CLI::ExistingFile);
-  c->add_option("--seed", cr.seed, "seed of the random weights")->capture_default_str();
-  c->add_flag("--random-weights", cr.random_weights, "seeded random weights even for a network shipped with a trained model");
-  c->add_option("--folding", cr.folding, "fixed folding, JSON {\"layer\": {\"pe\": P, \"simd\": S}}")->check(CLI::ExistingFile);
-  c->add_option("--utilization", cr.utilization, "fraction of each FPGA's LUTs and block RAMs to use")->capture_default_str();
-  c->add_option("--ring-gbps", cr.ring_gbps, "ring link bandwidth, GB/s per direction (default 5, an assumption)");
-  c->add_option("--ring-latency-us", cr.ring_latency_us, "ring link latency, microseconds (default 1)");
-  c->add_option("--host-gbps", cr.host_gbps, "host link bandwidth, GB/s per direction (default 3.2)");
-  c->add_option("--host-latency-us", cr.host_latency_us, "host link latency, microseconds (default 2)");
-  c->add_option("--out", cr.out, "bundle directory (written atomically)")->required();
+  add_design_options(c, compile_design, DesignTarget::Network, "built-in network (see `qdf nets`)");
+  c->add_option("--out", compile_design.request.out, "bundle directory (written atomically)")->required();
   c->add_flag("--json", json_out, "print the manifest's summary as JSON instead of the table");
 
   // `qdf sim` and `qdf verify` take a bundle, or a built-in network that they plan as `qdf compile` does.
-  std::string target;
-  host::CompileRequest sr;
+  DesignArgs sim_design;
   int images = 0;
-  bool timing_only = false, sim_json_out = false, sim_max = false;
+  bool timing_only = false, sim_json_out = false;
   std::uint64_t image_seed = 1;
   std::string backend = "rtl";
-  auto design_options = [&](CLI::App* a) {
-    a->add_option("design", target, "a bundle directory (from `qdf compile`) or a built-in network (see `qdf nets`)")->required();
-    a->add_option("--fpgas", sr.fpgas, "(network) number of FPGAs on the ring")->capture_default_str()->check(CLI::PositiveNumber);
-    a->add_option("--device", sr.device, "(network) FPGA device (see `qdf devices`)")->capture_default_str();
-    auto* f = a->add_option("--fps", sr.fps, "(network) target images per second")->check(CLI::PositiveNumber);
-    f->excludes(a->add_flag("--max-throughput", sim_max, "(network) the highest throughput that fits (the default)"));
-    a->add_option("--model", sr.model, "(network) model file with the weights (default: the network's shipped model, else seeded random weights)")->check(CLI::ExistingFile);
-    a->add_option("--folding", sr.folding, "(network) fixed folding, JSON {\"layer\": {\"pe\": P, \"simd\": S}}")->check(CLI::ExistingFile);
+  auto sim_options = [&](CLI::App* a) {
+    add_design_options(a, sim_design, DesignTarget::BundleOrNetwork,
+                       "a bundle directory (from `qdf compile`) or a built-in network (see `qdf nets`)");
     a->add_option("--seed", image_seed, "seed of the random input images")->capture_default_str();
-    a->add_flag("--random-weights", sr.random_weights, "(network) seeded random weights even for a network shipped with a trained model");
     a->add_flag("--json", sim_json_out, "print one JSON object instead of the tables");
   };
   auto* sm = app.add_subcommand("sim", "simulate a design: images/s, latency, per-engine stalls, FIFO peaks, link use, "
                                        "and outputs against the reference model");
-  design_options(sm);
+  sim_options(sm);
   sm->add_option("--images", images, "images to run")->default_val(8)->check(CLI::PositiveNumber);
   sm->add_flag("--timing-only", timing_only, "skip values (for design sweeps)");
   auto* vf = app.add_subcommand("verify", "run the same images through the simulator and a backend, and compare "
                                           "outputs and cycles");
-  design_options(vf);
+  sim_options(vf);
   vf->add_option("--images", images, "images to run")->default_val(3)->check(CLI::PositiveNumber);
   vf->add_option("--backend", backend, "backend to check the simulator against")->check(CLI::IsMember({"rtl"}))->capture_default_str();
 
   struct {
-    std::string target = "fashion-cnv", backend = "sim", split = "test", data;
-    host::CompileRequest request;
+    DesignArgs design;
+    std::string backend = "sim", split = "test", data;
     std::int64_t images = 0;
-    bool json = false, max = false;
+    bool json = false;
   } ea;
   auto* ev = app.add_subcommand("eval", "accuracy of a trained model on Fashion-MNIST through a backend (by default the "
                                         "shipped fashion-cnv on the 10,000 test images in the simulator)");
-  ev->add_option("design", ea.target, "a bundle directory, or a built-in network with a trained model")->capture_default_str();
-  ev->add_option("--model", ea.request.model, "(network) model file (default: the network's shipped model)")->check(CLI::ExistingFile);
+  ea.design.target = "fashion-cnv";  // the default design
+  add_design_options(ev, ea.design, DesignTarget::BundleOrNetwork, "a bundle directory, or a built-in network with a trained model");
   ev->add_option("--backend", ea.backend, "reference, sim or rtl")->capture_default_str()->check(CLI::IsMember({"reference", "sim", "rtl"}));
   ev->add_option("--images", ea.images, "the first N images (default: all)")->check(CLI::PositiveNumber);
   ev->add_option("--split", ea.split, "test or train")->capture_default_str()->check(CLI::IsMember({"test", "train"}));
   ev->add_option("--data", ea.data, "directory of the Fashion-MNIST IDX files (default: Debian's, or $QDF_FASHION_MNIST_DIR)")->check(CLI::ExistingDirectory);
-  ev->add_option("--fpgas", ea.request.fpgas, "(network) number of FPGAs on the ring")->capture_default_str()->check(CLI::PositiveNumber);
-  ev->add_option("--device", ea.request.device, "(network) FPGA device (see `qdf devices`)")->capture_default_str();
-  ev->add_option("--fps", ea.request.fps, "(network) target images per second")->check(CLI::PositiveNumber)
-      ->excludes(ev->add_flag("--max-throughput", ea.max, "(network) the highest throughput that fits (the default)"));
   ev->add_flag("--json", ea.json, "print one JSON object instead of the table");
 
   TrainArgs ta;
@@ -251,20 +268,22 @@ int main(int argc, char** argv) {
     if (d->parsed()) return host::run_demo(demo, std::cout);
     if (ck->parsed()) return kernel_cosim(kernel, out, seed);
     if (ev->parsed()) {
-      refuse_network_options(ev, ea.target);
-      if (!std::filesystem::is_directory(ea.target)) {
-        manager::builtin_net(ea.target);  // a UserError that lists the networks when it is none
-        if (ea.request.model.empty() && host::shipped_model(ea.target).empty()) {
+      const std::string& target = ea.design.target;
+      const host::CompileRequest& request = ea.design.request;
+      refuse_network_options(ev, target);
+      if (!std::filesystem::is_directory(target)) {
+        manager::builtin_net(target);  // a UserError that lists the networks when it is none
+        if (request.model.empty() && !request.random_weights && host::shipped_model(target).empty()) {
           std::string trained;
           for (const auto& n : manager::builtin_nets())
             if (!host::shipped_model(n.name).empty()) trained += (trained.empty() ? "" : ", ") + n.name;
           throw qdf::UserError(fmt::format("network '{}' has no trained model: name one with --model FILE (from `qdf train {}`), "
                                            "or evaluate a bundle; the networks shipped with a model are: {}",
-                                           ea.target, ea.target, trained.empty() ? "none" : trained));
+                                           target, target, trained.empty() ? "none" : trained));
         }
       }
       host::Dataset data = host::load_fashion_mnist(ea.split, ea.data);
-      host::Engine engine(host::open_design(ea.target, ea.request), host::backend_from_name(ea.backend));
+      host::Engine engine(host::open_design(target, request), host::backend_from_name(ea.backend));
       host::EvalRun r = host::evaluate(engine, data, ea.images, !ea.json);
       if (ea.json) std::cout << host::eval_json(engine, r).dump(2) << "\n";
       else std::cout << host::eval_table(engine, r);
@@ -277,6 +296,8 @@ int main(int argc, char** argv) {
     if (e->parsed()) return emit(kernel, out, dump_ir);
     if (tr->parsed()) return train(ta);
     if (c->parsed()) {
+      host::CompileRequest cr = compile_design.request;
+      cr.net = compile_design.target;
       host::Compiled r = host::compile_network(cr);
       if (json_out) {
         nlohmann::json m = manager::bundle_manifest(r.plan, r.net);
@@ -291,16 +312,16 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (sm->parsed()) {
-      refuse_network_options(sm, target);
-      host::Design design = host::open_design(target, sr);
+      refuse_network_options(sm, sim_design.target);
+      host::Design design = host::open_design(sim_design.target, sim_design.request);
       host::SimRun r = host::simulate_design(design, images, timing_only, image_seed);
       if (sim_json_out) std::cout << host::sim_json(design, r).dump(2) << "\n";
       else std::cout << host::sim_table(design, r);
       return timing_only || r.outputs_match_reference ? 0 : 3;
     }
     if (vf->parsed()) {
-      refuse_network_options(vf, target);
-      host::Design design = host::open_design(target, sr);
+      refuse_network_options(vf, sim_design.target);
+      host::Design design = host::open_design(sim_design.target, sim_design.request);
       host::VerifyRun v = host::verify_design(design, images, image_seed);
       if (sim_json_out) std::cout << host::verify_json(design, v).dump(2) << "\n";
       else std::cout << host::verify_table(design, v);

@@ -1,4 +1,4 @@
-#include "host/idx_dataset.hpp"
+#include "host/data/idx_dataset.hpp"
 
 #include "dsl/errors.hpp"
 

@@ -1,0 +1,32 @@
+// A design: a compiled bundle, or a built-in network planned on the spot as `qdf compile` would.
+// What every way of running one starts from: the host API (host/api/engine_api.hpp) and the
+// `qdf sim`, `verify` and `eval` flows (host/cli/).
+#pragma once
+
+#include "host/design/compile_flow.hpp"
+#include "sim/run_timing.hpp"
+
+#include <string>
+
+namespace qdf::host {
+
+struct Design {
+  manager::Net net;
+  manager::ModelWeights weights;
+  manager::Plan plan;
+  std::string source;  // "bundle DIR" or "network NET"
+};
+
+// `target`: a bundle directory (holding manifest.json), else a built-in network planned with `r`
+// (r.out is ignored: nothing is written).
+Design open_design(const std::string& target, CompileRequest r);
+// The bundle in `dir` (manager::load_bundle, whose UserErrors name what is wrong with it).
+Design open_bundle(const std::string& dir);
+
+// Images a run needs for its steady state to show: more than twice the images the pipeline holds
+// (the first image's latency over the cycles per image), as the steady state is a median of gaps.
+// Of any timed run of a design: the simulator's or the RTL's.
+int images_for_steady_state(const sim::RunTiming& t);
+bool steady(const sim::RunTiming& t);
+
+}  // namespace qdf::host
