@@ -2,6 +2,7 @@
 
 #include "dsl/bits.hpp"
 #include "dsl/errors.hpp"
+#include "dsl/hash.hpp"
 #include "dsl/passes.hpp"
 
 #include <algorithm>
@@ -120,27 +121,22 @@ class Namer {
   }
 
  private:
-  std::uint64_t mix(std::uint64_t h, std::uint64_t x) { return (h ^ x) * 0x100000001b3ull; }
-  std::uint64_t hash_str(const std::string& s) {
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    for (char c : s) h = mix(h, static_cast<unsigned char>(c));
-    return h;
-  }
   std::uint64_t hash(NodeId v) {
     const Node& n = k_.at(v);
-    if (!n.name.empty()) return hash_str(n.name);
+    if (!n.name.empty()) return fnv1a(n.name);
     if (state_[static_cast<size_t>(v)] == 2) return hash_[static_cast<size_t>(v)];
-    std::uint64_t h = hash_str(op_name(n.op));
-    h = mix(h, static_cast<std::uint64_t>(n.type.width) * 4 + static_cast<std::uint64_t>(n.type.kind));
-    h = mix(h, static_cast<std::uint64_t>(n.a0));
-    h = mix(h, static_cast<std::uint64_t>(n.a1));
-    for (std::uint64_t b : n.bits) h = mix(h, b);
-    if (state_[static_cast<size_t>(v)] == 1) return h;  // a loop of unnamed nodes: stop here
+    Fnv1a h;
+    h.add(op_name(n.op));
+    h.add(static_cast<std::uint64_t>(n.type.width) * 4 + static_cast<std::uint64_t>(n.type.kind));
+    h.add(static_cast<std::uint64_t>(n.a0));
+    h.add(static_cast<std::uint64_t>(n.a1));
+    for (std::uint64_t b : n.bits) h.add(b);
+    if (state_[static_cast<size_t>(v)] == 1) return h.value();  // a loop of unnamed nodes: stop here
     state_[static_cast<size_t>(v)] = 1;
-    for (NodeId a : n.args) h = mix(h, a == kNoNode ? 0 : hash(a));
+    for (NodeId a : n.args) h.add(a == kNoNode ? std::uint64_t{0} : hash(a));
     state_[static_cast<size_t>(v)] = 2;
-    hash_[static_cast<size_t>(v)] = h;
-    return h;
+    hash_[static_cast<size_t>(v)] = h.value();
+    return h.value();
   }
   const Kernel& k_;
   std::vector<std::uint64_t> hash_;

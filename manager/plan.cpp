@@ -1,6 +1,7 @@
 #include "manager/plan.hpp"
 
 #include "dsl/errors.hpp"
+#include "dsl/hash.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -153,15 +154,14 @@ class Search {
   // Resources of an engine, estimated once per process for each configuration and content
   // (a sweep over FPGA counts or targets prices each engine once).
   dsl::Resources price(const Engine& e) {
-    std::uint64_t h = 1469598103934665603ull;
-    auto mix = [&](std::uint64_t v) { h = (h ^ v) * 1099511628211ull; };
+    dsl::Fnv1a h;
     if (e.weights)
-      for (std::uint64_t w : e.weights->words) mix(w);
+      for (std::uint64_t w : e.weights->words) h.add(w);
     if (e.thresholds) {
-      for (std::int64_t t : e.thresholds->t) mix(static_cast<std::uint64_t>(t));
-      for (std::uint8_t f : e.thresholds->flip) mix(f);
+      for (std::int64_t t : e.thresholds->t) h.add(static_cast<std::uint64_t>(t));
+      for (std::uint8_t f : e.thresholds->flip) h.add(std::uint64_t{f});
     }
-    const std::string key = fmt::format("{}/{}/{:016x}", e.name, engine_config_json(e).dump(), h);
+    const std::string key = fmt::format("{}/{}/{:016x}", e.name, engine_config_json(e).dump(), h.value());
     static std::mutex mutex;
     static std::map<std::string, dsl::Resources> cache;
     {
