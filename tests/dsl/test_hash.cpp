@@ -8,7 +8,7 @@ using qdf::dsl::Fnv1a;
 using qdf::dsl::fnv1a;
 
 TEST_CASE("fnv1a of strings gives the published 64-bit FNV-1a values") {
-  CHECK(fnv1a("") == 0xcbf29ce484222325ull);
+  CHECK(fnv1a("") == Fnv1a::kOffsetBasis);  // its value is pinned by the two vectors below
   CHECK(fnv1a("a") == 0xaf63dc4c8601ec8cull);
   CHECK(fnv1a("foobar") == 0x85944171f73967e8ull);
 }
