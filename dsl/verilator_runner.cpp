@@ -2,6 +2,7 @@
 
 #include "dsl/bits.hpp"
 #include "dsl/errors.hpp"
+#include "dsl/hash.hpp"
 
 #include <algorithm>
 #include <array>
@@ -173,11 +174,6 @@ std::string testbench_for(const VerilogModule& m, const Kernel& k) {
   return tb;
 }
 
-std::uint64_t fnv(const std::string& s, std::uint64_t h = 0xcbf29ce484222325ull) {
-  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
-  return h;
-}
-
 const char* kCxxFlags = "-std=c++20 -O1 -faligned-new -fcf-protection=none -w -DVM_COVERAGE=0 -DVM_SC=0 "
                         "-DVM_TRACE=0 -DVM_TRACE_FST=0 -DVM_TRACE_VCD=0";
 
@@ -203,7 +199,7 @@ const char* kLibraryLinkFlags = "-shared -Wl,-Bsymbolic -Wl,--version-script=exp
 // The Verilator runtime (verilated.cpp, verilated_threads.cpp) compiled with `flags`, once per
 // cache.
 std::string runtime_library(const std::string& flags = kCxxFlags) {
-  fs::path dir = fs::path(cache_dir()) / fmt::format("verilator-runtime-{:016x}", fnv(verilator_version() + flags));
+  fs::path dir = fs::path(cache_dir()) / fmt::format("verilator-runtime-{:016x}", fnv1a(verilator_version() + flags));
   fs::path lib = dir / "libverilated.a";
   if (fs::exists(lib)) return lib.string();
   fs::path tmp = temp_beside(dir);
@@ -355,11 +351,11 @@ std::string verilator_lint(const std::vector<VerilogModule>& modules) {
 
 BuiltModel verilator_build(const VerilogModule& m, const Kernel& k) {
   std::string tb = testbench_for(m, k);
-  std::uint64_t h = fnv(m.verilog);
-  for (const auto& [name, text] : m.files) h = fnv(name + text, h);
-  h = fnv(tb, h);
-  h = fnv(verilator_version() + kCxxFlags, h);
-  fs::path dir = fs::path(cache_dir()) / "models" / fmt::format("{}-{:016x}", m.top, h);
+  Fnv1a h;
+  h.add(m.verilog);
+  for (const auto& [name, text] : m.files) h.add(name).add(text);
+  h.add(tb).add(verilator_version()).add(kCxxFlags);
+  fs::path dir = fs::path(cache_dir()) / "models" / fmt::format("{}-{:016x}", m.top, h.value());
   BuiltModel model{dir.string(), (dir / "sim").string()};
   if (fs::exists(model.exe)) return model;
 
@@ -463,13 +459,14 @@ BuiltLibrary verilator_build_library(const std::vector<VerilogModule>& modules, 
   }
   const std::string shim = library_shim(top, ports);
   const std::string flags = std::string(kCxxFlags) + kLibraryFlags;
-  std::uint64_t h = fnv(shim);
+  Fnv1a h;
+  h.add(shim);
   for (const VerilogModule& m : modules) {
-    h = fnv(m.top + "\n" + m.verilog, h);
-    for (const auto& [name, text] : m.files) h = fnv(name + text, h);
+    h.add(m.top).add("\n").add(m.verilog);
+    for (const auto& [name, text] : m.files) h.add(name).add(text);
   }
-  h = fnv(verilator_version() + flags + kLibraryLinkFlags, h);
-  const fs::path dir = fs::path(cache_dir()) / "libraries" / fmt::format("{}-{:016x}", top, h);
+  h.add(verilator_version()).add(flags).add(kLibraryLinkFlags);
+  const fs::path dir = fs::path(cache_dir()) / "libraries" / fmt::format("{}-{:016x}", top, h.value());
   BuiltLibrary lib{dir.string(), (dir / ("lib" + top + ".so")).string(), top, ports};
   if (fs::exists(lib.so)) return lib;
   // ROM files are read when the model starts, by name relative to the working directory; a

@@ -1,5 +1,6 @@
 #include "dsl/yosys_runner.hpp"
 
+#include "dsl/hash.hpp"
 #include "dsl/verilator_runner.hpp"
 
 #include <filesystem>
@@ -41,19 +42,13 @@ std::string yosys_version() {
   return v;
 }
 
-namespace {
-std::uint64_t fnv(const std::string& s, std::uint64_t h = 0xcbf29ce484222325ull) {
-  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
-  return h;
-}
-}  // namespace
-
 SynthResult yosys_synth(const VerilogModule& m, SynthFlow flow) {
   // Synthesis results are cached by everything that determines them, like Verilator builds.
-  std::uint64_t h = fnv(m.verilog);
-  for (const auto& [name, text] : m.files) h = fnv(name + text, h);
-  h = fnv(yosys_version() + (flow == SynthFlow::Generic ? "generic" : "xilinx"), h);
-  fs::path cached = fs::path(cache_dir()) / "synth-logs" / fmt::format("{}-{:016x}.log", m.top, h);
+  Fnv1a h;
+  h.add(m.verilog);
+  for (const auto& [name, text] : m.files) h.add(name).add(text);
+  h.add(yosys_version()).add(flow == SynthFlow::Generic ? "generic" : "xilinx");
+  fs::path cached = fs::path(cache_dir()) / "synth-logs" / fmt::format("{}-{:016x}.log", m.top, h.value());
   fs::path dir = fs::path(cache_dir()) / "synth" / fmt::format("{}-{}", m.top, ::getpid());
   fs::remove_all(dir);
   fs::create_directories(dir);

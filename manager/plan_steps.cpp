@@ -2,6 +2,7 @@
 #include "manager/plan_steps.hpp"
 
 #include "dsl/errors.hpp"
+#include "dsl/hash.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -63,15 +64,14 @@ Pricing::Pricing(const Device& d) : device_(d) {
 }
 
 dsl::Resources Pricing::price(const Engine& e) const {
-  std::uint64_t h = 1469598103934665603ull;
-  auto mix = [&](std::uint64_t v) { h = (h ^ v) * 1099511628211ull; };
+  dsl::Fnv1a h;
   if (e.data.weights)
-    for (std::uint64_t w : e.data.weights->words) mix(w);
+    for (std::uint64_t w : e.data.weights->words) h.add(w);
   if (e.data.thresholds) {
-    for (std::int64_t t : e.data.thresholds->t) mix(static_cast<std::uint64_t>(t));
-    for (std::uint8_t f : e.data.thresholds->flip) mix(f);
+    for (std::int64_t t : e.data.thresholds->t) h.add(static_cast<std::uint64_t>(t));
+    for (std::uint8_t f : e.data.thresholds->flip) h.add(std::uint64_t{f});
   }
-  const std::string key = fmt::format("{}/{}/{:016x}", e.name, engine_config_json(e).dump(), h);
+  const std::string key = fmt::format("{}/{}/{:016x}", e.name, engine_config_json(e).dump(), h.value());
   static std::mutex mutex;
   static std::map<std::string, dsl::Resources> cache;
   {
