@@ -183,9 +183,7 @@ json bundle_manifest(const Plan& p, const Net& net) {
                 {"bits", g.input_bits}, {"binary", g.input_binary}, {"lanes", g.streams[static_cast<size_t>(g.input_stream)].lanes.lanes}};
   m["output"] = {{"stream", stream_ref(g.output_stream)}, {"shape", {g.output_shape.h, g.output_shape.w, g.output_shape.c}},
                  {"lanes", g.streams[static_cast<size_t>(g.output_stream)].lanes.lanes}};
-  json folding = json::object();
-  for (const auto& [layer, f] : g.folding) folding[layer] = {{"pe", f.pe}, {"simd", f.simd}};
-  m["folding"] = folding;
+  m["folding"] = folding_json(g.folding);
   json fpgas = json::array();
   for (size_t i = 0; i < p.fpgas.size(); ++i) {
     const FpgaPlan& f = p.fpgas[i];

@@ -70,22 +70,26 @@ class Builder {
         const bool conv = l.kind == LayerKind::Conv;
         const int bits = l.in_binary ? 1 : l.in_bits;
         const int mw = conv ? l.k * l.k * l.in.c : static_cast<int>(l.in.size());
-        // A conv's SIMD divides its input channels, or is C times a divisor of K (window pixels
-        // per element, engines/sliding_window.hpp).
-        const int columns = conv && fo.simd > l.in.c && fo.simd % l.in.c == 0 ? fo.simd / l.in.c : 1;
-        if (fo.pe < 1 || fo.simd < 1 || l.out_channels % fo.pe || (conv ? (columns > 1 ? l.k % columns : l.in.c % fo.simd) : mw % fo.simd))
+        // A conv's SIMD is that of a window mode (window_mode); an fc's divides its inputs.
+        const std::optional<WindowMode> mode = conv ? window_mode(fo.simd, l.in.c, l.k) : std::nullopt;
+        if (fo.pe < 1 || fo.simd < 1 || l.out_channels % fo.pe || (conv ? !mode : mw % fo.simd != 0))
           throw UserError(fmt::format("layer {}: PE {} must divide its {} outputs and SIMD {} its {} {}", l.describe(), fo.pe,
                                       l.out_channels, fo.simd, conv ? l.in.c : mw,
-                                      conv ? "input channels (or be the channels times a divisor of K)" : "inputs"));
+                                      conv ? "input channels (or be the channels times a divisor of K, or K times the channels "
+                                             "times a divisor of K)"
+                                           : "inputs"));
+        if (!conv && fo.in_pixels != 1)
+          throw UserError(fmt::format("layer {}: in_pixels {} applies to a sliding window; an fc reads SIMD inputs per element",
+                                      l.describe(), fo.in_pixels));
         std::int64_t vectors = 1;
         if (conv) {
-          const int lanes = fo.simd / columns;
-          cur = convert(cur, lanes, n);
-          cur = input_fifo(cur, WindowConfig{.k = l.k, .s = l.s}.buffer_rows() * l.in.w * (l.in.c / lanes), n);
-          WindowConfig wc{.h = l.in.h, .w = l.in.w, .c = l.in.c, .k = l.k, .s = l.s, .p = l.p, .simd = lanes, .bits = bits,
-                          .columns = columns, .name = n + "_swu"};
+          cur = window(l, *mode, fo.in_pixels, bits, cur, n);
           vectors = static_cast<std::int64_t>(l.out.h) * l.out.w;
-          cur = add(l.name, wc, {cur}, wc.out_lanes(), vectors * l.k * l.k * l.in.c);
+          // A window FIFO of one output row of windows when the MVTU takes a window only every
+          // NF*SF ticks (NF > 1): the sliding window stalls as a whole, so without it the reader
+          // waits on the MVTU too and falls behind (the simulator found resnet18 at 29% over the
+          // plan's cycles without it).
+          if (l.out_channels / fo.pe > 1) cur = window_fifo(cur, l.out.w * (mw / fo.simd), n);
         } else {
           cur = convert(cur, fo.simd, n);
           if (l.out_channels / fo.pe > 1) cur = input_fifo(cur, mw / fo.simd, n);
@@ -115,14 +119,19 @@ class Builder {
         return cur;
       }
       case LayerKind::MaxPool: {
-        cur = convert(cur, lanes_of(l, cur), n);
-        const int bits = cur.lanes.bits, lanes = cur.lanes.lanes;
-        cur = input_fifo(cur, WindowConfig{.k = l.k, .s = l.s}.buffer_rows() * l.in.w * (l.in.c / lanes), n);
-        WindowConfig wc{.h = l.in.h, .w = l.in.w, .c = l.in.c, .k = l.k, .s = l.s, .p = l.p, .simd = lanes, .bits = bits,
-                        .name = n + "_swu"};
+        // Its folding's SIMD and in_pixels if it has one, else the lanes of its input.
+        auto it = f_.find(l.name);
+        const LayerFolding fo = it == f_.end() ? LayerFolding{cur.lanes.lanes, cur.lanes.lanes} : it->second;
+        const std::optional<WindowMode> mode = window_mode(fo.simd, l.in.c, l.k);
+        if (!mode)
+          throw UserError(fmt::format("layer {}: SIMD {} must divide its {} channels (or be the channels times a divisor of K, or K "
+                                      "times the channels times a divisor of K)",
+                                      l.describe(), fo.simd, l.in.c));
+        const int bits = cur.lanes.bits;
+        cur = window(l, *mode, fo.in_pixels, bits, cur, n);
         const std::int64_t windows = static_cast<std::int64_t>(l.out.h) * l.out.w;
-        cur = add(l.name, wc, {cur}, wc.lanes(), windows * l.k * l.k * l.in.c);
-        WindowMaxConfig mc{.windows = static_cast<int>(windows), .k = l.k, .c = l.in.c, .simd = lanes, .bits = bits, .name = n + "_max"};
+        WindowMaxConfig mc{.windows = static_cast<int>(windows), .k = l.k, .c = l.in.c, .simd = mode->lanes, .bits = bits,
+                           .pixels = mode->columns * mode->rows, .name = n + "_max"};
         return add(l.name, mc, {cur}, mc.lanes(), windows * l.in.c);
       }
       case LayerKind::GlobalPool: {
@@ -150,6 +159,17 @@ class Builder {
     if (it->second.simd < 1 || l.in.c % it->second.simd)
       throw UserError(fmt::format("layer {}: SIMD {} must divide its {} channels", l.describe(), it->second.simd, l.in.c));
     return it->second.simd;
+  }
+
+  // The sliding window of a conv or max pool in window mode `mode`, reading `in_pixels` pixels
+  // per element, after the width converters and input FIFO its input needs.
+  Cursor window(const Layer& l, const WindowMode& mode, int in_pixels, int bits, Cursor cur, const std::string& n) {
+    cur = convert(cur, mode.lanes * in_pixels, n);
+    cur = input_fifo(cur, WindowConfig{.k = l.k, .s = l.s}.buffer_rows() * (l.in.w / in_pixels) * (l.in.c / mode.lanes), n);
+    WindowConfig wc{.h = l.in.h, .w = l.in.w, .c = l.in.c, .k = l.k, .s = l.s, .p = l.p, .simd = mode.lanes, .bits = bits,
+                    .columns = mode.columns, .rows = mode.rows, .in_pixels = in_pixels, .name = n + "_swu"};
+    const std::int64_t windows = static_cast<std::int64_t>(l.out.h) * l.out.w;
+    return add(l.name, wc, {cur}, wc.out_lanes(), windows * l.k * l.k * l.in.c);
   }
 
   Cursor residual(const Layer& l, Cursor cur) {
@@ -191,6 +211,13 @@ class Builder {
     if (cur.stream == g_.input_stream || depth < 2) return cur;
     if (from >= 0 && is_buffer(g_.engines[static_cast<size_t>(from)].config)) return cur;  // a skip FIFO already decouples
     FifoConfig fc{.width = cur.lanes.element_bits(), .depth = depth, .name = n + "_in_fifo"};
+    return add("", fc, {cur}, cur.lanes, cur.values, cur.values / cur.lanes.lanes);
+  }
+
+  // A FIFO of `depth` elements after a sliding window (see the conv's mapping).
+  Cursor window_fifo(Cursor cur, int depth, const std::string& n) {
+    if (depth < 2) return cur;
+    FifoConfig fc{.width = cur.lanes.element_bits(), .depth = depth, .name = n + "_window_fifo"};
     return add("", fc, {cur}, cur.lanes, cur.values, cur.values / cur.lanes.lanes);
   }
 
@@ -272,6 +299,14 @@ class Builder {
   int unit_ = 0;
 };
 
+// The lanes of the first engine of layer `l` at folding `f`: its sliding window's input (a
+// conv's or max pool's), else SIMD; 1 for a SIMD that is no window mode (the builder reports it).
+int first_engine_lanes(const Layer& l, const LayerFolding& f) {
+  if (l.kind != LayerKind::Conv && l.kind != LayerKind::MaxPool) return f.simd;
+  const std::optional<WindowMode> mode = window_mode(f.simd, l.in.c, l.k);
+  return mode ? mode->lanes * f.in_pixels : 1;
+}
+
 // Rows of a branch's input that must have arrived before it gives the first element of its
 // output row `row`, at least (each window waits for the rows it covers).
 int rows_needed(const std::vector<Layer>& branch, int row) {
@@ -308,6 +343,40 @@ int skip_fifo_depth(const Layer& res, int input_lanes, int main_engines) {
   return static_cast<int>((rows + 1) * row_elements + 4 * main_engines + 8);
 }
 
+std::optional<WindowMode> window_mode(int simd, int channels, int k) {
+  if (simd < 1 || channels < 1 || k < 1) return std::nullopt;
+  if (simd <= channels) return channels % simd == 0 ? std::optional<WindowMode>(WindowMode{simd, 1, 1}) : std::nullopt;
+  if (simd % channels) return std::nullopt;
+  const int g = simd / channels;  // window pixels per element
+  if (g <= k) return k % g == 0 ? std::optional<WindowMode>(WindowMode{channels, g, 1}) : std::nullopt;
+  if (g % k || k % (g / k)) return std::nullopt;
+  return WindowMode{channels, k, g / k};
+}
+
+nlohmann::json folding_json(const Folding& f) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [layer, lf] : f) {
+    j[layer] = {{"pe", lf.pe}, {"simd", lf.simd}};
+    if (lf.in_pixels != 1) j[layer]["in_pixels"] = lf.in_pixels;  // written only when used: older manifests stay valid
+  }
+  return j;
+}
+
+LayerFolding layer_folding_from_json(const nlohmann::json& v, const std::string& where) {
+  auto integer = [&](const char* key, bool required, int otherwise) {
+    if (!v.is_object()) throw UserError(fmt::format("{} needs integer \"pe\" and \"simd\" in an object, found {}", where, v.dump()));
+    auto it = v.find(key);
+    if (it == v.end()) {
+      if (required) throw UserError(fmt::format("{} needs integer \"pe\" and \"simd\" (and may have \"in_pixels\")", where));
+      return otherwise;
+    }
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > (1 << 20))
+      throw UserError(fmt::format("{}: \"{}\" must be a positive integer, found {}", where, key, it->dump()));
+    return it->get<int>();
+  };
+  return {integer("pe", true, 1), integer("simd", true, 1), integer("in_pixels", false, 1)};
+}
+
 EngineGraph build_engine_graph(const Net& net, const ModelWeights& weights, const Folding& folding) {
   check_weights(net, weights);
   const std::vector<Layer>& ls = net.layers();
@@ -321,15 +390,14 @@ EngineGraph build_engine_graph(const Net& net, const ModelWeights& weights, cons
   g.output_shape = net.shape();
   Builder b(g, weights, folding);
   // The host sends the input at the lanes of the first engine that reads it.
+  const Layer& in_layer = ls.front();
   int lanes = 1;
   if (ls.size() > 1) {
     auto it = folding.find(ls[1].name);
-    if (it != folding.end()) lanes = it->second.simd;
+    if (it != folding.end()) lanes = first_engine_lanes(ls[1], it->second);
   }
-  const Layer& in_layer = ls.front();
   const bool flat = ls.size() > 1 && ls[1].kind == LayerKind::FullyConnected;  // a vector: any divisor of its size
-  if (!flat && lanes > in_layer.out.c && lanes % in_layer.out.c == 0) lanes = in_layer.out.c;  // window pixels per element
-  if ((flat ? in_layer.out.size() : in_layer.out.c) % lanes) lanes = 1;
+  if ((flat ? in_layer.out.size() : static_cast<std::int64_t>(in_layer.out.w) * in_layer.out.c) % lanes) lanes = 1;
   Cursor in = b.source(ident(in_layer.name), Lanes{lanes, in_layer.out_binary ? 1 : in_layer.out_bits, false}, in_layer.out.size());
   g.input_stream = in.stream;
   Cursor out = b.layers(ls, in, true);
@@ -343,8 +411,7 @@ std::vector<Engine> layer_engines(const Layer& l, const Layer* act, const LayerF
   Builder b(g, weights, folding);
   b.begin_unit(ident(l.name), 0);
   const bool signed_in = l.kind == LayerKind::Activation || l.kind == LayerKind::LabelSelect;
-  const int in_lanes = l.kind == LayerKind::Conv && f.simd > l.in.c ? l.in.c : f.simd;  // window pixels per element
-  Lanes lanes{in_lanes, l.in_binary ? 1 : l.in_bits, signed_in};
+  Lanes lanes{first_engine_lanes(l, f), l.in_binary ? 1 : l.in_bits, signed_in};
   b.layer(l, act, b.source("in", lanes, l.in.size()));
   return g.engines;
 }

@@ -24,6 +24,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
@@ -32,12 +33,30 @@
 
 namespace qdf::manager {
 
-// Folding of one conv or fully connected layer: PE rows and SIMD columns per cycle.
+// Folding of one conv or fully connected layer: PE rows and SIMD columns per cycle; of a pool:
+// SIMD lanes (PE = SIMD). A conv's or max pool's SIMD also says how its sliding window delivers
+// them (window_mode), and `in_pixels` how many pixels of a row its sliding window reads per
+// element (1, or a power of two dividing the width when SIMD takes whole pixels).
 struct LayerFolding {
   int pe = 1, simd = 1;
+  int in_pixels = 1;
   bool operator==(const LayerFolding&) const = default;
 };
-using Folding = std::map<std::string, LayerFolding>;  // by conv / fc layer name
+using Folding = std::map<std::string, LayerFolding>;  // by conv / fc / pool layer name
+
+// How a sliding window gives SIMD lanes on a map of C channels with a K x K window
+// (engines/sliding_window.hpp): `lanes` channels of one pixel per element (SIMD divides C), or all
+// C channels of `columns` pixels of a window row (SIMD = columns * C, columns divides K), or of
+// `rows` whole window rows (SIMD = rows * K * C, rows divides K). Null when SIMD is none of these.
+struct WindowMode {
+  int lanes = 1, columns = 1, rows = 1;
+};
+std::optional<WindowMode> window_mode(int simd, int channels, int k);
+
+// The folding as the manifest and --folding files write it: {"layer": {"pe": P, "simd": S}, ...},
+// with "in_pixels" when it is not 1; and one layer's entry read back (a UserError names `where`).
+nlohmann::json folding_json(const Folding& f);
+LayerFolding layer_folding_from_json(const nlohmann::json& j, const std::string& where);
 
 using engines::EngineConfig;  // the engine kinds are those of engines/engine_kinds.hpp
 
@@ -90,8 +109,8 @@ struct EngineGraph {
 // whose PE divides its outputs and SIMD its input channels, or inputs for fc).
 EngineGraph build_engine_graph(const Net& net, const ModelWeights& weights, const Folding& folding);
 
-// The engines of one layer (with `act` fused when given) at folding `f`, fed at f.simd lanes:
-// what the folding search prices.
+// The engines of one layer (with `act` fused when given) at folding `f`, fed at the lanes its
+// first engine reads: what the folding search prices.
 std::vector<Engine> layer_engines(const Layer& l, const Layer* act, const LayerFolding& f, const ModelWeights& weights);
 
 // A Verilog identifier made from a layer or network name (other characters become '_').

@@ -232,8 +232,13 @@ Device device_from(const Fields& f, const json& m) {
 
 Folding folding_from(const Fields& f, const json& m) {
   Folding out;
-  for (const auto& [layer, v] : f.object(m, "", "folding").items())
-    out[layer] = {f.integer(v, "folding." + layer, "pe"), f.integer(v, "folding." + layer, "simd")};
+  for (const auto& [layer, v] : f.object(m, "", "folding").items()) {
+    try {
+      out[layer] = layer_folding_from_json(v, fmt::format("field 'folding.{}'", layer));
+    } catch (const UserError& e) {
+      f.fail(e.what());
+    }
+  }
   return out;
 }
 

@@ -26,6 +26,36 @@ constexpr std::int64_t kMaxRomWords = std::int64_t{1} << 22;
 
 }  // namespace
 
+namespace {
+
+// The SIMDs of a sliding window's modes (window_mode): channel folds of a pixel, pixels of a
+// window row, whole window rows.
+std::vector<int> window_simds(const Layer& l) {
+  std::vector<int> simds = divisors(l.in.c);
+  for (int g : divisors(l.k))
+    if (g > 1) simds.push_back(g * l.in.c);
+  for (int r : divisors(l.k))
+    if (r > 1) simds.push_back(r * l.k * l.in.c);
+  return simds;
+}
+
+// The pixels per input element worth trying for a sliding window at `simd`: 1, and powers of two
+// dividing W (when SIMD takes whole pixels) for as long as the reader, H*W/q elements, would
+// still be slower than the writer's windows with half as many.
+std::vector<int> in_pixel_options(const Layer& l, int simd, int bits) {
+  std::vector<int> q{1};
+  const std::optional<WindowMode> mode = window_mode(simd, l.in.c, l.k);
+  if (!mode || mode->lanes != l.in.c) return q;
+  const std::int64_t writer = static_cast<std::int64_t>(l.out.h) * l.out.w * (l.k / mode->rows) * (l.k / mode->columns);
+  for (int p = 2; l.in.w % p == 0 && static_cast<std::int64_t>(p) * l.in.c * bits <= 4096; p *= 2) {
+    if (static_cast<std::int64_t>(l.in.h) * (l.in.w / (p / 2)) <= writer) break;
+    q.push_back(p);
+  }
+  return q;
+}
+
+}  // namespace
+
 std::vector<LayerFolding> folding_candidates(const Layer& l) {
   std::vector<LayerFolding> out;
   const int bits = l.in_binary ? 1 : l.in_bits;
@@ -34,20 +64,21 @@ std::vector<LayerFolding> folding_candidates(const Layer& l) {
     case LayerKind::FullyConnected: {
       const bool conv = l.kind == LayerKind::Conv;
       const std::int64_t mw = conv ? static_cast<std::int64_t>(l.k) * l.k * l.in.c : l.in.size();
-      std::vector<int> simds = divisors(conv ? l.in.c : static_cast<int>(mw));
-      if (conv)  // several window pixels per element, all channels each
-        for (int g : divisors(l.k))
-          if (g > 1) simds.push_back(g * l.in.c);
-      for (int simd : simds) {
+      for (int simd : conv ? window_simds(l) : divisors(static_cast<int>(mw))) {
         if (simd * bits > 4096) continue;
         const std::int64_t words = mw * l.out_channels / simd * ((simd + 63) / 64);
         if (words > kMaxRomWords) continue;
-        for (int pe : divisors(l.out_channels))
-          if (pe * (l.out_bits + 2) <= 4096) out.push_back({pe, simd});
+        for (int q : conv ? in_pixel_options(l, simd, bits) : std::vector<int>{1})
+          for (int pe : divisors(l.out_channels))
+            if (pe * (l.out_bits + 2) <= 4096) out.push_back({pe, simd, q});
       }
       break;
     }
     case LayerKind::MaxPool:
+      for (int simd : window_simds(l))
+        if (simd * std::max(bits, l.out_bits) <= 4096)
+          for (int q : in_pixel_options(l, simd, bits)) out.push_back({simd, simd, q});
+      break;
     case LayerKind::GlobalPool:
       for (int simd : divisors(l.in.c))
         if (simd * std::max(bits, l.out_bits) <= 4096) out.push_back({simd, simd});

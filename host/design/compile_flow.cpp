@@ -21,11 +21,7 @@ manager::Folding read_folding(const std::string& path) {
   }
   if (!j.is_object()) throw UserError(fmt::format("folding file '{}' must hold an object of layers", path));
   manager::Folding out;
-  for (auto& [layer, v] : j.items()) {
-    if (!v.is_object() || !v.contains("pe") || !v.contains("simd") || !v["pe"].is_number_integer() || !v["simd"].is_number_integer())
-      throw UserError(fmt::format("folding file '{}': layer '{}' needs integer \"pe\" and \"simd\"", path, layer));
-    out[layer] = {v["pe"].get<int>(), v["simd"].get<int>()};
-  }
+  for (auto& [layer, v] : j.items()) out[layer] = manager::layer_folding_from_json(v, fmt::format("folding file '{}': layer '{}'", path, layer));
   return out;
 }
 

@@ -177,7 +177,7 @@ TEST_CASE("load_bundle: a missing, foreign, malformed or inconsistent bundle is 
   const std::vector<Case> cases = {
       {"format", [](json& m) { m["format"] = "something-else"; }, "is not a qdf bundle manifest: its \"format\" is \"something-else\""},
       {"version", [](json& m) { m["version"] = 2; }, "is bundle format version 2; this qdf reads version 1"},
-      {"field-type", [](json& m) { m["folding"]["conv1"]["pe"] = "two"; }, "field 'folding.conv1.pe' must be an integer, found \"two\""},
+      {"field-type", [](json& m) { m["folding"]["conv1"]["pe"] = "two"; }, "field 'folding.conv1': \"pe\" must be a positive integer, found \"two\""},
       {"field-missing", [](json& m) { m.erase("ring"); }, "field 'ring' is missing"},
       {"layer-kind", [](json& m) { m["network"]["layers"][2]["kind"] = "deconv"; }, "field 'network.layers[2].kind' is \"deconv\", not a layer kind"},
       {"layer-shape", [](json& m) { m["network"]["layers"][1]["out"] = {1, 1, 1}; },
