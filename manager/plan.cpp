@@ -54,8 +54,8 @@ class Pipeline {
     if (!check_timing(T, a)) return a;
     // Estimate: each partition unit's resources, which the partition balances.
     estimate_units(a);
-    // Partition and check budgets: cut the units over the FPGAs within each one's budget and
-    // where the ring link carries the stream in T.
+    // Partition and check budgets: cut the units over the FPGAs within each one's budget (with
+    // the link FIFOs the cuts bring) and where the ring link carries the stream in T.
     steps::Partition part = steps::partition_units(a.graph, a.unit_res, T, opt_, pricing_);
     a.ok = part.ok;
     a.reason = part.reason;
@@ -174,8 +174,8 @@ class Pipeline {
     for (int i = 1; i < nf; ++i) {
       const int stream = g.units[static_cast<size_t>(cuts[static_cast<size_t>(i)])].input_stream;
       add_link(fmt::format("ring_{}_{}", i - 1, i), opt_.ring, stream, i - 1, i);
-      const int depth = opt_.ring.round_trip_elements(g.streams[static_cast<size_t>(stream)].width(), p.clock_mhz);
-      insert_fifo(g, stream, depth, fmt::format("fpga{}_link_fifo", i));
+      const engines::FifoConfig fifo = steps::link_fifo(opt_, g, stream, fmt::format("fpga{}_link_fifo", i));
+      insert_fifo(g, stream, fifo.depth, fifo.name);
     }
     add_link("host_out", opt_.host, g.output_stream, nf - 1, -1);
   }

@@ -188,6 +188,11 @@ double link_cycles(const Link& link, const EngineGraph& g, int stream, double cl
   return static_cast<double>(s.elements) * link.cycles_per_element(s.width(), clock_mhz);
 }
 
+engines::FifoConfig link_fifo(const PlanOptions& opt, const EngineGraph& g, int stream, const std::string& name) {
+  const int width = g.streams[static_cast<size_t>(stream)].width();
+  return {.width = width, .depth = opt.ring.round_trip_elements(width, opt.device.clock_mhz), .name = name};
+}
+
 Partition partition_units(const EngineGraph& g, const std::vector<dsl::Resources>& unit_res, std::int64_t T, const PlanOptions& opt,
                         const Pricing& pricing) {
   Partition v;
@@ -201,9 +206,16 @@ Partition partition_units(const EngineGraph& g, const std::vector<dsl::Resources
   }
   const double lut_cap = opt.utilization * static_cast<double>(opt.device.luts);
   const double bram_cap = opt.utilization * static_cast<double>(opt.device.bram_blocks);
+  // An FPGA whose first unit is i > 0 also holds the link FIFO at the receiving end of its ring
+  // link (placed after the partition, counted here so that the budget holds with it).
+  std::vector<dsl::Resources> fifo_at(static_cast<size_t>(n + 1));
+  for (int i = 1; i < n; ++i)
+    fifo_at[static_cast<size_t>(i)] = engines::engine_resources(link_fifo(opt, g, g.units[static_cast<size_t>(i)].input_stream, "link_fifo"), {});
   auto load = [&](int i, int j, int which) {  // units [i, j); which: 0 both, 1 LUT, 2 BRAM
-    const double l = (lut[static_cast<size_t>(j)] - lut[static_cast<size_t>(i)]) / lut_cap;
-    const double b = static_cast<double>(pricing.blocks(b18[static_cast<size_t>(j)] - b18[static_cast<size_t>(i)])) / bram_cap;
+    const dsl::Resources& fifo = fifo_at[static_cast<size_t>(i)];
+    const double l = (lut[static_cast<size_t>(j)] - lut[static_cast<size_t>(i)] + fifo.lut) / lut_cap;
+    const double b =
+        static_cast<double>(pricing.blocks(b18[static_cast<size_t>(j)] - b18[static_cast<size_t>(i)] + fifo.bram18)) / bram_cap;
     return which == 1 ? l : which == 2 ? b : std::max(l, b);
   };
   std::vector<bool> cut_ok(static_cast<size_t>(n + 1), true);

@@ -52,9 +52,13 @@ const Candidate* cheapest_within(Foldable& f, std::int64_t T, const ModelWeights
 // Cycles for `link` to carry stream `stream` of `g` for one image.
 double link_cycles(const Link& link, const EngineGraph& g, int stream, double clock_mhz);
 
+// The FIFO at the receiving end of a ring link that carries `stream`: a round trip of credits.
+engines::FifoConfig link_fifo(const PlanOptions& opt, const EngineGraph& g, int stream, const std::string& name);
+
 // The cut of units over at most `fpgas` FPGAs (dynamic programming over cut points) that makes
 // the most loaded FPGA lightest, within `utilization` of the device's LUTs and block RAMs,
-// cutting only where the ring link carries the unit's input stream within T cycles.
+// cutting only where the ring link carries the unit's input stream within T cycles. Each FPGA's
+// load includes the link FIFO of its incoming ring link.
 struct Partition {
   bool ok = false;
   std::string reason;      // why no cut fits, when !ok

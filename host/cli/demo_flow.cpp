@@ -119,26 +119,14 @@ int run_demo(const DemoOptions& o, std::ostream& os) {
   if (o.scaling_fpgas > 0) {
     say(fmt::format("\n[4/4] {} on 1..{} x {} (the paper's platform): plans simulated for timing\n", o.scaling_net, o.scaling_fpgas,
                     o.scaling_device));
-    say(fmt::format("  {:>5} {:>14} {:>10} {:>12} {:>16}  {}\n", "FPGAs", "cycles/image", "images/s", "latency ms", "LUTs, busiest",
-                    "what limits a faster design"));
-    report["scaling"] = nlohmann::json::array();
-    for (int k = 1; k <= o.scaling_fpgas; ++k) {
-      CompileRequest rr;
-      rr.net = o.scaling_net;
-      rr.fpgas = k;
-      rr.device = o.scaling_device;
-      Design d = open_design(o.scaling_net, rr);
-      SimRun run = simulate_design(d, 14, true, 1);
-      if (!steady(run)) run = simulate_design(d, images_for_steady_state(run), true, 1);
-      double busiest = 0;
-      for (const auto& f : d.plan.fpgas) busiest = std::max(busiest, f.lut_fraction);
-      const sim::RunTiming& t = run.result.timing;
-      say(fmt::format("  {:>5} {:>14.0f} {:>10.0f} {:>12.3f} {:>15.1f}%  {}\n", k, t.cycles_per_image, run.result.fps,
-                      static_cast<double>(t.latency_cycles) / (d.plan.clock_mhz * 1e3), 100 * busiest, d.plan.limit));
-      report["scaling"].push_back({{"fpgas", k}, {"cycles_per_image", t.cycles_per_image}, {"fps", run.result.fps},
-                                   {"latency_cycles", t.latency_cycles}, {"lut_fraction_busiest", busiest},
-                                   {"used_fpgas", d.plan.fpgas.size()}, {"limit", d.plan.limit}});
-    }
+    CompileRequest rr;
+    rr.net = o.scaling_net;
+    rr.device = o.scaling_device;
+    std::vector<int> counts;
+    for (int k = 1; k <= o.scaling_fpgas; ++k) counts.push_back(k);
+    const manager::ScaleStudy study = scale_design(rr, counts, true);
+    say(manager::scale_table(study));
+    report["scaling"] = manager::scale_json(study);
   }
 
   const double seconds = since(start);

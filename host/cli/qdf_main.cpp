@@ -254,6 +254,19 @@ int main(int argc, char** argv) {
   tr->add_option("--data", ta.data, "directory of the Fashion-MNIST IDX files (default: Debian's, or $QDF_FASHION_MNIST_DIR)")->check(CLI::ExistingDirectory);
   tr->add_flag("--json", ta.json, "print one JSON object instead of the table");
 
+  DesignArgs scale_args;
+  std::string scale_fpgas = "1..8";
+  bool scale_simulate = false, scale_json_out = false;
+  auto* sc = app.add_subcommand("scale", "a network's highest throughput on 1..K FPGAs: cycles per image, images/s, scaling "
+                                         "efficiency, the busiest FPGA, ring link loads, and what limits each");
+  add_design_options(sc, scale_args, DesignTarget::Network, "built-in network (see `qdf nets`)");
+  sc->remove_option(sc->get_option("--fpgas"));
+  sc->remove_option(sc->get_option("--fps"));
+  sc->remove_option(sc->get_option("--max-throughput"));
+  sc->add_option("--fpgas", scale_fpgas, "FPGA counts: N, A..B or A,B,C")->capture_default_str();
+  sc->add_flag("--simulate", scale_simulate, "also simulate each plan for timing (steady state) and report the simulated cycles");
+  sc->add_flag("--json", scale_json_out, "print one JSON object instead of the table");
+
   auto* e = app.add_subcommand("emit", "write the Verilog of an example kernel");
   e->add_option("kernel", kernel, "example kernel")->required();
   e->add_option("--out", out, "output directory")->capture_default_str();
@@ -309,6 +322,14 @@ int main(int argc, char** argv) {
                                  r.plan.device.name, r.plan.plan_seconds)
                   << manager::plan_table(r.plan) << fmt::format("bundle written to {}\n", cr.out);
       }
+      return 0;
+    }
+    if (sc->parsed()) {
+      host::CompileRequest r = scale_args.request;
+      r.net = scale_args.target;
+      const manager::ScaleStudy s = host::scale_design(r, manager::parse_fpga_counts(scale_fpgas), scale_simulate);
+      if (scale_json_out) std::cout << manager::scale_json(s).dump(2) << "\n";
+      else std::cout << manager::scale_table(s);
       return 0;
     }
     if (sm->parsed()) {

@@ -56,6 +56,23 @@ SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint6
   return r;
 }
 
+sim::RunTiming steady_timing(const Design& d) {
+  SimRun run = simulate_design(d, 14, true, 1);
+  if (!steady(run)) run = simulate_design(d, images_for_steady_state(run), true, 1);
+  return run.result.timing;
+}
+
+manager::ScaleStudy scale_design(const CompileRequest& r, const std::vector<int>& fpgas, bool simulate) {
+  const DesignInputs in = design_inputs(r);
+  manager::MeasurePlan measure;
+  if (simulate)
+    measure = [&](const manager::Plan& p) {
+      const sim::RunTiming t = steady_timing(Design{in.net, in.weights, p, "network " + r.net});
+      return std::pair<double, double>{t.cycles_per_image, static_cast<double>(t.latency_cycles)};
+    };
+  return manager::scale_study(in.net, in.weights, in.options, fpgas, measure);
+}
+
 namespace {
 
 nlohmann::json stats_json(const sim::SimResult& s) {

@@ -5,6 +5,7 @@
 
 #include "host/design/open_design.hpp"
 #include "host/rtl/rtl_harness.hpp"
+#include "manager/scaling.hpp"
 #include "sim/graph_values.hpp"
 #include "sim/simulator.hpp"
 
@@ -32,6 +33,12 @@ SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint6
 // Of a simulator run (host/design/open_design.hpp says what a steady state needs).
 int images_for_steady_state(const SimRun& r);
 bool steady(const SimRun& r);
+// The design's timing in steady state (timing only, as many images as that needs): what the
+// scaling study measures each plan with.
+sim::RunTiming steady_timing(const Design& d);
+// `qdf scale`: the built-in network of `r` at the highest throughput on each of `fpgas` FPGAs
+// (manager/scaling.hpp), each plan simulated for timing in steady state when `simulate`.
+manager::ScaleStudy scale_design(const CompileRequest& r, const std::vector<int>& fpgas, bool simulate);
 nlohmann::json sim_json(const Design& d, const SimRun& r);
 std::string sim_table(const Design& d, const SimRun& r);
 

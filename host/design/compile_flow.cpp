@@ -31,14 +31,14 @@ std::string shipped_model(const std::string& net) {
   return std::filesystem::is_regular_file(path) ? path : "";
 }
 
-Compiled compile_network(const CompileRequest& r) {
-  Compiled c;
+DesignInputs design_inputs(const CompileRequest& r) {
+  DesignInputs c;
   c.net = manager::builtin_net(r.net).net;
   if (r.random_weights && !r.model.empty()) throw UserError("give either a model file or random weights, not both");
   const std::string model = r.model.empty() && !r.random_weights ? shipped_model(r.net) : r.model;
   c.weights = model.empty() ? manager::random_weights(c.net, r.seed) : manager::load_model(model, c.net);
   c.weights_source = model.empty() ? fmt::format("random weights, seed {}", r.seed) : "model " + model;
-  manager::PlanOptions o;
+  manager::PlanOptions& o = c.options;
   o.fpgas = r.fpgas;
   o.device = manager::device(r.device);
   o.fps = r.fps;
@@ -61,7 +61,16 @@ Compiled compile_network(const CompileRequest& r) {
         throw UserError(fmt::format("folding file '{}' has no entry for layer {}", r.folding, l->describe()));
     o.folding = f;
   }
-  c.plan = manager::plan_network(c.net, c.weights, o);
+  return c;
+}
+
+Compiled compile_network(const CompileRequest& r) {
+  DesignInputs in = design_inputs(r);
+  Compiled c;
+  c.plan = manager::plan_network(in.net, in.weights, in.options);
+  c.net = std::move(in.net);
+  c.weights = std::move(in.weights);
+  c.weights_source = std::move(in.weights_source);
   if (!r.out.empty()) manager::write_bundle(c.plan, c.net, c.weights, r.out);
   return c;
 }

@@ -36,6 +36,16 @@ struct Compiled {
 // source tree (or $QDF_MODELS_DIR/<net>.qdfmodel); "" when the network has none.
 std::string shipped_model(const std::string& net);
 
+// What the request plans: the network, its weights and the plan's options (device, FPGAs, fps,
+// links, utilization, folding), each checked.
+struct DesignInputs {
+  manager::Net net;
+  manager::ModelWeights weights;
+  std::string weights_source;  // as in Compiled
+  manager::PlanOptions options;
+};
+DesignInputs design_inputs(const CompileRequest& r);
+
 Compiled compile_network(const CompileRequest& r);
 
 // Reads a folding file: {"layer": {"pe": P, "simd": S}, ...} (the manifest's "folding").

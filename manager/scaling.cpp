@@ -1,0 +1,153 @@
+#include "manager/scaling.hpp"
+
+#include "dsl/errors.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace qdf::manager {
+
+ScaleStudy scale_study(const Net& net, const ModelWeights& weights, const PlanOptions& base, const std::vector<int>& fpgas,
+                       const MeasurePlan& measure) {
+  ScaleStudy s;
+  s.net = net.name;
+  s.device = base.device.name;
+  s.clock_mhz = base.device.clock_mhz;
+  double base_fps = 0;
+  for (int k : fpgas) {
+    ScalePoint pt;
+    pt.fpgas = k;
+    PlanOptions o = base;
+    o.fpgas = k;
+    o.fps = 0;
+    Plan p;
+    try {
+      p = plan_network(net, weights, o);
+    } catch (const UserError& e) {
+      pt.error = e.what();
+      s.points.push_back(pt);
+      continue;
+    }
+    pt.used_fpgas = static_cast<int>(p.fpgas.size());
+    pt.planned_cycles = p.cycles_per_image;
+    pt.cycles_per_image = static_cast<double>(p.cycles_per_image);
+    if (measure) {
+      std::tie(pt.measured_cycles, pt.latency_cycles) = measure(p);
+      if (pt.measured_cycles > 0) pt.cycles_per_image = pt.measured_cycles;
+    }
+    pt.fps = p.clock_mhz * 1e6 / pt.cycles_per_image;
+    if (!s.base_fpgas) s.base_fpgas = k, base_fps = pt.fps;
+    pt.efficiency = pt.fps / (static_cast<double>(k) / s.base_fpgas * base_fps);
+    for (const FpgaPlan& f : p.fpgas) {
+      pt.busiest_lut = std::max(pt.busiest_lut, f.lut_fraction);
+      pt.busiest_bram = std::max(pt.busiest_bram, f.bram_fraction);
+    }
+    for (const LinkUse& l : p.links) {
+      if (l.kind == "ring") pt.ring_loads.emplace_back(l.name, l.cycles_per_image / pt.cycles_per_image);
+      else s.host_floor_cycles = std::max(s.host_floor_cycles, l.cycles_per_image);
+    }
+    pt.bottleneck = p.bottleneck;
+    pt.limit = p.limit;
+    s.points.push_back(pt);
+  }
+  return s;
+}
+
+std::vector<int> parse_fpga_counts(const std::string& text) {
+  auto number = [&](const std::string& t) {
+    std::size_t used = 0;
+    int v = 0;
+    try {
+      v = std::stoi(t, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != t.size() || t.empty() || v < 1 || v > 64)
+      throw UserError(fmt::format("--fpgas '{}': expected FPGA counts from 1 to 64 as N, A..B or a list A,B,C; '{}' is not one", text, t));
+    return v;
+  };
+  std::vector<int> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::size_t dots = item.find("..");
+    if (dots == std::string::npos) {
+      out.push_back(number(item));
+    } else {
+      const int a = number(item.substr(0, dots)), b = number(item.substr(dots + 2));
+      if (b < a) throw UserError(fmt::format("--fpgas '{}': the range {} is empty (write the smaller count first)", text, item));
+      for (int k = a; k <= b; ++k) out.push_back(k);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::string scale_table(const ScaleStudy& s) {
+  const bool measured = std::any_of(s.points.begin(), s.points.end(), [](const ScalePoint& p) { return p.measured_cycles > 0; });
+  std::string t = fmt::format("{} on {} at {:.0f} MHz, highest throughput that fits; the host link's floor is {:.0f} cycles per image "
+                              "({:.0f} images/s)\n",
+                              s.net, s.device, s.clock_mhz, s.host_floor_cycles,
+                              s.host_floor_cycles > 0 ? s.clock_mhz * 1e6 / s.host_floor_cycles : 0.0);
+  if (s.base_fpgas > 1)
+    t += fmt::format("scaling efficiency against K = {}, the fewest FPGAs it fits: images/s(K) / (K/{} x images/s({}))\n", s.base_fpgas,
+                     s.base_fpgas, s.base_fpgas);
+  else
+    t += "scaling efficiency: images/s(K) / (K x images/s(1))\n";
+  t += fmt::format("{:>3} {:>5} {:>13} {:>13} {:>10} {:>10} {:>8} {:>8} {:>16}  {}\n", "K", "used", "cycles/image",
+                   measured ? "simulated" : "", "images/s", "efficiency", "LUTs", "BRAM", "ring links", "busiest FPGA; limited by");
+  for (const ScalePoint& p : s.points) {
+    if (!p.error.empty()) {
+      t += fmt::format("{:>3} {:>5} {:>13}  {}\n", p.fpgas, "-", "-", p.error);
+      continue;
+    }
+    double ring = 0;
+    for (const auto& [name, load] : p.ring_loads) ring = std::max(ring, load);
+    const bool host_binds = s.host_floor_cycles >= p.cycles_per_image * 0.98;
+    t += fmt::format("{:>3} {:>5} {:>13} {:>13} {:>10.0f} {:>10} {:>7.1f}% {:>7.1f}% {:>16}  {}{}\n", p.fpgas, p.used_fpgas,
+                     std::to_string(p.planned_cycles), p.measured_cycles > 0 ? fmt::format("{:.0f}", p.measured_cycles) : "",
+                     p.fps, fmt::format("{:.2f}", p.efficiency), 100 * p.busiest_lut, 100 * p.busiest_bram,
+                     p.ring_loads.empty() ? "-" : fmt::format("{} at most {:.0f}%", p.ring_loads.size(), 100 * ring),
+                     host_binds ? "the host link; " : "", p.limit.empty() ? p.bottleneck : p.limit);
+  }
+  return t;
+}
+
+nlohmann::json scale_json(const ScaleStudy& s) {
+  using nlohmann::json;
+  json j = {{"net", s.net},
+            {"device", s.device},
+            {"clock_mhz", s.clock_mhz},
+            {"host_floor_cycles", s.host_floor_cycles},
+            {"efficiency_base_fpgas", s.base_fpgas},
+            {"points", json::array()}};
+  for (const ScalePoint& p : s.points) {
+    json q = {{"fpgas", p.fpgas}};
+    if (!p.error.empty()) {
+      q["error"] = p.error;
+    } else {
+      json loads = json::object();
+      for (const auto& [name, load] : p.ring_loads) loads[name] = load;
+      q.update({{"used_fpgas", p.used_fpgas},
+                {"planned_cycles_per_image", p.planned_cycles},
+                {"cycles_per_image", p.cycles_per_image},
+                {"fps", p.fps},
+                {"efficiency", p.efficiency},
+                {"busiest_lut_fraction", p.busiest_lut},
+                {"busiest_bram_fraction", p.busiest_bram},
+                {"ring_link_loads", loads},
+                {"bottleneck", p.bottleneck},
+                {"limit", p.limit}});
+      if (p.measured_cycles > 0) q["simulated_cycles_per_image"] = p.measured_cycles, q["latency_cycles"] = p.latency_cycles;
+    }
+    j["points"].push_back(q);
+  }
+  return j;
+}
+
+}  // namespace qdf::manager
