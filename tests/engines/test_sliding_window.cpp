@@ -2,9 +2,13 @@
 // grid of K, S, P and odd sizes; the SWU's RTL equals its functional model under random stalls,
 // with cycles per frame equal to the timing model's.
 #include "dsl/errors.hpp"
+#include "dsl/passes.hpp"
+#include "dsl/verilator_runner.hpp"
+#include "dsl/yosys_runner.hpp"
 #include "engine_test_support.hpp"
 #include "engines/mvtu.hpp"
 #include "engines/sliding_window.hpp"
+#include "engines/stream_engines.hpp"
 #include "golden/golden.hpp"
 
 #include <doctest/doctest.h>
@@ -124,6 +128,28 @@ TEST_CASE("SWU RTL == functional model, cycles per frame == timing model") {
       const std::int64_t outputs = static_cast<std::int64_t>(wc.out_h()) * wc.out_w() * (wc.k / wc.rows) * (wc.k / wc.columns) * wc.cf();
       MESSAGE(describe(wc) << ": cycles per frame RTL " << r.cycles_per_frame << ", model " << tm.ticks_per_frame
                            << " (" << outputs << " output elements, " << wc.h * (wc.w / wc.in_pixels) * wc.cf() << " input elements)");
+    }
+  }
+}
+
+TEST_CASE("the wide window modes lint clean and synthesize with no latches") {
+  // The whole window with two pixels per input element, and whole window rows of a max pool
+  // with its window max over the element's pixels.
+  WindowConfig whole = window(9, 8, 3, 3, 1, 1, 3, 8, 3, 3, 2);
+  whole.name = "swu_whole";
+  WindowConfig pool = window(8, 8, 4, 2, 2, 0, 4, 2, 2, 2, 4);
+  pool.name = "swu_pool";
+  WindowMaxConfig max{.windows = pool.out_h() * pool.out_w(), .k = 2, .c = 4, .simd = 4, .bits = 2, .pixels = 4, .name = "max_pixels"};
+  for (const dsl::Kernel& k : std::vector<dsl::Kernel>{sliding_window_kernel(whole), sliding_window_kernel(pool), window_max_kernel(max)}) {
+    SUBCASE(k.name.c_str()) {
+      dsl::VerilogModule m = dsl::emit_verilog(dsl::compile_kernel(k));
+      const std::string lint = dsl::verilator_lint(m);
+      INFO(lint);
+      CHECK(lint.empty());
+      dsl::SynthResult r = dsl::yosys_synth(m);
+      INFO(r.log.substr(r.log.size() > 3000 ? r.log.size() - 3000 : 0));
+      CHECK(r.ok);
+      CHECK(r.latches == 0);
     }
   }
 }

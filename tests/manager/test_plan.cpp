@@ -4,6 +4,7 @@
 #include "dsl/passes.hpp"
 #include "manager/bundle.hpp"
 #include "manager/plan.hpp"
+#include "manager/scaling.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -271,4 +272,28 @@ TEST_CASE("plan: no FPGA is over the budget it was given, link FIFOs included") 
         }
       }
   CHECK(planned >= 12);
+}
+
+TEST_CASE("scaling study: FPGA counts, efficiency against the fewest FPGAs that fit, a point per count") {
+  CHECK(parse_fpga_counts("1..3,5") == std::vector<int>{1, 2, 3, 5});
+  CHECK(parse_fpga_counts("4") == std::vector<int>{4});
+  CHECK_THROWS_WITH_AS(parse_fpga_counts("0"), doctest::Contains("'0' is not one"), UserError);
+  CHECK_THROWS_WITH_AS(parse_fpga_counts("2..x"), doctest::Contains("'x' is not one"), UserError);
+  CHECK_THROWS_WITH_AS(parse_fpga_counts("3..1"), doctest::Contains("empty"), UserError);
+  const Net& n = builtin_net("cnv-w1a2").net;
+  PlanOptions o;
+  o.device = device("zynq");
+  const ScaleStudy s = scale_study(n, random_weights(n, 7), o, {1, 2, 3});
+  REQUIRE(s.points.size() == 3);
+  REQUIRE(s.base_fpgas == 1);
+  CHECK(s.points[0].efficiency == doctest::Approx(1.0));
+  for (const ScalePoint& p : s.points) {
+    CAPTURE(p.fpgas);
+    REQUIRE(p.error.empty());
+    const Plan alone = plan("cnv-w1a2", p.fpgas, "zynq");
+    CHECK(p.planned_cycles == alone.cycles_per_image);
+    CHECK(p.efficiency == doctest::Approx(static_cast<double>(s.points[0].planned_cycles) / (p.fpgas * static_cast<double>(p.planned_cycles))));
+    CHECK(p.ring_loads.size() == static_cast<size_t>(p.used_fpgas - 1));
+  }
+  CHECK(s.host_floor_cycles > 0);
 }
