@@ -4,9 +4,11 @@
 //      al.'s figures (their clock cycles, LUTs and latency per image);
 //   2. cnv W1A1 with BNN-PYNQ's folding on the xc7z020, beside FINN's analytical bound for that
 //      folding (the slowest layer's NF * SF * pixels) and the board's 26,072 LUTs;
-//   3. resnet18's predicted throughput on 1..8 FPGAs and what limits each;
+//   3. resnet18's and alexnet's throughput on 1..8 Stratix V with the scaling efficiency, the
+//      busiest FPGA, the ring links' loads and what limits each (manager/scaling.hpp);
 //   4. the manager's own speed: planning resnet18 for 3 FPGAs, in seconds.
 #include "manager/plan.hpp"
+#include "manager/scaling.hpp"
 
 #include <chrono>
 #include <fmt/format.h>
@@ -88,23 +90,22 @@ int main() {
   std::cout << fmt::format("{:<34} {:>12} {:>22} {:>10} {:>8.0f} LUTs; limited by: {}\n\n", "cnv, searched folding (max fps)",
                            cnv_max.cycles_per_image, "", "", total_luts(cnv_max), cnv_max.limit);
 
-  std::cout << "3. resnet18 on K FPGAs, highest throughput that fits (engines priced once per process)\n";
-  for (const char* dev : {"stratix-v-5sgsd8", "zynq-7000-xc7z020"}) {
-    std::cout << fmt::format("   on {}\n", dev);
-    std::cout << fmt::format("{:>2} {:>14} {:>10} {:>12} {:>8}  {}\n", "K", "cycles/image", "images/s", "LUTs (total)", "plan s",
-                             "slowest; a faster design is limited by");
-    double sweep = 0;
-    for (int k = 1; k <= 8; ++k) {
-      try {
-        Plan p = plan("resnet18", k, dev);
-        sweep += p.plan_seconds;
-        std::cout << fmt::format("{:>2} {:>14} {:>10.1f} {:>12.0f} {:>8.2f}  {}; {}\n", k, p.cycles_per_image, p.fps, total_luts(p),
-                                 p.plan_seconds, p.bottleneck, p.limit);
-      } catch (const std::exception& e) {
-        std::cout << fmt::format("{:>2} {:>14}  {}\n", k, "-", e.what());
-      }
-    }
-    std::cout << fmt::format("   sweep K = 1..8: {:.1f} s\n", sweep);
+  std::cout << "3. Scaling: resnet18 and alexnet on K = 1..8 FPGAs, highest throughput that fits (engines priced once per process)\n";
+  for (const char* net : {"resnet18", "alexnet"}) {
+    const Net& n = builtin_net(net).net;
+    PlanOptions o;
+    o.device = device("stratix-v-5sgsd8");
+    const auto t1 = std::chrono::steady_clock::now();
+    const ScaleStudy s = scale_study(n, random_weights(n, 1), o, {1, 2, 3, 4, 5, 6, 7, 8});
+    const double sweep = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    std::cout << scale_table(s) << fmt::format("   sweep K = 1..8: {:.1f} s\n\n", sweep);
+  }
+  {
+    std::cout << "   resnet18 on zynq-7000-xc7z020\n";
+    const Net& n = builtin_net("resnet18").net;
+    PlanOptions o;
+    o.device = device("zynq-7000-xc7z020");
+    std::cout << scale_table(scale_study(n, random_weights(n, 1), o, {1, 8}));
   }
 
   std::cout << "\n4. Speed of the manager (one core, nothing priced before)\n";

@@ -15,6 +15,9 @@ ScaleStudy scale_study(const Net& net, const ModelWeights& weights, const PlanOp
   s.device = base.device.name;
   s.clock_mhz = base.device.clock_mhz;
   double base_fps = 0;
+  // The input stream's bits of one image over the host link (its output is far smaller).
+  const Layer& in = net.layers().front();
+  s.host_floor_cycles = base.host.cycles_per_element(static_cast<double>(in.out.size()) * (in.out_binary ? 1 : in.out_bits), s.clock_mhz);
   for (int k : fpgas) {
     ScalePoint pt;
     pt.fpgas = k;
@@ -45,7 +48,7 @@ ScaleStudy scale_study(const Net& net, const ModelWeights& weights, const PlanOp
     }
     for (const LinkUse& l : p.links) {
       if (l.kind == "ring") pt.ring_loads.emplace_back(l.name, l.cycles_per_image / pt.cycles_per_image);
-      else s.host_floor_cycles = std::max(s.host_floor_cycles, l.cycles_per_image);
+      else s.host_floor_cycles = std::max(s.host_floor_cycles, l.cycles_per_image);  // the output, if larger
     }
     pt.bottleneck = p.bottleneck;
     pt.limit = p.limit;
