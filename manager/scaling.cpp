@@ -102,21 +102,21 @@ std::string scale_table(const ScaleStudy& s) {
                      s.base_fpgas, s.base_fpgas);
   else
     t += "scaling efficiency: images/s(K) / (K x images/s(1))\n";
-  t += fmt::format("{:>3} {:>5} {:>13} {:>13} {:>10} {:>10} {:>8} {:>8} {:>16}  {}\n", "K", "used", "cycles/image",
-                   measured ? "simulated" : "", "images/s", "efficiency", "LUTs", "BRAM", "ring links", "busiest FPGA; limited by");
+  t += fmt::format("{:>3} {:>5} {:>13} {:>10} {:>10} {:>10} {:>7} {:>7}  {:<34} {}\n", "K", "used", "cycles/image",
+                   measured ? "simulated" : "", "images/s", "efficiency", "LUTs", "BRAM", "ring link loads", "limited by");
+  t += fmt::format("{:>3} {:>5} {:>13} {:>10} {:>10} {:>10} {:>15}\n", "", "", "", "", "", "", "busiest FPGA");
   for (const ScalePoint& p : s.points) {
     if (!p.error.empty()) {
       t += fmt::format("{:>3} {:>5} {:>13}  {}\n", p.fpgas, "-", "-", p.error);
       continue;
     }
-    double ring = 0;
-    for (const auto& [name, load] : p.ring_loads) ring = std::max(ring, load);
+    std::string loads;
+    for (const auto& [name, load] : p.ring_loads) loads += fmt::format("{}{:.0f}%", loads.empty() ? "" : " ", 100 * load);
     const bool host_binds = s.host_floor_cycles >= p.cycles_per_image * 0.98;
-    t += fmt::format("{:>3} {:>5} {:>13} {:>13} {:>10.0f} {:>10} {:>7.1f}% {:>7.1f}% {:>16}  {}{}\n", p.fpgas, p.used_fpgas,
+    t += fmt::format("{:>3} {:>5} {:>13} {:>10} {:>10.0f} {:>10} {:>6.1f}% {:>6.1f}%  {:<34} {}{}\n", p.fpgas, p.used_fpgas,
                      std::to_string(p.planned_cycles), p.measured_cycles > 0 ? fmt::format("{:.0f}", p.measured_cycles) : "",
                      p.fps, fmt::format("{:.2f}", p.efficiency), 100 * p.busiest_lut, 100 * p.busiest_bram,
-                     p.ring_loads.empty() ? "-" : fmt::format("{} at most {:.0f}%", p.ring_loads.size(), 100 * ring),
-                     host_binds ? "the host link; " : "", p.limit.empty() ? p.bottleneck : p.limit);
+                     loads.empty() ? "-" : loads, host_binds ? "the host link; " : "", p.limit.empty() ? p.bottleneck : p.limit);
   }
   return t;
 }
