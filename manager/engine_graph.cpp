@@ -326,7 +326,10 @@ int rows_taken(const std::vector<Layer>& branch, int row) {
     if (it->kind == LayerKind::Conv || it->kind == LayerKind::MaxPool) {
       const int buffer_rows = WindowConfig{.k = it->k, .s = it->s}.buffer_rows();
       const int fifo_rows = buffer_rows;  // its input FIFO (Builder::input_fifo)
-      r = std::min(it->in.h, std::max(r * it->s - it->p, 0) + buffer_rows + fifo_rows) - 1;
+      // A conv's window FIFO (Builder::window_fifo) holds an output row of windows, so its
+      // sliding window may be an output row, S input rows, further on.
+      const int window_fifo_rows = it->kind == LayerKind::Conv ? it->s : 0;
+      r = std::min(it->in.h, std::max(r * it->s - it->p, 0) + buffer_rows + fifo_rows + window_fifo_rows) - 1;
     }
   return r + 1;
 }
