@@ -46,6 +46,7 @@ struct EngineKind<WindowConfig> {
               {"columns", c.columns}};
     if (c.rows != 1) j["rows"] = c.rows;  // written only when used: older manifests stay valid
     if (c.in_pixels != 1) j["in_pixels"] = c.in_pixels;
+    if (c.windows != 1) j["windows"] = c.windows;
     return j;
   }
 };
@@ -63,8 +64,10 @@ struct EngineKind<MvtuConfig> {
   }
   static EngineTiming timing(const MvtuConfig& c) { return mvtu_timing(c); }
   static json to_json(const MvtuConfig& c) {
-    return {{"mw", c.mw}, {"mh", c.mh}, {"pe", c.pe}, {"simd", c.simd}, {"input", c.input == InputKind::Binary ? "binary" : "unsigned"},
-            {"in_bits", c.in_bits}, {"out_bits", c.out_bits}};
+    json j = {{"mw", c.mw},           {"mh", c.mh},          {"pe", c.pe}, {"simd", c.simd}, {"input", c.input == InputKind::Binary ? "binary" : "unsigned"},
+              {"in_bits", c.in_bits}, {"out_bits", c.out_bits}};
+    if (c.pixels != 1) j["pixels"] = c.pixels;  // written only when used: older manifests stay valid
+    return j;
   }
 };
 

@@ -23,7 +23,10 @@ void MvtuConfig::check() const {
   req(input != InputKind::Binary || in_bits == 1, "in_bits == 1 for binary inputs");
   req(input != InputKind::Unsigned || (in_bits >= 1 && in_bits <= 16), "1 <= in_bits <= 16 for unsigned inputs");
   req(out_bits == 0 || out_bits == 1 || out_bits == 2, "out_bits of 0 (raw), 1 or 2 (thresholds)");
-  req(simd * in_bits <= 4096, "SIMD * in_bits <= 4096 bits per input element");
+  req(pixels >= 1, "pixels >= 1");
+  req(pixels == 1 || (mw == simd && mh == pe),
+      fmt::format("SIMD == MW and PE == MH (an unfolded MVTU) for several pixels per element (pixels = {})", pixels));
+  req(simd * in_bits * pixels <= 4096, "SIMD * in_bits * pixels <= 4096 bits per input element");
 }
 
 std::int64_t MvtuConfig::max_abs_acc() const {
@@ -83,8 +86,9 @@ Kernel mvtu_kernel(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds*
   check_weights(c, w, t);
   const int NF = c.nf(), SF = c.sf(), SIMD = c.simd, PE = c.pe, B = c.in_bits;
   KernelBuilder kb(c.name);
+  const int M = c.pixels;
   for (auto [k, v] : {std::pair{"MW", c.mw}, {"MH", c.mh}, {"SIMD", c.simd}, {"PE", c.pe}, {"in_bits", c.in_bits},
-                      {"out_bits", c.out_bits}})
+                      {"out_bits", c.out_bits}, {"pixels", M}})
     kb.set_param(k, std::to_string(v));
   kb.set_param("input", c.input == InputKind::Binary ? "binary" : "unsigned");
 
@@ -97,29 +101,15 @@ Kernel mvtu_kernel(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds*
   Signal first_cols = eq(sf.value, kb.constant(sf.value.type, 0)).named("first_cols");
   Signal last_cols = eq(sf.value, kb.constant(sf.value.type, static_cast<std::uint64_t>(SF - 1))).named("last_cols");
 
-  Type elem_t = Type::bits(SIMD * B);
+  Type elem_t = Type::bits(SIMD * B * M);
   Signal in = kb.input("in", elem_t, NF > 1 ? first_rows : Signal{});
-  Signal x = in;
+  Signal x_all = in;
   if (NF > 1) {  // the input vector is read once and reused by every row group
     Ram buf = kb.ram("input_buffer", elem_t, SF);
     buf.write(sf.value, in, first_rows);
-    x = mux(first_rows, in, buf.read(sf.value)).named("x");
+    x_all = mux(first_rows, in, buf.read(sf.value)).named("x");
   }
-
-  // Bit planes of the input element: plane j holds bit j of every lane.
-  std::vector<Signal> planes;
-  for (int j = 0; j < B; ++j) {
-    if (B == 1) {
-      planes.push_back(x);
-      break;
-    }
-    Signal p;
-    for (int i = SIMD - 1; i >= 0; --i) {
-      Signal b = slice(x, i * B + j, i * B + j);
-      p = p.valid() ? concat(p, b) : b;
-    }
-    planes.push_back(p.named(fmt::format("plane{}", j)));
-  }
+  auto pixel_name = [&](const std::string& base, int m) { return M == 1 ? base : fmt::format("{}_px{}", base, m); };
 
   // P accumulates matches per PE (popcount of xnor for binary, of w & a_j weighted 2^j for
   // unsigned); Q, shared by all PEs, the weighted popcounts of the planes (unsigned only).
@@ -139,46 +129,64 @@ Kernel mvtu_kernel(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds*
     }
     return s;
   };
-  Signal q_total;
-  if (c.input == InputKind::Unsigned) {
-    std::vector<Signal> pc;
-    for (const Signal& p : planes) pc.push_back(popcount(p));
-    q_total = accumulate("q_acc", weighted(pc));
-  }
-
-  const Type acc_t = Type::sint(c.acc_bits());
-  Signal out;
+  // Weight ROM of PE p: tile (nf, sf) holds row nf*PE + p, columns sf*SIMD .. +SIMD; one read
+  // serves all M pixels. Thresholds of channel nf*PE + p, one ROM entry per row group.
+  std::vector<Signal> wt(static_cast<size_t>(PE));
+  std::vector<ThresholdRead> th(static_cast<size_t>(PE));
   for (int p = 0; p < PE; ++p) {
-    // Weight ROM of PE p: tile (nf, sf) holds row nf*PE + p, columns sf*SIMD .. +SIMD.
     std::vector<std::uint64_t> table;
     table.reserve(static_cast<size_t>(NF) * static_cast<size_t>(SF) * static_cast<size_t>((SIMD + 63) / 64));
     for (int f = 0; f < NF; ++f)
       for (int s = 0; s < SF; ++s) append_row_bits(w, f * PE + p, s * SIMD, SIMD, table);
-    Signal wt = kb.rom_words(fmt::format("weights_pe{}", p), Type::bits(SIMD), NF * SF, table, tile.value);
-    Signal acc;
-    if (c.input == InputKind::Binary) {
-      Signal p_total = accumulate(fmt::format("acc_pe{}", p), popcount(bit_xnor(x, wt)));
-      acc = shl(p_total, 1) - kb.constant(p_t, static_cast<std::uint64_t>(c.mw));
-    } else {
-      std::vector<Signal> pc;
-      for (const Signal& plane : planes) pc.push_back(popcount(plane & wt));
-      Signal p_total = accumulate(fmt::format("acc_pe{}", p), weighted(pc));
-      acc = shl(p_total, 1) - q_total;
-    }
-    acc = cast(acc, acc_t).named(fmt::format("dot_pe{}", p));
-    Signal lane;
-    if (!c.out_bits) {
-      lane = acc;
-    } else {
-      // Thresholds of channel nf*PE + p, one ROM entry per row group.
+    wt[static_cast<size_t>(p)] = kb.rom_words(fmt::format("weights_pe{}", p), Type::bits(SIMD), NF * SF, table, tile.value);
+    if (c.out_bits) {
       std::vector<int> channels;
       for (int f = 0; f < NF; ++f) channels.push_back(f * PE + p);
-      ThresholdRead th = threshold_rom_hw(kb, fmt::format("thresholds_pe{}", p), *t, channels, c.max_abs_acc(),
-                                          c.acc_bits(), nf.value);
-      lane = threshold_count_hw(acc, th.flip, th.t, c.out_bits);
+      th[static_cast<size_t>(p)] = threshold_rom_hw(kb, fmt::format("thresholds_pe{}", p), *t, channels, c.max_abs_acc(),
+                                                    c.acc_bits(), nf.value);
     }
-    Signal bitsv = cast(lane, Type::bits(lane.type.width));
-    out = out.valid() ? concat(bitsv, out) : bitsv;  // lane p above lanes 0..p-1
+  }
+
+  const Type acc_t = Type::sint(c.acc_bits());
+  Signal out;
+  for (int m = 0; m < M; ++m) {
+    const Signal x = M == 1 ? x_all : slice(x_all, (m + 1) * SIMD * B - 1, m * SIMD * B);
+    // Bit planes of the pixel's input: plane j holds bit j of every lane.
+    std::vector<Signal> planes;
+    for (int j = 0; j < B; ++j) {
+      if (B == 1) {
+        planes.push_back(x);
+        break;
+      }
+      Signal pl;
+      for (int i = SIMD - 1; i >= 0; --i) {
+        Signal b = slice(x, i * B + j, i * B + j);
+        pl = pl.valid() ? concat(pl, b) : b;
+      }
+      planes.push_back(pl.named(pixel_name(fmt::format("plane{}", j), m)));
+    }
+    Signal q_total;
+    if (c.input == InputKind::Unsigned) {
+      std::vector<Signal> pc;
+      for (const Signal& pl : planes) pc.push_back(popcount(pl));
+      q_total = accumulate(pixel_name("q_acc", m), weighted(pc));
+    }
+    for (int p = 0; p < PE; ++p) {
+      Signal acc;
+      if (c.input == InputKind::Binary) {
+        Signal p_total = accumulate(pixel_name(fmt::format("acc_pe{}", p), m), popcount(bit_xnor(x, wt[static_cast<size_t>(p)])));
+        acc = shl(p_total, 1) - kb.constant(p_t, static_cast<std::uint64_t>(c.mw));
+      } else {
+        std::vector<Signal> pc;
+        for (const Signal& plane : planes) pc.push_back(popcount(plane & wt[static_cast<size_t>(p)]));
+        Signal p_total = accumulate(pixel_name(fmt::format("acc_pe{}", p), m), weighted(pc));
+        acc = shl(p_total, 1) - q_total;
+      }
+      acc = cast(acc, acc_t).named(pixel_name(fmt::format("dot_pe{}", p), m));
+      Signal lane = c.out_bits ? threshold_count_hw(acc, th[static_cast<size_t>(p)].flip, th[static_cast<size_t>(p)].t, c.out_bits) : acc;
+      Signal bitsv = cast(lane, Type::bits(lane.type.width));
+      out = out.valid() ? concat(bitsv, out) : bitsv;  // lane (m, p) above the lanes before it
+    }
   }
   kb.output("out", out, last_cols);
   return kb.finish();

@@ -16,6 +16,12 @@
 // dot = 2*P - Q with P = sum_j 2^j popcount(w & a_j), Q = sum_j 2^j popcount(a_j).
 // Output: the raw accumulator (out_bits = 0, last layer) or the multi-threshold activation
 // fused in (out_bits = 1 or 2, engines/threshold_rule.hpp).
+//
+// Several pixels per tick (MMV): with `pixels` = M > 1 an unfolded MVTU (NF = SF = 1: each
+// tick one whole input vector against the whole matrix) takes M input vectors per element and
+// gives their M output vectors per element, computed side by side from the same weights, which
+// it holds once. As vectors stream one after another, the values and their order are those of
+// M = 1; only the lanes per element grow (M*SIMD in, M*PE out).
 #pragma once
 
 #include "dsl/ir.hpp"
@@ -38,6 +44,7 @@ struct MvtuConfig {
   InputKind input = InputKind::Binary;
   int in_bits = 1;   // bits per input value (1 for Binary)
   int out_bits = 0;  // 0: raw accumulator; 1 or 2: fused thresholds
+  int pixels = 1;    // input vectors per element (MMV; > 1 needs NF = SF = 1)
   std::string name = "mvtu";
 
   // Checks every parameter; a UserError says which requirement is not met.
@@ -46,8 +53,8 @@ struct MvtuConfig {
   int sf() const { return mw / simd; }
   std::int64_t max_abs_acc() const;  // largest |dot product|
   int acc_bits() const;              // bits of the signed accumulator
-  Lanes in_lanes() const { return {simd, in_bits, false}; }
-  Lanes out_lanes() const { return out_bits ? Lanes{pe, out_bits, false} : Lanes{pe, acc_bits(), true}; }
+  Lanes in_lanes() const { return {simd * pixels, in_bits, false}; }
+  Lanes out_lanes() const { return out_bits ? Lanes{pe * pixels, out_bits, false} : Lanes{pe * pixels, acc_bits(), true}; }
 };
 
 // ±1 weights as bits (1 = +1), row-major, each row padded to whole 64-bit words.
@@ -73,6 +80,7 @@ struct EngineTiming {
   std::int64_t ticks_per_frame = 0;  // one frame = one input vector here, one image for maps
   int ii = 1;                        // ticks between consecutive elements in steady state
 };
+// Ticks per frame; a frame is `pixels` input vectors.
 EngineTiming mvtu_timing(const MvtuConfig& c);
 
 }  // namespace qdf::engines

@@ -31,6 +31,10 @@ void WindowConfig::check() const {
       fmt::format("in_pixels ({}) to be a power of two dividing W", in_pixels));
   req(in_pixels == 1 || simd == c, "SIMD == C when an input element holds several pixels (in_pixels > 1)");
   req(simd * in_pixels * bits <= 4096, "SIMD * in_pixels * bits <= 4096 bits per input element");
+  req(windows >= 1 && (windows == 1 || (rows == k && columns == k)),
+      fmt::format("the whole window per element (rows = columns = K) for several windows per element (windows = {})", windows));
+  req(windows >= 1 && out_w() % windows == 0, fmt::format("OW ({}) % windows ({}) == 0", out_w(), windows));
+  req(simd * columns * rows * windows * bits <= 4096, "SIMD * K * K * windows * bits <= 4096 bits per output element");
 }
 
 int WindowConfig::buffer_rows() const {
@@ -66,10 +70,10 @@ Kernel sliding_window_kernel(const WindowConfig& c) {
   const int H = c.h, W = c.w, K = c.k, S = c.s, P = c.p, CF = c.cf(), R = c.buffer_rows();
   const int OH = c.out_h(), OW = c.out_w();
   KernelBuilder kb(c.name);
-  const int G = c.columns, KG = K / G, RW = c.rows, KR = K / RW, Q = c.in_pixels;
+  const int G = c.columns, KG = K / G, RW = c.rows, KR = K / RW, Q = c.in_pixels, MW = c.windows;
   const int WE = W / Q;  // input elements of a row of one channel fold
   for (auto [key, v] : {std::pair{"H", H}, {"W", W}, {"C", c.c}, {"K", K}, {"S", S}, {"P", P}, {"SIMD", c.simd},
-                        {"bits", c.bits}, {"columns", G}, {"rows", RW}, {"in_pixels", Q}, {"buffer_rows", R}})
+                        {"bits", c.bits}, {"columns", G}, {"rows", RW}, {"in_pixels", Q}, {"windows", MW}, {"buffer_rows", R}})
     kb.set_param(key, std::to_string(v));
   const Type pixel_t = Type::bits(c.simd * c.bits);     // one pixel's channel fold
   const Type elem_t = Type::bits(c.simd * c.bits * Q);  // an input element, a line buffer entry
@@ -83,7 +87,7 @@ Kernel sliding_window_kernel(const WindowConfig& c) {
   LoopCounter wptr(kb, "wptr", static_cast<std::int64_t>(R) * WE * CF);
   // Writer state: window position (oy, ox, ky, kx, cf), top = oy*S - P, left = ox*S - P; ky
   // counts groups of `rows` window rows and kx groups of `columns` window pixels.
-  LoopCounter oy(kb, "oy", OH), ox(kb, "ox", OW), ky(kb, "ky", KR), kx(kb, "kx", KG), cf(kb, "cf", CF);
+  LoopCounter oy(kb, "oy", OH), ox(kb, "ox", OW / MW), ky(kb, "ky", KR), kx(kb, "kx", KG), cf(kb, "cf", CF);
   Reg top = kb.reg("top", pos_t, static_cast<std::uint64_t>(-P));
   Reg left = kb.reg("left", pos_t, static_cast<std::uint64_t>(-P));
   Reg out_done = kb.reg("out_done", Type::boolean());
@@ -122,7 +126,7 @@ Kernel sliding_window_kernel(const WindowConfig& c) {
   ox.connect(kb, ky_wrap, no);
   oy.connect(kb, ox_wrap, no);
   top.next(mux(reset, k_pos(-P), cast(top_q + k_pos(S), pos_t)), ox_wrap | reset);
-  left.next(mux(ox_wrap, k_pos(-P), cast(left.q() + k_pos(S), pos_t)), ky_wrap);
+  left.next(mux(ox_wrap, k_pos(-P), cast(left.q() + k_pos(S * MW), pos_t)), ky_wrap);
   out_done.next(~reset, oy_wrap | reset);
 
   // Window element address and padding, for each of the rows x G pixels of the element.
@@ -130,13 +134,16 @@ Kernel sliding_window_kernel(const WindowConfig& c) {
   Signal kx0 = G == 1 ? cast(kx.value, pos_t) : cast(cast(kx.value, pos_t) * k_pos(G), pos_t);
   const int rb = index_bits(static_cast<std::uint64_t>(R)), qb = index_bits(static_cast<std::uint64_t>(Q));
   Type addr_t = Type::uint(index_bits(static_cast<std::uint64_t>(R) * WE * CF) + 1);
-  Signal out;
+  // Pixel (i, j) of the element's window rows: each distinct one read once; window m of an
+  // element covers columns m*S .. m*S + K-1 of them.
+  const int GJ = (MW - 1) * S + G;
+  std::vector<std::vector<Signal>> pixel(static_cast<size_t>(RW), std::vector<Signal>(static_cast<size_t>(GJ)));
   for (int i = 0; i < RW; ++i) {
     const std::string rsfx = RW == 1 ? "" : std::to_string(i);
     Signal row = cast(top_q + (i ? cast(ky0 + k_pos(i), pos_t) : ky0), pos_t).named("row" + rsfx);
     Signal row_pad = ((row < k_pos(0)) | (row > k_pos(H - 1))).named("row_pad" + rsfx);
     Signal slot = R == 1 ? kb.constant(Type::uint(1), 0) : cast(slice(row, rb - 1, 0), Type::uint(rb));
-    for (int j = 0; j < G; ++j) {
+    for (int j = 0; j < GJ; ++j) {
       const std::string sfx = RW == 1 && G == 1 ? "" : RW == 1 ? std::to_string(j) : rsfx + "_" + std::to_string(j);
       Signal col = cast(left.q() + (j ? cast(kx0 + k_pos(j), pos_t) : kx0), pos_t).named("col" + sfx);
       Signal pad = (row_pad | (col < k_pos(0)) | (col > k_pos(W - 1))).named("pad" + sfx);
@@ -154,10 +161,16 @@ Kernel sliding_window_kernel(const WindowConfig& c) {
           px = mux(eq(sub, kb.constant(sub.type, static_cast<std::uint64_t>(q))),
                    slice(word, (q + 1) * c.simd * c.bits - 1, q * c.simd * c.bits), px);
       }
-      Signal data = mux(pad, kb.constant(pixel_t, 0), px);
-      out = out.valid() ? concat(data, out) : data;  // each pixel above the ones before it
+      pixel[static_cast<size_t>(i)][static_cast<size_t>(j)] = mux(pad, kb.constant(pixel_t, 0), px);
     }
   }
+  Signal out;
+  for (int m = 0; m < MW; ++m)
+    for (int i = 0; i < RW; ++i)
+      for (int j = 0; j < G; ++j) {
+        const Signal& data = pixel[static_cast<size_t>(i)][static_cast<size_t>(m * S + j)];
+        out = out.valid() ? concat(data, out) : data;  // each pixel above the ones before it
+      }
   kb.output("out", out, out_en);
   return kb.finish();
 }
@@ -188,7 +201,7 @@ EngineTiming sliding_window_timing(const WindowConfig& c) {
   c.check();
   const std::int64_t H = c.h, K = c.k, S = c.s, P = c.p, R = c.buffer_rows(), OH = c.out_h();
   const std::int64_t row_ticks = static_cast<std::int64_t>(c.w / c.in_pixels) * c.cf();
-  const std::int64_t window_row_ticks = static_cast<std::int64_t>(c.out_w()) * (K / c.rows) * (K / c.columns) * c.cf();
+  const std::int64_t window_row_ticks = static_cast<std::int64_t>(c.out_w() / c.windows) * (K / c.rows) * (K / c.columns) * c.cf();
   auto need = [&](std::int64_t oy) { return std::min(oy * S - P + K - 1, H - 1); };
   auto free_row = [&](std::int64_t oy) { return std::max(oy * S - P, std::int64_t{0}); };
   // Row-level events: reader row r occupies ticks [rs, re]; writer row oy may start at ws

@@ -20,6 +20,11 @@
 // order; only the lanes per element grow. This lets an MVTU read a window in K/g or K/(r) ticks
 // or one, whatever the channels.
 //
+// Several windows per element (MMV): with the whole window per element and `windows` = M > 1,
+// an element holds the whole windows of M neighbouring output pixels of a row (OW a multiple of
+// M), read once per distinct pixel ((M-1)*S + K columns of each window row): an unfolded MVTU
+// computes M output pixels a tick from it.
+//
 // Input parallelism: with `in_pixels` = q > 1 an input element holds q neighbouring pixels of
 // a row (SIMD = C, q a power of two dividing W), so that an image with few channels (C = 3)
 // arrives in W/q elements a row: the reader takes a row in W/q ticks. The line buffer holds
@@ -43,11 +48,12 @@ struct WindowConfig {
   int columns = 1;          // window pixels of a row per element (> 1 needs SIMD = C and K % columns == 0)
   int rows = 1;             // window rows per element (> 1 needs columns = K and K % rows == 0)
   int in_pixels = 1;        // pixels per input element (> 1 needs SIMD = C, a power of two dividing W)
+  int windows = 1;          // whole windows per output element (> 1 needs rows = columns = K and OW % windows == 0)
   std::string name = "sliding_window";
 
   void check() const;
   int cf() const { return c / simd; }
-  int window_pixels() const { return rows * columns; }  // per output element
+  int window_pixels() const { return rows * columns * windows; }  // per output element
   int out_h() const { return (h + 2 * p - k) / s + 1; }
   int out_w() const { return (w + 2 * p - k) / s + 1; }
   int buffer_rows() const;  // R

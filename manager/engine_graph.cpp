@@ -78,12 +78,13 @@ class Builder {
                                       conv ? "input channels (or be the channels times a divisor of K, or K times the channels "
                                              "times a divisor of K)"
                                            : "inputs"));
-        if (!conv && fo.in_pixels != 1)
-          throw UserError(fmt::format("layer {}: in_pixels {} applies to a sliding window; an fc reads SIMD inputs per element",
-                                      l.describe(), fo.in_pixels));
+        if (!conv && (fo.in_pixels != 1 || fo.mmv != 1))
+          throw UserError(fmt::format("layer {}: in_pixels {} and mmv {} apply to a conv's sliding window; an fc reads SIMD inputs "
+                                      "per element (give 1)",
+                                      l.describe(), fo.in_pixels, fo.mmv));
         std::int64_t vectors = 1;
         if (conv) {
-          cur = window(l, *mode, fo.in_pixels, bits, cur, n);
+          cur = window(l, *mode, fo.in_pixels, bits, cur, n, fo.mmv);
           vectors = static_cast<std::int64_t>(l.out.h) * l.out.w;
           // A window FIFO of one output row of windows when the MVTU takes a window only every
           // NF*SF ticks (NF > 1): the sliding window stalls as a whole, so without it the reader
@@ -96,7 +97,7 @@ class Builder {
         }
         MvtuConfig mc{.mw = mw, .mh = l.out_channels, .simd = fo.simd, .pe = fo.pe,
                       .input = l.in_binary ? InputKind::Binary : InputKind::Unsigned, .in_bits = bits,
-                      .out_bits = act ? act->act_bits : 0, .name = n + "_mvtu"};
+                      .out_bits = act ? act->act_bits : 0, .pixels = fo.mmv, .name = n + "_mvtu"};
         auto wi = w_.weights.find(l.name);
         if (wi == w_.weights.end()) throw UserError(fmt::format("the model has no weights for layer {}", l.describe()));
         std::shared_ptr<const Thresholds> th;
@@ -105,11 +106,12 @@ class Builder {
           if (ti == w_.thresholds.end()) throw UserError(fmt::format("the model has no thresholds for layer {}", act->describe()));
           th = share(ti->second);
         }
-        cur = add(l.name, mc, {cur}, mc.out_lanes(), vectors * l.out_channels, vectors);  // a frame is one vector
+        cur = add(l.name, mc, {cur}, mc.out_lanes(), vectors * l.out_channels, vectors / fo.mmv);  // a frame is mmv vectors
         g_.engines.back().data = {share(wi->second), th};
         return cur;
       }
       case LayerKind::Activation: {
+        cur = per_channel_lanes(cur, l.in.c, n);
         ThresholdConfig tc{.channels = l.in.c, .pe = cur.lanes.lanes, .pixels = l.in.h * l.in.w, .in_bits = cur.lanes.bits,
                            .out_bits = l.act_bits, .name = n + "_thr"};
         auto ti = w_.thresholds.find(l.name);
@@ -121,7 +123,9 @@ class Builder {
       case LayerKind::MaxPool: {
         // Its folding's SIMD and in_pixels if it has one, else the lanes of its input.
         auto it = f_.find(l.name);
-        const LayerFolding fo = it == f_.end() ? LayerFolding{cur.lanes.lanes, cur.lanes.lanes} : it->second;
+        // (lanes of several pixels that are no window mode: the channels of one pixel)
+        const int lanes = window_mode(cur.lanes.lanes, l.in.c, l.k) ? cur.lanes.lanes : std::gcd(cur.lanes.lanes, l.in.c);
+        const LayerFolding fo = it == f_.end() ? LayerFolding{lanes, lanes} : it->second;
         const std::optional<WindowMode> mode = window_mode(fo.simd, l.in.c, l.k);
         if (!mode)
           throw UserError(fmt::format("layer {}: SIMD {} must divide its {} channels (or be the channels times a divisor of K, or K "
@@ -140,6 +144,7 @@ class Builder {
         return add(l.name, pc, {cur}, pc.out_lanes(), l.in.c);
       }
       case LayerKind::LabelSelect: {
+        cur = per_channel_lanes(cur, l.in.c, n);
         const int pe = l.top_k == 1 ? cur.lanes.lanes : 1;
         cur = convert(cur, pe, n);
         LabelSelectConfig lc{.classes = l.in.c, .pe = pe, .score_bits = cur.lanes.bits, .k = l.top_k, .name = n};
@@ -155,7 +160,7 @@ class Builder {
   // A pool's lanes: its folding's SIMD if it has one, else those of its input.
   int lanes_of(const Layer& l, const Cursor& cur) const {
     auto it = f_.find(l.name);
-    if (it == f_.end()) return cur.lanes.lanes;
+    if (it == f_.end()) return std::gcd(cur.lanes.lanes, l.in.c);  // several pixels per element: the channels of one
     if (it->second.simd < 1 || l.in.c % it->second.simd)
       throw UserError(fmt::format("layer {}: SIMD {} must divide its {} channels", l.describe(), it->second.simd, l.in.c));
     return it->second.simd;
@@ -163,13 +168,13 @@ class Builder {
 
   // The sliding window of a conv or max pool in window mode `mode`, reading `in_pixels` pixels
   // per element, after the width converters and input FIFO its input needs.
-  Cursor window(const Layer& l, const WindowMode& mode, int in_pixels, int bits, Cursor cur, const std::string& n) {
+  Cursor window(const Layer& l, const WindowMode& mode, int in_pixels, int bits, Cursor cur, const std::string& n, int windows = 1) {
     cur = convert(cur, mode.lanes * in_pixels, n);
     cur = input_fifo(cur, WindowConfig{.k = l.k, .s = l.s}.buffer_rows() * (l.in.w / in_pixels) * (l.in.c / mode.lanes), n);
     WindowConfig wc{.h = l.in.h, .w = l.in.w, .c = l.in.c, .k = l.k, .s = l.s, .p = l.p, .simd = mode.lanes, .bits = bits,
-                    .columns = mode.columns, .rows = mode.rows, .in_pixels = in_pixels, .name = n + "_swu"};
-    const std::int64_t windows = static_cast<std::int64_t>(l.out.h) * l.out.w;
-    return add(l.name, wc, {cur}, wc.out_lanes(), windows * l.k * l.k * l.in.c);
+                    .columns = mode.columns, .rows = mode.rows, .in_pixels = in_pixels, .windows = windows, .name = n + "_swu"};
+    const std::int64_t pixels = static_cast<std::int64_t>(l.out.h) * l.out.w;
+    return add(l.name, wc, {cur}, wc.out_lanes(), pixels * l.k * l.k * l.in.c);
   }
 
   Cursor residual(const Layer& l, Cursor cur) {
@@ -212,6 +217,12 @@ class Builder {
     if (from >= 0 && is_buffer(g_.engines[static_cast<size_t>(from)].config)) return cur;  // a skip FIFO already decouples
     FifoConfig fc{.width = cur.lanes.element_bits(), .depth = depth, .name = n + "_in_fifo"};
     return add("", fc, {cur}, cur.lanes, cur.values, cur.values / cur.lanes.lanes);
+  }
+
+  // A stream of several pixels per element (an MMV conv's output) converted to lanes that divide
+  // the channels, for the engines that index channels by lane (thresholds, label select).
+  Cursor per_channel_lanes(Cursor cur, int channels, const std::string& n) {
+    return channels % cur.lanes.lanes ? convert(cur, std::gcd(cur.lanes.lanes, channels), n) : cur;
   }
 
   // A FIFO of `depth` elements after a sliding window (see the conv's mapping).
@@ -361,6 +372,7 @@ nlohmann::json folding_json(const Folding& f) {
   for (const auto& [layer, lf] : f) {
     j[layer] = {{"pe", lf.pe}, {"simd", lf.simd}};
     if (lf.in_pixels != 1) j[layer]["in_pixels"] = lf.in_pixels;  // written only when used: older manifests stay valid
+    if (lf.mmv != 1) j[layer]["mmv"] = lf.mmv;
   }
   return j;
 }
@@ -370,14 +382,14 @@ LayerFolding layer_folding_from_json(const nlohmann::json& v, const std::string&
     if (!v.is_object()) throw UserError(fmt::format("{} needs integer \"pe\" and \"simd\" in an object, found {}", where, v.dump()));
     auto it = v.find(key);
     if (it == v.end()) {
-      if (required) throw UserError(fmt::format("{} needs integer \"pe\" and \"simd\" (and may have \"in_pixels\")", where));
+      if (required) throw UserError(fmt::format("{} needs integer \"pe\" and \"simd\" (and may have \"in_pixels\" and \"mmv\")", where));
       return otherwise;
     }
     if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > (1 << 20))
       throw UserError(fmt::format("{}: \"{}\" must be a positive integer, found {}", where, key, it->dump()));
     return it->get<int>();
   };
-  return {integer("pe", true, 1), integer("simd", true, 1), integer("in_pixels", false, 1)};
+  return {integer("pe", true, 1), integer("simd", true, 1), integer("in_pixels", false, 1), integer("mmv", false, 1)};
 }
 
 EngineGraph build_engine_graph(const Net& net, const ModelWeights& weights, const Folding& folding) {

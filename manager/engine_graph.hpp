@@ -40,6 +40,7 @@ namespace qdf::manager {
 struct LayerFolding {
   int pe = 1, simd = 1;
   int in_pixels = 1;
+  int mmv = 1;  // output pixels per element of a conv (> 1: whole windows into an unfolded MVTU)
   bool operator==(const LayerFolding&) const = default;
 };
 using Folding = std::map<std::string, LayerFolding>;  // by conv / fc / pool layer name
@@ -54,7 +55,7 @@ struct WindowMode {
 std::optional<WindowMode> window_mode(int simd, int channels, int k);
 
 // The folding as the manifest and --folding files write it: {"layer": {"pe": P, "simd": S}, ...},
-// with "in_pixels" when it is not 1; and one layer's entry read back (a UserError names `where`).
+// with "in_pixels" and "mmv" when they are not 1; and one layer's entry read back (a UserError names `where`).
 nlohmann::json folding_json(const Folding& f);
 LayerFolding layer_folding_from_json(const nlohmann::json& j, const std::string& where);
 

@@ -41,12 +41,13 @@ std::vector<int> window_simds(const Layer& l) {
 
 // The pixels per input element worth trying for a sliding window at `simd`: 1, and powers of two
 // dividing W (when SIMD takes whole pixels) for as long as the reader, H*W/q elements, would
-// still be slower than the writer's windows with half as many.
-std::vector<int> in_pixel_options(const Layer& l, int simd, int bits) {
+// still be slower than the writer's windows with half as many (`windows` whole windows per
+// element).
+std::vector<int> in_pixel_options(const Layer& l, int simd, int bits, int windows = 1) {
   std::vector<int> q{1};
   const std::optional<WindowMode> mode = window_mode(simd, l.in.c, l.k);
   if (!mode || mode->lanes != l.in.c) return q;
-  const std::int64_t writer = static_cast<std::int64_t>(l.out.h) * l.out.w * (l.k / mode->rows) * (l.k / mode->columns);
+  const std::int64_t writer = static_cast<std::int64_t>(l.out.h) * (l.out.w / windows) * (l.k / mode->rows) * (l.k / mode->columns);
   for (int p = 2; l.in.w % p == 0 && static_cast<std::int64_t>(p) * l.in.c * bits <= 4096; p *= 2) {
     if (static_cast<std::int64_t>(l.in.h) * (l.in.w / (p / 2)) <= writer) break;
     q.push_back(p);
@@ -71,6 +72,12 @@ std::vector<LayerFolding> folding_candidates(const Layer& l) {
         for (int q : conv ? in_pixel_options(l, simd, bits) : std::vector<int>{1})
           for (int pe : divisors(l.out_channels))
             if (pe * (l.out_bits + 2) <= 4096) out.push_back({pe, simd, q});
+        // Several output pixels per element (MMV, up to 8): whole windows into an unfolded MVTU.
+        if (conv && simd == mw)
+          for (int m : divisors(l.out.w))
+            if (m > 1 && m <= 8 && static_cast<std::int64_t>(m) * simd * bits <= 4096 &&
+                static_cast<std::int64_t>(m) * l.out_channels * (l.out_bits + 2) <= 4096)
+              for (int q : in_pixel_options(l, simd, bits, m)) out.push_back({l.out_channels, simd, q, m});
       }
       break;
     }
@@ -146,7 +153,7 @@ void collect_foldables(const std::vector<Layer>& ls, const ModelWeights& w, std:
     for (const LayerFolding& lf : folding_candidates(l)) {
       Candidate c;
       c.f = lf;
-      c.parallelism = l.kind == LayerKind::Conv || l.kind == LayerKind::FullyConnected ? std::int64_t{lf.pe} * lf.simd : lf.simd;
+      c.parallelism = l.kind == LayerKind::Conv || l.kind == LayerKind::FullyConnected ? std::int64_t{lf.pe} * lf.simd * lf.mmv : lf.simd;
       for (const Engine& e : layer_engines(l, f.act, lf, w)) c.cycles = std::max(c.cycles, e.cycles_per_image);
       f.candidates.push_back(c);
     }

@@ -42,12 +42,12 @@ TEST_CASE("simulator vs RTL: cnv-w1a2 at a small folding on one FPGA") { check_f
 TEST_CASE("simulator vs RTL: cnv-w1a2 split over two FPGAs") { check_fidelity("cnv-w1a2", 2, 200, 24); }
 TEST_CASE("simulator vs RTL: resnet-mini over two FPGAs") { check_fidelity("resnet-mini", 2, 2000, 12); }
 
-TEST_CASE("simulator vs RTL: resnet-mini with whole windows, two pixels per input element and window FIFOs over two FPGAs") {
-  // conv1 reads two pixels per element and gives whole 3x3 windows to an MVTU with NF = 2 (a
-  // window FIFO between them); res1_conv2 takes whole windows at NF = 4; res1_conv1 and
-  // res2_conv2 take a window row per element.
+TEST_CASE("simulator vs RTL: resnet-mini with two output pixels per element, whole windows, two pixels per input element and window FIFOs over two FPGAs") {
+  // conv1 reads two pixels per element and gives two whole 3x3 windows per element to an
+  // unfolded MVTU that computes two output pixels a tick (MMV); res1_conv2 takes whole windows at
+  // NF = 4 (a window FIFO between them); res1_conv1 and res2_conv2 take a window row per element.
   const std::string folding = std::filesystem::temp_directory_path() / fmt::format("qdf-wide-folding-{}.json", ::getpid());
-  std::ofstream(folding) << R"({"conv1": {"pe": 4, "simd": 27, "in_pixels": 2}, "res1_conv1": {"pe": 8, "simd": 24},
+  std::ofstream(folding) << R"({"conv1": {"pe": 8, "simd": 27, "in_pixels": 2, "mmv": 2}, "res1_conv1": {"pe": 8, "simd": 24},
     "res1_conv2": {"pe": 2, "simd": 72}, "res2_conv1": {"pe": 4, "simd": 8}, "res2_conv2": {"pe": 8, "simd": 48},
     "res2_proj": {"pe": 4, "simd": 8}, "fc": {"pe": 2, "simd": 4}})";
   check_fidelity("resnet-mini", 2, 0, 24, folding);

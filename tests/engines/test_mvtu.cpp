@@ -65,12 +65,12 @@ std::vector<std::int64_t> golden_mvtu(const MvtuConfig& c, const BinaryMatrix& w
 }
 
 std::string describe(const MvtuConfig& c) {
-  return fmt::format("MW={} MH={} SIMD={} PE={} in={}{} out_bits={}", c.mw, c.mh, c.simd, c.pe,
-                     c.input == InputKind::Binary ? "binary" : "unsigned", c.in_bits, c.out_bits);
+  return fmt::format("MW={} MH={} SIMD={} PE={} in={}{} out_bits={} pixels={}", c.mw, c.mh, c.simd, c.pe,
+                     c.input == InputKind::Binary ? "binary" : "unsigned", c.in_bits, c.out_bits, c.pixels);
 }
 
-MvtuConfig config(int mw, int mh, int simd, int pe, InputKind in, int in_bits, int out_bits) {
-  return {.mw = mw, .mh = mh, .simd = simd, .pe = pe, .input = in, .in_bits = in_bits, .out_bits = out_bits};
+MvtuConfig config(int mw, int mh, int simd, int pe, InputKind in, int in_bits, int out_bits, int pixels = 1) {
+  return {.mw = mw, .mh = mh, .simd = simd, .pe = pe, .input = in, .in_bits = in_bits, .out_bits = out_bits, .pixels = pixels};
 }
 
 }  // namespace
@@ -102,6 +102,8 @@ TEST_CASE("MVTU parameters are checked with a message that says what is required
   CHECK_THROWS_WITH_AS(c.check(), doctest::Contains("requires MW % SIMD == 0"), UserError);
   c = config(64, 8, 16, 4, InputKind::Binary, 1, 3);
   CHECK_THROWS_WITH_AS(c.check(), doctest::Contains("out_bits of 0 (raw), 1 or 2"), UserError);
+  c = config(64, 8, 16, 8, InputKind::Binary, 1, 0, 2);
+  CHECK_THROWS_WITH_AS(c.check(), doctest::Contains("an unfolded MVTU"), UserError);
   c = config(64, 8, 16, 4, InputKind::Binary, 1, 0);
   CHECK_THROWS_WITH_AS(mvtu_kernel(c, BinaryMatrix::random(8, 32, 1)), doctest::Contains("weights are 8x32, expected MH x MW = 8x64"),
                        UserError);
@@ -115,6 +117,8 @@ TEST_CASE("MVTU RTL == functional model, and cycles per frame == NF*SF") {
       config(48, 6, 3, 2, InputKind::Unsigned, 8, 2),    // 8-bit first layer
       config(96, 3, 32, 1, InputKind::Unsigned, 2, 0),   // raw output, one PE
       config(16, 12, 16, 4, InputKind::Binary, 1, 2),    // NF = 3, SF = 1: the input buffer of one element
+      config(27, 8, 27, 8, InputKind::Unsigned, 8, 2, 2),  // two pixels per element (MMV), a first layer's whole window
+      config(18, 4, 18, 4, InputKind::Binary, 1, 0, 3),    // three pixels, raw outputs
   };
   for (const MvtuConfig& c : cases) {
     SUBCASE(describe(c).c_str()) {
@@ -124,7 +128,7 @@ TEST_CASE("MVTU RTL == functional model, and cycles per frame == NF*SF") {
       dsl::Kernel k = mvtu_kernel(c, w, tp);
       EngineTiming tm = mvtu_timing(c);
       auto run = [&](int frames, std::vector<std::int64_t>& expected) {
-        auto in = random_inputs(c, frames, 9);
+        auto in = random_inputs(c, frames * c.pixels, 9);  // a frame is `pixels` vectors
         dsl::RunSpec s;
         s.ticks = static_cast<std::uint64_t>(frames * tm.ticks_per_frame);
         s.inputs["in"] = pack_lanes(in, c.in_lanes());

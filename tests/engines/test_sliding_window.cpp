@@ -28,14 +28,15 @@ std::vector<std::int64_t> random_values(size_t n, int bits, std::uint64_t seed) 
   return v;
 }
 
-WindowConfig window(int h, int w, int c, int k, int s, int p, int simd, int bits, int columns = 1, int rows = 1, int in_pixels = 1) {
+WindowConfig window(int h, int w, int c, int k, int s, int p, int simd, int bits, int columns = 1, int rows = 1, int in_pixels = 1,
+                    int windows = 1) {
   return {.h = h, .w = w, .c = c, .k = k, .s = s, .p = p, .simd = simd, .bits = bits, .columns = columns, .rows = rows,
-          .in_pixels = in_pixels};
+          .in_pixels = in_pixels, .windows = windows};
 }
 
 std::string describe(const WindowConfig& c) {
-  return fmt::format("H={} W={} C={} K={} S={} P={} SIMD={} bits={} columns={} rows={} in_pixels={}", c.h, c.w, c.c, c.k, c.s, c.p,
-                     c.simd, c.bits, c.columns, c.rows, c.in_pixels);
+  return fmt::format("H={} W={} C={} K={} S={} P={} SIMD={} bits={} columns={} rows={} in_pixels={} windows={}", c.h, c.w, c.c, c.k,
+                     c.s, c.p, c.simd, c.bits, c.columns, c.rows, c.in_pixels, c.windows);
 }
 
 }  // namespace
@@ -49,6 +50,7 @@ TEST_CASE("convolution as SWU then MVTU (functional models) == golden convolutio
       window(9, 8, 2, 3, 1, 1, 2, 2, 3),
       window(11, 12, 3, 7, 2, 3, 3, 8, 7, 7, 4),  // the whole window per element, 4 pixels per input element
       window(9, 8, 2, 3, 1, 1, 2, 2, 3, 3),       // the whole 3x3 window: MVTU SIMD = 18
+      window(11, 12, 3, 7, 2, 3, 3, 8, 7, 7, 4, 2),  // two whole windows per element (MMV)
   };
   for (const WindowConfig& wc : grid) {
     INFO(describe(wc));
@@ -56,8 +58,9 @@ TEST_CASE("convolution as SWU then MVTU (functional models) == golden convolutio
     MvtuConfig mc;
     mc.mw = mw;
     mc.mh = mh;
-    mc.simd = wc.out_lanes().lanes;
-    mc.pe = 3;
+    mc.simd = wc.out_lanes().lanes / wc.windows;
+    mc.pixels = wc.windows;
+    mc.pe = wc.windows > 1 ? mh : 3;  // several pixels per element: an unfolded MVTU
     mc.input = InputKind::Unsigned;
     mc.in_bits = wc.bits;
     BinaryMatrix w = BinaryMatrix::random(mh, mw, 3);
@@ -89,6 +92,8 @@ TEST_CASE("sliding window parameters are checked with a message that says what i
   CHECK_THROWS_WITH_AS(window(8, 8, 4, 4, 1, 1, 4, 2, 4, 3).check(), doctest::Contains("K % rows == 0"), UserError);
   CHECK_THROWS_WITH_AS(window(8, 6, 4, 3, 1, 1, 4, 2, 1, 1, 4).check(), doctest::Contains("power of two dividing W"), UserError);
   CHECK_THROWS_WITH_AS(window(8, 8, 4, 3, 1, 1, 2, 2, 1, 1, 2).check(), doctest::Contains("in_pixels > 1"), UserError);
+  CHECK_THROWS_WITH_AS(window(8, 8, 4, 3, 1, 1, 4, 2, 3, 1, 1, 2).check(), doctest::Contains("rows = columns = K"), UserError);
+  CHECK_THROWS_WITH_AS(window(8, 7, 4, 3, 1, 1, 4, 2, 3, 3, 1, 2).check(), doctest::Contains("OW (7) % windows (2) == 0"), UserError);
 }
 
 TEST_CASE("SWU RTL == functional model, cycles per frame == timing model") {
@@ -105,6 +110,8 @@ TEST_CASE("SWU RTL == functional model, cycles per frame == timing model") {
       window(9, 8, 3, 7, 2, 3, 3, 8, 7, 7, 4),  // ResNet's first layer: the whole window per element, 4 pixels per input
       window(6, 8, 2, 3, 1, 1, 2, 2, 3, 3),     // the whole 3x3 window, padding on all sides
       window(7, 8, 2, 3, 2, 0, 2, 1, 1, 1, 2),  // 2 pixels per input element, one window pixel per output element
+      window(9, 8, 3, 7, 2, 3, 3, 8, 7, 7, 4, 2),  // two whole windows per element (MMV): ResNet's first layer at M = 2
+      window(6, 6, 2, 3, 1, 1, 2, 2, 3, 3, 1, 3),  // three whole 3x3 windows per element, stride 1
   };
   for (const WindowConfig& wc : grid) {
     SUBCASE(describe(wc).c_str()) {
@@ -125,7 +132,8 @@ TEST_CASE("SWU RTL == functional model, cycles per frame == timing model") {
       CHECK(unpack_lanes(ref.outputs.at("out"), wc.out_lanes()) == e3);
       testing::RtlCheck r = testing::check_rtl(k, one, three, "out", pack_lanes(e3, wc.out_lanes()));
       CHECK(r.cycles_per_frame == tm.ticks_per_frame);
-      const std::int64_t outputs = static_cast<std::int64_t>(wc.out_h()) * wc.out_w() * (wc.k / wc.rows) * (wc.k / wc.columns) * wc.cf();
+      const std::int64_t outputs =
+          static_cast<std::int64_t>(wc.out_h()) * (wc.out_w() / wc.windows) * (wc.k / wc.rows) * (wc.k / wc.columns) * wc.cf();
       MESSAGE(describe(wc) << ": cycles per frame RTL " << r.cycles_per_frame << ", model " << tm.ticks_per_frame
                            << " (" << outputs << " output elements, " << wc.h * (wc.w / wc.in_pixels) * wc.cf() << " input elements)");
     }
