@@ -349,10 +349,13 @@ int main(int argc, char** argv) {
       return v.bit_exact && v.reference_match ? 0 : 3;
     }
     if (nt->parsed()) {
-      std::cout << fmt::format("{:<10} {:>7} {:>14} {:>12}  {}\n", "network", "layers", "binary MACs", "input", "description");
+      std::cout << fmt::format("{:<11} {:>6} {:>14} {:>15} {:>12}  {}\n", "network", "layers", "MACs", "binary MACs", "input",
+                               "description");
       for (const auto& n : qdf::manager::builtin_nets())
-        std::cout << fmt::format("{:<10} {:>7} {:>14} {:>12}  {}\n", n.name, n.net.layers().size(), n.net.binary_macs(),
-                                 n.net.layers().front().out.str(), n.description);
+        std::cout << fmt::format("{:<11} {:>6} {:>14} {:>15} {:>12}  {}\n", n.name, n.net.layers().size(), n.net.macs(),
+                                 n.net.binary_macs(), n.net.layers().front().out.str(), n.description);
+      std::cout << "\nper image: MACs, one per weight use; binary MACs, the 1-bit MACs the hardware computes: one per weight use\n"
+                   "of a binary input, k of an unsigned k-bit input (its k bit planes; 8 for 8-bit pixels)\n";
       return 0;
     }
     if (dv->parsed()) {
