@@ -47,7 +47,7 @@ DesignInputs design_inputs(const CompileRequest& r) {
   if (r.host_gbps) o.host.bandwidth = *r.host_gbps * 1e9;
   if (r.ring_latency_us) o.ring.latency = *r.ring_latency_us * 1e-6;
   if (r.host_latency_us) o.host.latency = *r.host_latency_us * 1e-6;
-  manager::check_plan_options(o);  // as plan_network does: NaN, infinities and 0 GB/s refused by name
+  manager::check_plan_options(o);  // NaN, infinities, 0 GB/s, negative latencies: each refused by its flag
   if (!r.folding.empty()) {
     manager::Folding f = read_folding(r.folding);
     const auto layers = manager::flatten(c.net);
