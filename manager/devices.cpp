@@ -2,6 +2,7 @@
 
 #include "dsl/errors.hpp"
 
+#include <cmath>
 #include <fmt/format.h>
 
 namespace qdf::manager {
@@ -56,6 +57,14 @@ const std::vector<Device>& devices() {
       },
   };
   return all;
+}
+
+void check_device(const Device& d, const std::string& where) {
+  for (auto [what, v] : {std::pair{"LUTs", d.luts}, {"flip-flops", d.ffs}, {"block RAMs", d.bram_blocks}, {"block RAM bits", d.bram_bits}})
+    if (v <= 0) throw UserError(fmt::format("{}: its {} must be positive, found {}", where, what, v));
+  if (d.dsps < 0) throw UserError(fmt::format("{}: its DSPs must be 0 or more, found {}", where, d.dsps));
+  if (!(std::isfinite(d.clock_mhz) && d.clock_mhz > 0))
+    throw UserError(fmt::format("{}: its clock must be a finite number of MHz > 0, found {}", where, d.clock_mhz));
 }
 
 const Device& device(const std::string& name) {

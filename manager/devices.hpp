@@ -20,6 +20,10 @@ struct Device {
   double clock_mhz = 0;     // default clock of the streaming engines
 };
 
+// A device whose figures are all positive (DSPs may be 0) and clock finite; else a UserError
+// naming `where` ("the manifest's device") and the figure.
+void check_device(const Device& d, const std::string& where);
+
 const std::vector<Device>& devices();
 // The device whose name is `name` (or contains it); a UserError listing the devices otherwise.
 const Device& device(const std::string& name);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <limits>
 
 namespace qdf::manager {
 
@@ -16,7 +17,22 @@ double Link::latency_cycles(double clock_mhz) const { return latency * clock_mhz
 
 int Link::round_trip_elements(double bits, double clock_mhz) const {
   const double rate = std::min(1.0, 1.0 / std::max(cycles_per_element(bits, clock_mhz), 1e-9));  // elements per cycle
-  return static_cast<int>(std::ceil(2 * latency_cycles(clock_mhz) * rate)) + 4;
+  const double elements = std::ceil(2 * latency_cycles(clock_mhz) * rate) + 4;
+  // Tested as inside the range, so that NaN fails too; an int's range before the cast (UB past it).
+  if (!(elements >= 0 && elements <= static_cast<double>(std::numeric_limits<int>::max() / 2)))
+    throw UserError(fmt::format("{} link: a round trip of {} s at {} MHz holds {:.3g} elements, more than a link FIFO can be ({}): "
+                                "expected a latency of microseconds, lower --{}-latency-us",
+                                name, 2 * latency, clock_mhz, elements, std::numeric_limits<int>::max() / 2, name));
+  return static_cast<int>(elements);
+}
+
+void check_link(const Link& l, const std::string& flag) {
+  if (!(std::isfinite(l.bandwidth) && l.bandwidth > 0))
+    throw UserError(fmt::format("the {} link's bandwidth must be a finite number of bytes per second > 0, found {} ({}-gbps)", l.name,
+                                l.bandwidth, flag));
+  if (!(l.latency >= 0 && l.latency <= max_link_latency_s))
+    throw UserError(fmt::format("the {} link's latency must be 0..{} s, found {} s ({}-latency-us)", l.name, max_link_latency_s,
+                                l.latency, flag));
 }
 
 const std::vector<Link>& default_links() {

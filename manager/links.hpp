@@ -19,8 +19,14 @@ struct Link {
   double latency_cycles(double clock_mhz) const;
   // Elements of `bits` bits in flight over a round trip at the link's rate (at most one per
   // cycle), plus 4: the room a receiving end needs for credits never to stall a full-rate stream.
+  // A UserError when that count is not an int (a latency of seconds).
   int round_trip_elements(double bits, double clock_mhz) const;
 };
+
+// A link with a finite bandwidth > 0 and a latency in [0, max_link_latency_s]; else a UserError
+// naming the link and `flag`, the option that sets it ("--ring"  gives --ring-gbps, --ring-latency-us).
+void check_link(const Link& l, const std::string& flag);
+constexpr double max_link_latency_s = 1.0;
 
 const std::vector<Link>& default_links();
 Link default_link(const std::string& name);

@@ -4,6 +4,7 @@
 #include "manager/bundle.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
@@ -55,6 +56,17 @@ class Fields {
     if (!v.is_number()) wrong(path, key, "a number", v);
     return v.get<double>();
   }
+  // A figure that must be positive (or, with `zero_ok`, at least 0) and finite.
+  std::int64_t positive_int64(const json& obj, const std::string& path, const std::string& key, bool zero_ok = false) const {
+    const std::int64_t v = int64(obj, path, key);
+    if (zero_ok ? v < 0 : v <= 0) range(path, key, zero_ok, json(v));
+    return v;
+  }
+  double positive_number(const json& obj, const std::string& path, const std::string& key, bool zero_ok = false) const {
+    const double v = number(obj, path, key);
+    if (!(std::isfinite(v) && (zero_ok ? v >= 0 : v > 0))) range(path, key, zero_ok, get(obj, path, key));
+    return v;
+  }
   std::string text(const json& obj, const std::string& path, const std::string& key) const {
     const json& v = get(obj, path, key);
     if (!v.is_string()) wrong(path, key, "a string", v);
@@ -77,6 +89,10 @@ class Fields {
   }
 
  private:
+  [[noreturn]] void range(const std::string& path, const std::string& key, bool zero_ok, const json& found) const {
+    fail(fmt::format("field '{}' must be {}, found {}: the manifest was edited, or written by another qdf", field_path(path, key),
+                     zero_ok ? "at least 0" : "positive", shown(found)));
+  }
   [[noreturn]] void wrong(const std::string& path, const std::string& key, const char* expected, const json& found) const {
     fail(fmt::format("field '{}' must be {}, found {}", field_path(path, key), expected, shown(found)));
   }
@@ -210,8 +226,13 @@ Link link_from(const Fields& f, const json& m, const std::string& key) {
   Link l;
   l.name = f.text(j, key, "name");
   l.description = f.text(j, key, "description");
-  l.bandwidth = f.number(j, key, "bandwidth_bytes_per_s");
-  l.latency = f.number(j, key, "latency_s");
+  l.bandwidth = f.positive_number(j, key, "bandwidth_bytes_per_s");
+  l.latency = f.positive_number(j, key, "latency_s", true);
+  try {
+    check_link(l, "--" + key);
+  } catch (const UserError& e) {
+    f.fail(fmt::format("field '{}': {}", key, e.what()));
+  }
   return l;
 }
 
@@ -221,12 +242,12 @@ Device device_from(const Fields& f, const json& m) {
   d.name = f.text(j, "device", "name");
   d.description = f.text(j, "device", "description");
   d.lut_kind = f.text(j, "device", "lut_kind");
-  d.luts = f.int64(j, "device", "luts");
-  d.ffs = f.int64(j, "device", "ffs");
-  d.bram_blocks = f.int64(j, "device", "bram_blocks");
-  d.bram_bits = f.int64(j, "device", "bram_bits");
-  d.dsps = f.int64(j, "device", "dsps");
-  d.clock_mhz = f.number(m, "", "clock_mhz");
+  d.luts = f.positive_int64(j, "device", "luts");
+  d.ffs = f.positive_int64(j, "device", "ffs");
+  d.bram_blocks = f.positive_int64(j, "device", "bram_blocks");
+  d.bram_bits = f.positive_int64(j, "device", "bram_bits");
+  d.dsps = f.positive_int64(j, "device", "dsps", true);
+  d.clock_mhz = f.positive_number(m, "", "clock_mhz");
   return d;
 }
 
@@ -313,8 +334,13 @@ LoadedBundle load_bundle(const std::string& dir) {
   // its weights, then the design choices (device, links, folding, partition), then the plan
   // from them, which must be the one the manifest describes.
   b.net = network_from(f, f.object(m, "", "network"), "network");
+  // The model is a file of the bundle: a plain name, neither a path out of it nor a device.
+  const std::string model = f.text(m, "", "model");
+  if (model.empty() || model == "." || model == ".." || model.find('/') != std::string::npos || model.find('\0') != std::string::npos)
+    f.fail(fmt::format("field 'model' is {}: expected the name of a file inside the bundle directory, such as \"model.qdfmodel\"",
+                       shown(json(model))));
   try {
-    b.weights = load_model(dir + "/" + f.text(m, "", "model"), b.net);
+    b.weights = load_model(dir + "/" + model, b.net);
   } catch (const UserError& e) {
     throw UserError(fmt::format("bundle '{}': {}", dir, e.what()));
   }
@@ -332,6 +358,15 @@ LoadedBundle load_bundle(const std::string& dir) {
   const std::vector<int> first_units = partition_from(f, m, unplaced);
   opt.fpgas = static_cast<int>(first_units.size());
   b.plan = plan_partition(b.net, b.weights, opt, first_units, f.text(m, "", "limit"));
+  // The plan's FPGAs within the device's budget: the manifest's device is not part of the plan
+  // compared below (its resources are estimates), so a smaller device would pass unseen.
+  for (size_t i = 0; i < b.plan.fpgas.size(); ++i) {
+    const FpgaPlan& fp = b.plan.fpgas[i];
+    if (!(fp.lut_fraction <= 1 && fp.bram_fraction <= 1))
+      f.fail(fmt::format("FPGA {} needs {:.0f} LUTs and {} block RAMs, but the manifest's device '{}' has {} LUTs and {} block RAMs: "
+                         "the manifest was edited, or written by another qdf; compile the network again for this device",
+                         i, fp.resources.lut, fp.bram_blocks, opt.device.name, opt.device.luts, opt.device.bram_blocks));
+  }
 
   const json again = bundle_manifest(b.plan, b.net);
   for (const char* key : {"net", "input", "output", "folding", "fpgas", "engines", "streams", "links", "cycles_per_image", "fps",

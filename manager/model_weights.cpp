@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
@@ -136,10 +137,17 @@ void save_model(const std::string& path, const Net& net, const ModelWeights& w) 
 }
 
 ModelWeights load_model(const std::string& path, const Net& net) {
+  auto bad = [&](const std::string& what) { return UserError(fmt::format("model file {}: {}", path, what)); };
+  // A regular file, whose size bounds every size and offset below before anything is allocated
+  // (a device such as /dev/zero would be read without end).
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) throw UserError(fmt::format("cannot open model file {}", path));
+  if (!std::filesystem::is_regular_file(st))
+    throw bad("expected a regular file (written by `qdf train` or save_model), found a directory, device or pipe");
   std::ifstream f(path, std::ios::binary);
   if (!f) throw UserError(fmt::format("cannot open model file {}", path));
   std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  auto bad = [&](const std::string& what) { return UserError(fmt::format("model file {}: {}", path, what)); };
   if (bytes.size() < 24 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
     throw bad("not a qdf model (it does not start with QDFMODEL)");
   std::uint32_t version;
@@ -156,8 +164,8 @@ ModelWeights load_model(const std::string& path, const Net& net) {
   }
   const std::size_t payload_at = 24 + n;
   if ((bytes.size() - payload_at) % 8 != 0) throw bad("truncated: the payload is not a whole number of 64-bit words");
-  const std::size_t words = (bytes.size() - payload_at) / 8;
-  auto word = [&](std::size_t i) {
+  const std::uint64_t words = (bytes.size() - payload_at) / 8;
+  auto word = [&](std::uint64_t i) {
     std::uint64_t v;
     std::memcpy(&v, bytes.data() + payload_at + i * 8, 8);
     return v;
@@ -168,22 +176,44 @@ ModelWeights load_model(const std::string& path, const Net& net) {
       throw bad(fmt::format("it is a model of network '{}', not of '{}'", header.at("network").get<std::string>(), net.name));
     for (const auto& e : header.at("layers")) {
       const std::string name = e.at("name").get<std::string>(), kind = e.at("kind").get<std::string>();
-      const std::size_t offset = e.at("offset").get<std::size_t>();
+      // A count of `e[key]`: a non-negative integer of at most `max` (a 32-bit int, or the
+      // payload's words), checked before it sizes or indexes anything.
+      auto count = [&](const char* key, std::uint64_t max) {
+        const nlohmann::json& v = e.at(key);
+        if (!v.is_number_integer() || (!v.is_number_unsigned() && v.get<std::int64_t>() < 0) ||
+            v.get<std::uint64_t>() > max)
+          throw bad(fmt::format("layer '{}': '{}' must be an integer in 0..{}, found {}", name, key, max, v.dump()));
+        return v.get<std::uint64_t>();
+      };
+      constexpr std::uint64_t int_max = std::numeric_limits<int>::max();
+      const std::uint64_t offset = count("offset", words);
+      // The payload's words from `offset` on: every size below is compared with it (overflow-free).
+      const std::uint64_t left = words - offset;
       if (kind == "weights") {
-        engines::BinaryMatrix m(e.at("rows").get<int>(), e.at("cols").get<int>());
-        if (m.words.size() != e.at("words").get<std::size_t>()) throw bad(fmt::format("layer '{}': inconsistent weight size", name));
-        if (offset + m.words.size() > words) throw bad(fmt::format("truncated: the weights of layer '{}' are missing", name));
-        for (std::size_t i = 0; i < m.words.size(); ++i) m.words[i] = word(offset + i);
+        const std::uint64_t rows = count("rows", int_max), cols = count("cols", int_max - 63);  // (cols + 63) / 64 in an int
+        const std::uint64_t size = rows * ((cols + 63) / 64);  // < 2^31 * 2^26: no overflow
+        if (count("words", words) != size)
+          throw bad(fmt::format("layer '{}': inconsistent weight size ({} rows of {} columns are {} words, the header says {})", name, rows,
+                                cols, size, e.at("words").dump()));
+        if (size > left)
+          throw bad(fmt::format("truncated: the weights of layer '{}' are missing ({} words at offset {}, the payload has {})", name, size,
+                                offset, words));
+        engines::BinaryMatrix m(static_cast<int>(rows), static_cast<int>(cols));
+        for (std::uint64_t i = 0; i < size; ++i) m.words[i] = word(offset + i);
         w.weights[name] = std::move(m);
       } else if (kind == "thresholds") {
+        const std::uint64_t channels = count("channels", int_max), levels = count("levels", int_max);
+        // channels * (levels + 1) words, each factor < 2^31: no overflow in 64 bits.
+        if (channels * (levels + 1) > left)
+          throw bad(fmt::format("truncated: the thresholds of layer '{}' are missing ({} channels of {} levels at offset {}, the payload "
+                                "has {} words)",
+                                name, channels, levels, offset, words));
         engines::Thresholds t;
-        t.channels = e.at("channels").get<int>();
-        t.levels = e.at("levels").get<int>();
-        const std::size_t count = static_cast<std::size_t>(t.channels) * static_cast<std::size_t>(t.levels);
-        if (offset + count + static_cast<std::size_t>(t.channels) > words)
-          throw bad(fmt::format("truncated: the thresholds of layer '{}' are missing", name));
-        for (std::size_t i = 0; i < count; ++i) t.t.push_back(static_cast<std::int64_t>(word(offset + i)));
-        for (int c = 0; c < t.channels; ++c) t.flip.push_back(word(offset + count + static_cast<std::size_t>(c)) != 0);
+        t.channels = static_cast<int>(channels);
+        t.levels = static_cast<int>(levels);
+        const std::uint64_t n_t = channels * levels;
+        for (std::uint64_t i = 0; i < n_t; ++i) t.t.push_back(static_cast<std::int64_t>(word(offset + i)));
+        for (std::uint64_t c = 0; c < channels; ++c) t.flip.push_back(word(offset + n_t + c) != 0);
         w.thresholds[name] = std::move(t);
       } else {
         throw bad(fmt::format("layer '{}' has an unknown kind '{}'", name, kind));

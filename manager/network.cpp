@@ -39,6 +39,15 @@ void require_activations(const Layer& l) {
     shape_error(l, fmt::format("needs activations of at most 16 bits, found {} bits", l.in_bits));
 }
 
+// The skip is scaled by 2^shift; the residual add engine takes 0..16 (engines/stream_engines.cpp).
+constexpr int kMaxResidualShift = 16;
+
+void check_residual_shift(const Layer& l) {
+  if (l.shift < 0 || l.shift > kMaxResidualShift)
+    throw UserError(fmt::format("layer {}: its shift (skip scale 2^shift) must be 0..{}, found {}", l.describe(), kMaxResidualShift,
+                                l.shift));
+}
+
 // Output shape and precision of `l` on input (shape, bits, binary, signed accumulator?).
 void infer(Layer& l, const Layer& prev, int index) {
   l.in = prev.out;
@@ -112,6 +121,15 @@ void infer(Layer& l, const Layer& prev, int index) {
       return;
     case LayerKind::Residual: {
       if (raw || l.in_binary) shape_error(l, "adds a skip of unsigned activations: its input must be an act() output");
+      check_residual_shift(l);
+      // The skip FIFO's depth (engine_graph.cpp, skip_fifo_depth) follows the rows of the
+      // windows in a branch, not those of a block nested in it: such a FIFO could be too small.
+      for (auto [branch, what] : {std::pair{&l.main, "main branch"}, {&l.projection, "skip projection"}})
+        for (const Layer& m : *branch)
+          if (m.kind == LayerKind::Residual)
+            shape_error(l, fmt::format("a residual block inside its {} ('{}') is not supported yet: put the blocks one after the "
+                                       "other",
+                                       what, m.name.empty() ? "unnamed" : m.name));
       Net block = input(l.name + ".in", l.in, l.in_bits);
       Net main_net = block;
       for (const Layer& m : l.main) main_net.append(m);
@@ -166,22 +184,33 @@ Net operator>>(Net net, const Net& next) {
   return net;
 }
 
-std::int64_t Net::binary_macs() const {
+namespace {
+
+// Multiply-accumulates per image of `layers`, each weight use counted `per_use(layer)` times.
+template <class PerUse>
+std::int64_t count_macs(const std::vector<Layer>& layers, PerUse per_use) {
   std::int64_t n = 0;
-  for (const Layer& l : layers_) {
+  for (const Layer& l : layers) {
     if (l.kind == LayerKind::Conv)
-      n += static_cast<std::int64_t>(l.out.h) * l.out.w * l.out.c * l.k * l.k * l.in.c;
+      n += static_cast<std::int64_t>(l.out.h) * l.out.w * l.out.c * l.k * l.k * l.in.c * per_use(l);
     else if (l.kind == LayerKind::FullyConnected)
-      n += l.in.size() * l.out.c;
-    else if (l.kind == LayerKind::Residual) {
-      Net sub;
-      sub.layers_ = l.main;
-      n += sub.binary_macs();
-      sub.layers_ = l.projection;
-      n += sub.binary_macs();
-    }
+      n += l.in.size() * l.out.c * per_use(l);
+    else if (l.kind == LayerKind::Residual)
+      n += count_macs(l.main, per_use) + count_macs(l.projection, per_use);
   }
   return n;
+}
+
+}  // namespace
+
+std::int64_t Net::macs() const {
+  return count_macs(layers_, [](const Layer&) { return 1; });
+}
+
+std::int64_t Net::binary_macs() const {
+  // The MVTU computes an unsigned k-bit input from its k bit planes (engines/mvtu.hpp): k binary
+  // MACs per weight use; a binary (±1) input is one plane.
+  return count_macs(layers_, [](const Layer& l) { return l.in_binary ? 1 : l.in_bits; });
 }
 
 Net input(const std::string& name, Shape shape, int bits, bool binary) {
@@ -246,6 +275,7 @@ Net residual(const Net& main, int shift, const Net& projection, const std::strin
   l.main = main.layers();
   l.projection = projection.layers();
   l.shift = shift;
+  if (!name.empty()) check_residual_shift(l);  // early, where the block is written; an unnamed one when attached and named
   return expr(l);
 }
 

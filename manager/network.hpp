@@ -51,8 +51,12 @@ class Net {
   friend Net operator>>(Net net, const Net& next);  // concatenation of two expressions
 
   std::string name;
-  // Binary multiply-accumulates per image (1 per weight use; unsigned k-bit inputs count k times,
-  // as their bit planes are).
+  // Multiply-accumulates per image: one per weight use (convs, fully connected layers and the
+  // branches of residual blocks), as papers count them.
+  std::int64_t macs() const;
+  // Binary (1-bit) multiply-accumulates per image, what the hardware computes: one per weight use
+  // of a binary input, k per weight use of an unsigned k-bit input (its k bit planes, 8 for an
+  // 8-bit first layer).
   std::int64_t binary_macs() const;
 
  private:

@@ -71,6 +71,12 @@ struct Plan {
   double plan_seconds = 0; // time the search took
 };
 
+// Every option in its range, finite (NaN and infinity pass a `<=` test, so each is tested as
+// being inside, not outside): at least one FPGA, a device with positive figures, fps >= 0 (0:
+// the highest throughput), utilization in (0, 1], positive link bandwidths and latencies of
+// 0..1 s. A UserError names the option and its command-line flag. plan_network's entry check.
+void check_plan_options(const PlanOptions& opt);
+
 // Folds and partitions `net`; a UserError names the layer, link or budget that makes the target
 // (or any design) impossible.
 Plan plan_network(const Net& net, const ModelWeights& weights, const PlanOptions& opt);

@@ -15,6 +15,8 @@
 #include "manager/network.hpp"
 
 #include <CLI/CLI.hpp>
+#include <cmath>
+#include <limits>
 #include <filesystem>
 #include <malloc.h>
 #include <unistd.h>
@@ -50,6 +52,20 @@ int emit(const std::string& kernel, const std::string& out, bool dump_ir) {
   return 0;
 }
 
+// A number in a range, finite: CLI11's PositiveNumber and Range test for being outside the range
+// (`v <= 0`), which NaN never is, and let infinity through. `range` says what is expected.
+CLI::Validator number_in(double lo, bool lo_included, double hi, const std::string& range) {
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(text, v)) return fmt::format("expected a number, found '{}'", text);
+        if (std::isfinite(v) && (lo_included ? v >= lo : v > lo) && v <= hi) return "";
+        return fmt::format("expected {}, found {}", range, text);
+      },
+      range);
+}
+const double kHuge = std::numeric_limits<double>::max();
+
 // A bundle was compiled with its own network, weights, FPGAs and folding: the options that plan
 // a built-in network (their help starts with "(network)") would be ignored, so they are refused.
 void refuse_network_options(const CLI::App* a, const std::string& target) {
@@ -68,7 +84,15 @@ struct DesignArgs {
   std::string target;            // a bundle directory or a built-in network
   host::CompileRequest request;  // how a built-in network is planned (its net and out are set by the caller)
   bool max_throughput = false;   // the default already: request.fps == 0
+  CLI::Option* refused_seed = nullptr;  // `--seed` where there are no images (add_design_options)
 };
+
+void refuse_seed(const DesignArgs& d, const std::string& subcommand) {
+  if (d.refused_seed && d.refused_seed->count() > 0)
+    throw qdf::UserError(fmt::format("qdf {} has no images for --seed to seed; the seed of the random weights is --weights-seed (in "
+                                     "sim and verify, --seed is the images' seed, --image-seed)",
+                                     subcommand));
+}
 
 enum class DesignTarget {
   Network,          // `qdf compile`: a built-in network only
@@ -77,8 +101,10 @@ enum class DesignTarget {
 };
 
 // `target_help`: what the positional design is; a target already set is its default (optional),
-// an empty one makes it required. `--seed` stays free for the subcommands whose seed is that of
-// their input images; `qdf compile` has no images, and its `--seed` is the weights' seed.
+// an empty one makes it required. One flag, one meaning: `--weights-seed` seeds the weights
+// everywhere, `--image-seed` (alias `--seed`) the images of sim and verify. `qdf compile` and
+// `qdf scale` have no images: their `--seed` is refused with a pointer to `--weights-seed`
+// rather than taken for the weights' seed, which `qdf sim --seed` is not.
 void add_design_options(CLI::App* a, DesignArgs& d, DesignTarget kind, const std::string& target_help) {
   const bool network_only = kind == DesignTarget::Network;
   const std::string p = network_only ? "" : "(network) ";
@@ -89,18 +115,23 @@ void add_design_options(CLI::App* a, DesignArgs& d, DesignTarget kind, const std
   a->add_option("--fpgas", r.fpgas, p + "number of FPGAs on the ring")->capture_default_str()->check(CLI::PositiveNumber);
   a->add_option("--device", r.device, p + "FPGA device (see `qdf devices`)")->capture_default_str();
   a->add_option("--fps", r.fps, p + "target images per second")
-      ->check(CLI::PositiveNumber)
+      ->check(number_in(0, false, kHuge, "a finite number of images per second > 0"))
       ->excludes(a->add_flag("--max-throughput", d.max_throughput, p + "the highest throughput that fits (the default)"));
   a->add_option("--model", r.model, p + "model file with the weights (default: the network's shipped model, else seeded random weights)")
       ->check(CLI::ExistingFile);
-  a->add_option(network_only ? "--seed,--weights-seed" : "--weights-seed", r.seed, p + "seed of the random weights")->capture_default_str();
+  a->add_option("--weights-seed", r.seed, p + "seed of the random weights")->capture_default_str();
+  if (network_only) d.refused_seed = a->add_option("--seed")->group("");  // hidden; refused by refuse_seed
   a->add_flag("--random-weights", r.random_weights, p + "seeded random weights even for a network shipped with a trained model");
   a->add_option("--folding", r.folding, p + "fixed folding, JSON {\"layer\": {\"pe\": P, \"simd\": S}}")->check(CLI::ExistingFile);
-  a->add_option("--utilization", r.utilization, p + "fraction of each FPGA's LUTs and block RAMs to use")->capture_default_str();
-  a->add_option("--ring-gbps", r.ring_gbps, p + "ring link bandwidth, GB/s per direction (default 5, an assumption)");
-  a->add_option("--ring-latency-us", r.ring_latency_us, p + "ring link latency, microseconds (default 1)");
-  a->add_option("--host-gbps", r.host_gbps, p + "host link bandwidth, GB/s per direction (default 3.2)");
-  a->add_option("--host-latency-us", r.host_latency_us, p + "host link latency, microseconds (default 2)");
+  a->add_option("--utilization", r.utilization, p + "fraction of each FPGA's LUTs and block RAMs to use")
+      ->capture_default_str()
+      ->check(number_in(0, false, 1, "a fraction in (0, 1]"));
+  const CLI::Validator gbps = number_in(0, false, kHuge, "a finite number of GB/s > 0");
+  const CLI::Validator latency = number_in(0, true, manager::max_link_latency_s * 1e6, fmt::format("0..{:g} microseconds", manager::max_link_latency_s * 1e6));
+  a->add_option("--ring-gbps", r.ring_gbps, p + "ring link bandwidth, GB/s per direction (default 5, an assumption)")->check(gbps);
+  a->add_option("--ring-latency-us", r.ring_latency_us, p + "ring link latency, microseconds (default 1)")->check(latency);
+  a->add_option("--host-gbps", r.host_gbps, p + "host link bandwidth, GB/s per direction (default 3.2)")->check(gbps);
+  a->add_option("--host-latency-us", r.host_latency_us, p + "host link latency, microseconds (default 2)")->check(latency);
 }
 
 struct TrainArgs {
@@ -208,7 +239,7 @@ int main(int argc, char** argv) {
   auto sim_options = [&](CLI::App* a) {
     add_design_options(a, sim_design, DesignTarget::BundleOrNetwork,
                        "a bundle directory (from `qdf compile`) or a built-in network (see `qdf nets`)");
-    a->add_option("--seed", image_seed, "seed of the random input images")->capture_default_str();
+    a->add_option("--image-seed,--seed", image_seed, "seed of the random input images (the weights': --weights-seed)")->capture_default_str();
     a->add_flag("--json", sim_json_out, "print one JSON object instead of the tables");
   };
   auto* sm = app.add_subcommand("sim", "simulate a design: images/s, latency, per-engine stalls, FIFO peaks, link use, "
@@ -246,8 +277,8 @@ int main(int argc, char** argv) {
   tr->add_option("--epochs", ta.opt.epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);
   tr->add_option("--batch", ta.opt.batch, "images per batch")->capture_default_str()->check(CLI::PositiveNumber);
   tr->add_option("--optimizer", ta.opt.optimizer, "adam, or sgd with momentum")->capture_default_str()->check(CLI::IsMember({"adam", "sgd"}));
-  tr->add_option("--lr", ta.opt.lr, "peak learning rate, decayed to 0 by a cosine (default 2e-3 adam, 0.05 sgd)")->check(CLI::PositiveNumber);
-  tr->add_option("--momentum", ta.opt.momentum, "momentum of sgd")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  tr->add_option("--lr", ta.opt.lr, "peak learning rate, decayed to 0 by a cosine (default 2e-3 adam, 0.05 sgd)")->check(number_in(0, false, kHuge, "a finite learning rate > 0"));
+  tr->add_option("--momentum", ta.opt.momentum, "momentum of sgd")->capture_default_str()->check(number_in(0, true, 1, "0..1"));
   tr->add_option("--seed", ta.opt.seed, "seed of the weights, the batch order and the flips")->capture_default_str();
   tr->add_option("--train-images", ta.opt.train_images, "train on the first N training images (default: all 60,000)")->check(CLI::PositiveNumber);
   tr->add_flag("--no-flip", ta.no_flip, "no random left-right flips of training images");
@@ -309,6 +340,7 @@ int main(int argc, char** argv) {
     if (e->parsed()) return emit(kernel, out, dump_ir);
     if (tr->parsed()) return train(ta);
     if (c->parsed()) {
+      refuse_seed(compile_design, "compile");
       host::CompileRequest cr = compile_design.request;
       cr.net = compile_design.target;
       host::Compiled r = host::compile_network(cr);
@@ -325,6 +357,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (sc->parsed()) {
+      refuse_seed(scale_args, "scale");
       host::CompileRequest r = scale_args.request;
       r.net = scale_args.target;
       const manager::ScaleStudy s = host::scale_design(r, manager::parse_fpga_counts(scale_fpgas), scale_simulate);
@@ -349,10 +382,13 @@ int main(int argc, char** argv) {
       return v.bit_exact && v.reference_match ? 0 : 3;
     }
     if (nt->parsed()) {
-      std::cout << fmt::format("{:<10} {:>7} {:>14} {:>12}  {}\n", "network", "layers", "binary MACs", "input", "description");
+      std::cout << fmt::format("{:<11} {:>6} {:>14} {:>15} {:>12}  {}\n", "network", "layers", "MACs", "binary MACs", "input",
+                               "description");
       for (const auto& n : qdf::manager::builtin_nets())
-        std::cout << fmt::format("{:<10} {:>7} {:>14} {:>12}  {}\n", n.name, n.net.layers().size(), n.net.binary_macs(),
-                                 n.net.layers().front().out.str(), n.description);
+        std::cout << fmt::format("{:<11} {:>6} {:>14} {:>15} {:>12}  {}\n", n.name, n.net.layers().size(), n.net.macs(),
+                                 n.net.binary_macs(), n.net.layers().front().out.str(), n.description);
+      std::cout << "\nper image: MACs, one per weight use; binary MACs, the 1-bit MACs the hardware computes: one per weight use\n"
+                   "of a binary input, k of an unsigned k-bit input (its k bit planes; 8 for 8-bit pixels)\n";
       return 0;
     }
     if (dv->parsed()) {

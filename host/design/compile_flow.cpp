@@ -43,11 +43,11 @@ DesignInputs design_inputs(const CompileRequest& r) {
   o.device = manager::device(r.device);
   o.fps = r.fps;
   o.utilization = r.utilization;
-  if (r.ring_gbps < 0 || r.host_gbps < 0) throw UserError("link bandwidths must be positive");
-  if (r.ring_gbps > 0) o.ring.bandwidth = r.ring_gbps * 1e9;
-  if (r.host_gbps > 0) o.host.bandwidth = r.host_gbps * 1e9;
-  if (r.ring_latency_us >= 0) o.ring.latency = r.ring_latency_us * 1e-6;
-  if (r.host_latency_us >= 0) o.host.latency = r.host_latency_us * 1e-6;
+  if (r.ring_gbps) o.ring.bandwidth = *r.ring_gbps * 1e9;
+  if (r.host_gbps) o.host.bandwidth = *r.host_gbps * 1e9;
+  if (r.ring_latency_us) o.ring.latency = *r.ring_latency_us * 1e-6;
+  if (r.host_latency_us) o.host.latency = *r.host_latency_us * 1e-6;
+  manager::check_plan_options(o);  // NaN, infinities, 0 GB/s, negative latencies: each refused by its flag
   if (!r.folding.empty()) {
     manager::Folding f = read_folding(r.folding);
     const auto layers = manager::flatten(c.net);

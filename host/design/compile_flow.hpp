@@ -20,8 +20,9 @@ struct CompileRequest {
   double fps = 0;                 // 0: the highest throughput that fits
   double utilization = 0.85;
   std::string folding;            // JSON file {"layer": {"pe": P, "simd": S}, ...}; empty: search
-  // Link overrides (0: the defaults of manager/links.cpp).
-  double ring_gbps = 0, ring_latency_us = -1, host_gbps = 0, host_latency_us = -1;
+  // Link overrides; unset: the defaults of manager/links.cpp. A value set is used as it is, and
+  // one out of range (0 GB/s, a negative latency, NaN) is a UserError, never a default.
+  std::optional<double> ring_gbps, ring_latency_us, host_gbps, host_latency_us;
   std::string out;                // bundle directory; empty: plan only
 };
 

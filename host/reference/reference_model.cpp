@@ -56,6 +56,8 @@ Map layer(const Layer& l, const Map& x, const manager::ModelWeights& w) {
       Map skip = l.projection.empty() ? x : run(l.projection, x, w);
       if (main.v.size() != skip.v.size())
         throw InternalError(fmt::format("residual {}: main branch gives {} values, skip {}", l.name, main.v.size(), skip.v.size()));
+      // The network refuses shifts outside 0..16 (manager/network.cpp); a shift past 62 would be UB here.
+      if (l.shift < 0 || l.shift > 62) throw InternalError(fmt::format("residual {}: shift {} outside 0..62", l.name, l.shift));
       for (size_t i = 0; i < main.v.size(); ++i) main.v[i] += skip.v[i] * (std::int64_t{1} << l.shift);
       return main;
     }

@@ -197,6 +197,21 @@ TEST_CASE("load_bundle: a missing, foreign, malformed or inconsistent bundle is 
        },
        ".config.depth' is 3, but the plan rebuilt from its network, folding and partition has"},
       {"cycles", [](json& m) { m["cycles_per_image"] = 1; }, "field 'cycles_per_image' is 1, but the plan rebuilt"},
+      {"shift", [](json& m) { m["network"]["layers"][3]["shift"] = -1; },
+       "its network does not build: layer 'res1' (residual block): its shift (skip scale 2^shift) must be 0..16, found -1"},
+      {"model-outside", [](json& m) { m["model"] = "../model.qdfmodel"; },
+       "field 'model' is \"../model.qdfmodel\": expected the name of a file inside the bundle directory"},
+      {"model-absolute", [](json& m) { m["model"] = "/dev/zero"; },
+       "field 'model' is \"/dev/zero\": expected the name of a file inside the bundle directory"},
+      {"model-empty", [](json& m) { m["model"] = ""; }, "field 'model' is \"\": expected the name of a file inside the bundle directory"},
+      {"device-luts", [](json& m) { m["device"]["luts"] = 0; }, "field 'device.luts' must be positive, found 0"},
+      {"device-brams", [](json& m) { m["device"]["bram_blocks"] = -3; }, "field 'device.bram_blocks' must be positive, found -3"},
+      {"clock", [](json& m) { m["clock_mhz"] = 0; }, "field 'clock_mhz' must be positive, found 0"},
+      {"ring-bandwidth", [](json& m) { m["ring"]["bandwidth_bytes_per_s"] = 0; },
+       "field 'ring.bandwidth_bytes_per_s' must be positive, found 0"},
+      {"host-latency", [](json& m) { m["host"]["latency_s"] = -1e-6; }, "field 'host.latency_s' must be at least 0, found -1e-06"},
+      {"device-small", [](json& m) { m["device"]["luts"] = 10; },
+       "FPGA 0 needs"},
   };
   for (const Case& c : cases) {
     CAPTURE(std::string(c.what));

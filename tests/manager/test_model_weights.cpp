@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 using namespace qdf;
@@ -14,6 +15,19 @@ using namespace qdf::manager;
 namespace {
 std::string temp_path(const char* name) {
   return (std::filesystem::temp_directory_path() / (std::string(name) + "." + std::to_string(::getpid()))).string();
+}
+// A model file as docs/model_format.md lays it out, with any header and payload.
+void write_model(const std::string& path, const nlohmann::json& header, const std::vector<std::uint64_t>& payload) {
+  const std::string text = header.dump();
+  std::ofstream f(path, std::ios::binary);
+  const std::uint32_t version = 1, reserved = 0;
+  const std::uint64_t n = text.size();
+  f.write("QDFMODEL", 8);
+  f.write(reinterpret_cast<const char*>(&version), 4);
+  f.write(reinterpret_cast<const char*>(&reserved), 4);
+  f.write(reinterpret_cast<const char*>(&n), 8);
+  f.write(text.data(), static_cast<std::streamsize>(text.size()));
+  f.write(reinterpret_cast<const char*>(payload.data()), static_cast<std::streamsize>(payload.size() * 8));
 }
 }  // namespace
 
@@ -64,4 +78,63 @@ TEST_CASE("weights that do not match the network are rejected before anything is
   CHECK_THROWS_WITH_AS(save_model(path, net, w), doctest::Contains("layer 'fc2' (fully connected, 256 outputs) needs 256x256 weights"),
                        UserError);
   CHECK(!std::filesystem::exists(path));
+}
+
+TEST_CASE("crafted model files: every size and offset is checked against the file before it is used") {
+  // A network with one small layer: fc 4 -> 2 on binary inputs (2 rows of 1 word) and its thresholds.
+  const Net net = input("in", {1, 1, 4}, 1, true) >> fc("f", 2) >> label_select();
+  Net named = net;
+  named.name = "tiny";
+  const std::string path = temp_path("crafted_model");
+  using nlohmann::json;
+  auto layer = [](json fields) {
+    json l = {{"name", "f"}, {"kind", "weights"}, {"rows", 2}, {"cols", 4}, {"offset", 0}, {"words", 2}};
+    for (auto& [k, v] : fields.items()) l[k] = v;
+    return l;
+  };
+  auto header = [&](json l) { return json{{"network", "tiny"}, {"layers", json::array({l})}}; };
+  const std::vector<std::uint64_t> payload = {0xA, 0x5};
+  write_model(path, header(layer({})), payload);
+  CHECK(load_model(path, named).weights.at("f").words == payload);
+
+  struct Case {
+    const char* what;
+    json header;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      // 2^64 - 2 + 2 words wraps to 0: before, the bounds check passed and the
+      // weights were read from the 24 bytes before the payload.
+      {"offset-wraps", header(layer({{"offset", 18446744073709551614ull}})), "layer 'f': 'offset' must be an integer in 0..2, found 18446744073709551614"},
+      {"offset-negative", header(layer({{"offset", -1}})), "layer 'f': 'offset' must be an integer in 0..2, found -1"},
+      {"offset-past", header(layer({{"offset", 1}})), "truncated: the weights of layer 'f' are missing (2 words at offset 1, the payload has 2)"},
+      // Sizes that would allocate tens of gigabytes before being compared with the file.
+      {"rows-huge", header(layer({{"rows", 2000000000}, {"cols", 2000000000}, {"words", 62500000000000000ull}})),
+       "layer 'f': 'words' must be an integer in 0..2, found 62500000000000000"},
+      {"rows-huge-consistent", header(layer({{"rows", 2000000000}, {"words", 2}})),
+       "layer 'f': inconsistent weight size (2000000000 rows of 4 columns are 2000000000 words, the header says 2)"},
+      {"rows-too-big", header(layer({{"rows", 4000000000ull}})), "layer 'f': 'rows' must be an integer in 0..2147483647, found 4000000000"},
+      {"cols-negative", header(layer({{"cols", -64}})), "layer 'f': 'cols' must be an integer in 0..2147483584, found -64"},
+      {"cols-not-integer", header(layer({{"cols", 4.5}})), "layer 'f': 'cols' must be an integer in 0..2147483584, found 4.5"},
+      {"thresholds-huge",
+       header(json{{"name", "f"}, {"kind", "thresholds"}, {"channels", 2000000000}, {"levels", 2000000000}, {"offset", 0}}),
+       "truncated: the thresholds of layer 'f' are missing (2000000000 channels of 2000000000 levels at offset 0, the payload has 2 words)"},
+      {"thresholds-negative", header(json{{"name", "f"}, {"kind", "thresholds"}, {"channels", -1}, {"levels", -1}, {"offset", 0}}),
+       "layer 'f': 'channels' must be an integer in 0..2147483647, found -1"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(std::string(c.what));
+    write_model(path, c.header, payload);
+    CHECK_THROWS_WITH_AS(load_model(path, named), doctest::Contains(c.message), UserError);
+  }
+  std::filesystem::remove(path);
+
+  // Not a regular file: a device read without end, a directory.
+  CHECK_THROWS_WITH_AS(load_model("/dev/zero", named),
+                       doctest::Contains("model file /dev/zero: expected a regular file (written by `qdf train` or save_model), found a "
+                                         "directory, device or pipe"),
+                       UserError);
+  CHECK_THROWS_WITH_AS(load_model("/dev/null", named), doctest::Contains("expected a regular file"), UserError);
+  CHECK_THROWS_WITH_AS(load_model(std::filesystem::temp_directory_path().string(), named), doctest::Contains("expected a regular file"),
+                       UserError);
 }
