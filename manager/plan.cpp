@@ -127,7 +127,7 @@ class Pipeline {
     for (auto [s, what] : {std::pair{g.input_stream, "in"}, {g.output_stream, "out"}}) {
       const double c = link_cycles(opt_.host, g, s);
       if (c > static_cast<double>(T)) {
-        a.reason = fmt::format("the host link ({}) needs {:.0f} cycles per image to carry the network's {}put", opt_.host.name, c, what);
+        a.reason = fmt::format("the host link ({}) needs {:.4g} cycles per image to carry the network's {}put", opt_.host.name, c, what);
         return false;
       }
     }
@@ -225,9 +225,7 @@ std::int64_t least_fitting(Pipeline& pipe, std::int64_t lo, std::int64_t hi) {
 
 Plan plan_network(const Net& net, const ModelWeights& weights, const PlanOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (opt.fpgas < 1) throw UserError(fmt::format("--fpgas must be at least 1, found {}", opt.fpgas));
-  if (opt.utilization <= 0 || opt.utilization > 1) throw UserError(fmt::format("utilization must be in (0, 1], found {}", opt.utilization));
-  if (opt.fps < 0) throw UserError(fmt::format("--fps must be positive, found {}", opt.fps));
+  check_plan_options(opt);  // every entry point: NaN, infinities, empty devices and links refused by name
   const double clock_hz = opt.device.clock_mhz * 1e6;
   // The folding space: every layer's candidate foldings with their timing (none if fixed).
   Pipeline pipe(net, weights, opt);
