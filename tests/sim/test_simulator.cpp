@@ -1,5 +1,7 @@
 // The simulator on its own: timing against the plan's analytical prediction, determinism,
-// values against the engines' functional chain, and planted deadlocks.
+// values against the reference model (host/reference/, which shares no code with the engines or
+// the simulator), and planted deadlocks.
+#include "host/reference/reference_model.hpp"
 #include "manager/plan.hpp"
 #include "sim/engine_schedule.hpp"
 #include "sim/graph_values.hpp"
@@ -38,7 +40,8 @@ TEST_CASE("simulator: sfc runs at the plan's predicted rate, the same every run"
   CHECK(a.times.received == b.times.received);
   CHECK(a.outputs == b.outputs);
   REQUIRE(a.outputs.size() == 4);
-  for (size_t i = 0; i < imgs.size(); ++i) CHECK(a.outputs[i] == sim::graph_forward(p.graph, imgs[i]));
+  const Net& n = builtin_net("sfc").net;
+  for (size_t i = 0; i < imgs.size(); ++i) CHECK(a.outputs[i] == host::reference_forward(n, random_weights(n, 11), imgs[i]));
 }
 
 TEST_CASE("simulator: an MVTU's schedule reads at the first row group and writes after its pipeline latency") {
@@ -116,7 +119,9 @@ TEST_CASE("simulator: resnet-mini on 2 FPGAs, values through the whole graph, FI
   MESSAGE(fmt::format("resnet-mini: predicted {} cycles/image, simulated {:.1f}, latency {}", p.cycles_per_image,
                       r.timing.cycles_per_image, r.timing.latency_cycles));
   CHECK(r.timing.images == 3);
-  for (size_t i = 0; i < imgs.size(); ++i) CHECK(r.outputs[i] == sim::graph_forward(p.graph, imgs[i]));
+  const Net& n = builtin_net("resnet-mini").net;
+  const ModelWeights w = random_weights(n, 11);
+  for (size_t i = 0; i < imgs.size(); ++i) CHECK(r.outputs[i] == host::reference_forward(n, w, imgs[i]));
   for (const auto& f : r.fifos) {
     CAPTURE(f.name);
     CHECK(f.peak >= 1);
