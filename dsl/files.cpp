@@ -4,6 +4,9 @@
 
 #include <filesystem>
 #include <fmt/format.h>
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
 #include <fstream>
 #include <unistd.h>
 
@@ -11,15 +14,65 @@ namespace fs = std::filesystem;
 
 namespace qdf::dsl {
 
+namespace {
+
+// Written into every directory write_directory_atomically makes: only such a directory (or an
+// empty one) is ever replaced, so a mistyped --out cannot delete someone's files.
+constexpr const char* kMarker = ".qdf-output";
+
+bool process_alive(long pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH); }
+
+// What runs killed midway left beside `target`: `<name>.partial.<pid>` (a write in progress) is
+// removed; `<name>.old.<pid>` (the previous result, moved aside just before the new one took
+// its place) is put back when nothing took its place, else removed.
+void clean_up_after_dead_runs(const fs::path& target) {
+  std::error_code ec;
+  const std::string name = target.filename().string();
+  for (const std::string kind : {".partial.", ".old."}) {
+    for (const fs::directory_entry& e : fs::directory_iterator(target.parent_path(), ec)) {
+      const std::string f = e.path().filename().string();
+      if (f.rfind(name + kind, 0) != 0) continue;
+      const std::string pid = f.substr(name.size() + kind.size());
+      if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos || pid.size() > 9) continue;
+      if (process_alive(std::stol(pid))) continue;  // another run, still writing
+      if (kind == ".old." && !fs::exists(target, ec)) fs::rename(e.path(), target, ec);
+      else fs::remove_all(e.path(), ec);
+    }
+  }
+}
+
+}  // namespace
+
 void write_directory_atomically(const std::string& dir, const std::function<void(const std::string&)>& fill) {
-  fs::path target = fs::absolute(dir);
+  if (dir.empty()) throw UserError("the output directory's name is empty: name a directory to write");
+  fs::path target = fs::absolute(dir).lexically_normal();
+  if (!target.has_filename()) target = target.parent_path();  // a trailing slash
+  const fs::path cwd = fs::current_path().lexically_normal();
+  const auto [end, at] = std::mismatch(target.begin(), target.end(), cwd.begin(), cwd.end());
+  if (end == target.end())
+    throw UserError(fmt::format("output directory '{}' is {}: name a new directory (or one qdf wrote before) for the output", dir,
+                                target == cwd ? "the current directory" : "a directory above the current one"));
+  clean_up_after_dead_runs(target);
+  std::error_code ec;
+  const fs::file_status st = fs::symlink_status(target, ec);
+  if (fs::exists(st)) {
+    if (!fs::is_directory(st))
+      throw UserError(fmt::format("output directory '{}' exists and is not a directory: refusing to replace it (remove it, or name "
+                                  "another directory)",
+                                  dir));
+    if (!fs::is_empty(target, ec) && !fs::exists(target / kMarker, ec))
+      throw UserError(fmt::format("output directory '{}' holds files that qdf did not write: refusing to replace it (remove it, or "
+                                  "name another directory)",
+                                  dir));
+  }
   fs::path tmp = target.string() + fmt::format(".partial.{}", ::getpid());
   fs::remove_all(tmp);
   fs::create_directories(tmp);
   try {
     fill(tmp.string());
+    write_text_file((tmp / kMarker).string(), "written by qdf; qdf replaces this directory when asked to write it again\n");
   } catch (...) {
-    fs::remove_all(tmp);
+    fs::remove_all(tmp, ec);
     throw;
   }
   fs::path old = target.string() + fmt::format(".old.{}", ::getpid());
