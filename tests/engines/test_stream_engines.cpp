@@ -242,6 +242,39 @@ TEST_CASE("label select: top-1 and top-k indices, ties to the lower index") {
   }
 }
 
+// Scores of an unsigned stream (a 2-bit activation's 0..3, a global pool's sums) are compared as
+// unsigned: 2 and 3 beat 0 and 1, though their top bit is set. A 1-bit stream (a binary
+// activation, 0 meaning -1) is unsigned too. Each frame below has a winner with its top bit set
+// and ties among such scores.
+TEST_CASE("label select of unsigned scores: values with the top bit set are the largest, RTL == functional") {
+  for (auto [bits, pe, k] : {std::tuple{2, 5, 1}, {2, 1, 3}, {6, 2, 1}, {1, 5, 1}, {1, 1, 2}}) {
+    LabelSelectConfig c;
+    c.classes = 10;
+    c.pe = pe;
+    c.k = k;
+    c.score_bits = bits;
+    c.score_signed = false;
+    const std::int64_t top = (std::int64_t{1} << bits) - 1, half = std::int64_t{1} << (bits - 1);
+    // Frame 0 by hand: the maximum at index 7, the runner-up (a tie at half) at 2 and 9, small
+    // scores elsewhere.
+    std::vector<std::int64_t> s(10, 0);
+    s[7] = top;
+    s[2] = s[9] = half;
+    const std::vector<std::int64_t> want0 = bits == 1 ? std::vector<std::int64_t>{2, 7, 9} : std::vector<std::int64_t>{7, 2, 9};
+    auto got = label_select_forward(c, s);
+    for (int j = 0; j < k; ++j) CHECK(got[static_cast<size_t>(j)] == want0[static_cast<size_t>(j)]);
+    c.name = fmt::format("label_select_u{}_pe{}_k{}", bits, pe, k);
+    rtl_matches(label_select_kernel(c), label_select_timing(c), [&](int frames) {
+      auto v = random_values(static_cast<size_t>(frames * 10), bits, false, 12);
+      std::copy(s.begin(), s.end(), v.begin());
+      Frames f;
+      f.spec.inputs["in"] = pack_lanes(v, c.in_lanes());
+      f.expected["out"] = pack_lanes(label_select_forward(c, v), c.out_lanes());
+      return f;
+    });
+  }
+}
+
 TEST_CASE("FIFO primitive: every element once, in order, under random stalls, and it lints and synthesizes") {
   for (int depth : {2, 5, 600}) {
     FifoConfig c;
