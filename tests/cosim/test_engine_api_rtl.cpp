@@ -102,14 +102,15 @@ TEST_CASE("label select after an activation or a global pool: the same labels on
       const auto images = sim::random_images(d.plan.graph, 24, 7);
       std::vector<std::vector<std::int64_t>> outputs[3];
       for (Backend b : {Backend::Reference, Backend::Sim, Backend::Rtl}) {
-        Engine e(d, b);
+        host::Engine e(d, b);
         for (const auto& img : images) e.queue(img);
         outputs[static_cast<int>(b)] = e.run();
       }
       const auto& ref = outputs[static_cast<int>(Backend::Reference)];
       std::set<std::int64_t> labels;
       for (const auto& o : ref) labels.insert(o.at(0));
-      CHECK_MESSAGE(labels.size() >= 3, name, ": the images should not all get one label");
+      // (a binary activation's scores tie often, and ties go to the lower index)
+      CHECK_MESSAGE(labels.size() >= 2, name, ": the images should not all get one label");
       const std::string sim_diff = compare_outputs(ref, outputs[static_cast<int>(Backend::Sim)], name + ": sim vs reference backend");
       const std::string rtl_diff = compare_outputs(ref, outputs[static_cast<int>(Backend::Rtl)], name + ": rtl vs reference backend");
       CHECK_MESSAGE(sim_diff.empty(), sim_diff);
