@@ -180,7 +180,9 @@ struct EngineKind<LabelSelectConfig> {
   }
   static EngineTiming timing(const LabelSelectConfig& c) { return label_select_timing(c); }
   static json to_json(const LabelSelectConfig& c) {
-    return {{"classes", c.classes}, {"pe", c.pe}, {"score_bits", c.score_bits}, {"k", c.k}};
+    json j = {{"classes", c.classes}, {"pe", c.pe}, {"score_bits", c.score_bits}, {"k", c.k}};
+    if (!c.score_signed) j["score_signed"] = false;  // written when not the default, so that older bundles read the same
+    return j;
   }
 };
 

@@ -344,7 +344,10 @@ void LabelSelectConfig::check() const {
   require(classes % pe == 0, o, fmt::format("classes % PE == 0 ({} is not a multiple of {})", classes, pe));
   require(k <= classes, o, "k <= classes");
   require(k == 1 || pe == 1, o, "PE == 1 for top-k with k > 1 (put a width converter to one lane before it)");
-  require(score_bits >= 2 && score_bits <= 48, o, "2 <= score_bits <= 48");
+  if (score_signed)
+    require(score_bits >= 2 && score_bits <= 48, o, "2 <= score_bits <= 48 for signed scores");
+  else
+    require(score_bits >= 1 && score_bits <= 48, o, "1 <= score_bits <= 48");
   require(pe * score_bits <= 4096, o, "PE * score_bits <= 4096 bits per element");
 }
 
@@ -356,9 +359,10 @@ Kernel label_select_kernel(const LabelSelectConfig& c) {
   KernelBuilder kb(c.name);
   for (auto [key, v] : {std::pair{"classes", c.classes}, {"PE", c.pe}, {"k", c.k}, {"score_bits", c.score_bits}})
     kb.set_param(key, std::to_string(v));
+  kb.set_param("score_signed", c.score_signed ? "1" : "0");
   Counter nf = kb.counter(static_cast<std::uint64_t>(NF), {}, "nf");
   Signal first = is_value(kb, nf.value, 0).named("first");
-  const Type s_t = Type::sint(c.score_bits), i_t = Type::uint(ib);
+  const Type s_t = c.score_signed ? Type::sint(c.score_bits) : Type::uint(c.score_bits), i_t = Type::uint(ib);
   Signal in = kb.input("in", Type::bits(c.pe * c.score_bits));
   // Index of the first lane of this element: nf * PE.
   Signal base = cast(cast(nf.value, i_t) * kb.constant(i_t, static_cast<std::uint64_t>(c.pe)), i_t);
@@ -421,6 +425,15 @@ Kernel label_select_kernel(const LabelSelectConfig& c) {
 std::vector<std::int64_t> label_select_forward(const LabelSelectConfig& c, const std::vector<std::int64_t>& scores) {
   c.check();
   check_frames(scores.size(), static_cast<size_t>(c.classes), c.name);
+  // The scores are compared as the values of their lanes, as the kernel reads them: a value
+  // outside them (say 3 on a signed 2-bit stream) is a bug upstream, not a score.
+  const Lanes l = c.in_lanes();
+  const std::int64_t lo = l.is_signed ? -(std::int64_t{1} << (l.bits - 1)) : 0;
+  const std::int64_t hi = l.is_signed ? (std::int64_t{1} << (l.bits - 1)) - 1 : (std::int64_t{1} << l.bits) - 1;
+  for (size_t i = 0; i < scores.size(); ++i)
+    if (scores[i] < lo || scores[i] > hi)
+      throw InternalError(fmt::format("{}: score {} at {} does not fit its {} {}-bit lane", c.name, scores[i], i,
+                                      l.is_signed ? "signed" : "unsigned", l.bits));
   std::vector<std::int64_t> out;
   for (size_t f = 0; f < scores.size() / static_cast<size_t>(c.classes); ++f) {
     std::vector<int> idx(static_cast<size_t>(c.classes));

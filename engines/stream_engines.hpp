@@ -106,12 +106,16 @@ EngineTiming width_converter_timing(const WidthConverterConfig& c);
 struct LabelSelectConfig {
   int classes = 10;
   int pe = 1;         // scores per element; classes must be a multiple
-  int score_bits = 8; // signed
+  int score_bits = 8;
+  // Signed scores (raw accumulators) or unsigned (activations, pool sums): the stream's, so that
+  // a 2-bit activation's 3 beats its 1 (DESIGN.md). A binary activation is 1 unsigned bit, and
+  // comparing its bits ranks -1 below +1 as the values they stand for.
+  bool score_signed = true;
   int k = 1;          // top-k; k > 1 needs pe == 1
   std::string name = "label_select";
   void check() const;
   int index_bits() const;
-  Lanes in_lanes() const { return {pe, score_bits, true}; }
+  Lanes in_lanes() const { return {pe, score_bits, score_signed}; }
   Lanes out_lanes() const { return {k, index_bits(), false}; }
 };
 dsl::Kernel label_select_kernel(const LabelSelectConfig& c);

@@ -147,7 +147,8 @@ class Builder {
         cur = per_channel_lanes(cur, l.in.c, n);
         const int pe = l.top_k == 1 ? cur.lanes.lanes : 1;
         cur = convert(cur, pe, n);
-        LabelSelectConfig lc{.classes = l.in.c, .pe = pe, .score_bits = cur.lanes.bits, .k = l.top_k, .name = n};
+        LabelSelectConfig lc{.classes = l.in.c, .pe = pe, .score_bits = cur.lanes.bits, .score_signed = cur.lanes.is_signed,
+                             .k = l.top_k, .name = n};
         return add(l.name, lc, {cur}, lc.out_lanes(), l.top_k);
       }
       case LayerKind::Residual: return residual(l, cur);
@@ -425,7 +426,10 @@ std::vector<Engine> layer_engines(const Layer& l, const Layer* act, const LayerF
   Folding folding{{l.name, f}};
   Builder b(g, weights, folding);
   b.begin_unit(ident(l.name), 0);
-  const bool signed_in = l.kind == LayerKind::Activation || l.kind == LayerKind::LabelSelect;
+  // An activation thresholds signed accumulators; a label select's scores are signed unless they
+  // are bits (a binary activation's; a 2-bit activation's or a pool's differ only in signedness,
+  // which costs the same).
+  const bool signed_in = l.kind == LayerKind::Activation || (l.kind == LayerKind::LabelSelect && !l.in_binary);
   Lanes lanes{first_engine_lanes(l, f), l.in_binary ? 1 : l.in_bits, signed_in};
   b.layer(l, act, b.source("in", lanes, l.in.size()));
   return g.engines;

@@ -4,6 +4,7 @@
 #include "dsl/errors.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
@@ -33,6 +34,75 @@ int weight_cols(const Layer& l) {
   return l.kind == LayerKind::Conv ? l.k * l.k * l.in.c : static_cast<int>(l.in.size());
 }
 
+// Mean and standard deviation of the accumulators a layer gives with random +-1 weights on
+// inputs spread over their range. A conv / fc sums fan-in products w*x: mean 0, variance fan-in
+// times E[x^2] (1 for +-1 bits, M(2M+1)/6 for unsigned values uniform over 0..M). A residual adds
+// its skip times 2^shift: a projection's accumulators, or unsigned activations of mean M/2 and
+// variance M(M+2)/12.
+struct Spread {
+  double mean = 0, sd = 1;
+};
+
+Spread accumulator_spread(const Layer& l) {
+  if (l.kind == LayerKind::Conv || l.kind == LayerKind::FullyConnected) {
+    const double m = l.in_binary ? 1 : static_cast<double>((std::int64_t{1} << l.in_bits) - 1);
+    const double mean_sq = l.in_binary ? 1 : m * (2 * m + 1) / 6;
+    return {0, std::sqrt(weight_cols(l) * mean_sq)};
+  }
+  if (l.kind == LayerKind::Residual && !l.main.empty()) {
+    const Spread main = accumulator_spread(l.main.back());
+    const double scale = std::ldexp(1.0, l.shift);
+    Spread skip;
+    if (!l.projection.empty()) {
+      skip = accumulator_spread(l.projection.back());
+    } else {
+      const double m = l.in_binary ? 1 : static_cast<double>((std::int64_t{1} << l.in_bits) - 1);
+      skip = {m / 2, std::sqrt(m * (m + 2) / 12)};
+    }
+    return {main.mean + scale * skip.mean, std::hypot(main.sd, scale * skip.sd)};
+  }
+  return {0, 1};
+}
+
+// Random thresholds over the spread of `prev`'s accumulators (the layer an activation follows):
+// within two standard deviations of their mean, where accumulators fall and meet thresholds
+// exactly, so that the activations of random weights vary and both sides of every comparison
+// are exercised. Each channel's levels ascending.
+void random_thresholds(const Layer& act, const Layer* prev, std::uint64_t& s, ModelWeights& w) {
+  engines::Thresholds t;
+  t.channels = act.in.c;
+  t.levels = (1 << act.act_bits) - 1;
+  const Spread a = prev ? accumulator_spread(*prev) : Spread{};
+  const std::int64_t bound = std::int64_t{1} << (act.in_bits - 1);  // the accumulator's range
+  const std::int64_t lo = std::clamp<std::int64_t>(std::llround(a.mean - 2 * a.sd), -bound, bound - 1);
+  const std::int64_t hi = std::clamp<std::int64_t>(std::llround(a.mean + 2 * a.sd), lo + 1, bound);
+  for (int c = 0; c < t.channels; ++c) {
+    std::vector<std::int64_t> v;
+    for (int i = 0; i < t.levels; ++i)
+      v.push_back(lo + static_cast<std::int64_t>(dsl::bits::splitmix64(s) % static_cast<std::uint64_t>(hi - lo + 1)));
+    std::sort(v.begin(), v.end());
+    t.t.insert(t.t.end(), v.begin(), v.end());
+    t.flip.push_back(dsl::bits::splitmix64(s) % 8 == 0);
+  }
+  w.thresholds[act.name] = std::move(t);
+}
+
+// In the order of flatten(), one draw per matrix and levels + 1 per channel of thresholds.
+void random_weights_into(const std::vector<Layer>& layers, std::uint64_t& s, ModelWeights& w) {
+  const Layer* prev = nullptr;
+  for (const Layer& l : layers) {
+    if (l.kind == LayerKind::Conv || l.kind == LayerKind::FullyConnected) {
+      w.weights[l.name] = engines::BinaryMatrix::random(l.out_channels, weight_cols(l), dsl::bits::splitmix64(s));
+    } else if (l.kind == LayerKind::Activation) {
+      random_thresholds(l, prev, s, w);
+    } else if (l.kind == LayerKind::Residual) {
+      random_weights_into(l.main, s, w);
+      random_weights_into(l.projection, s, w);
+    }
+    prev = &l;
+  }
+}
+
 }  // namespace
 
 std::vector<const Layer*> flatten(const Net& net) {
@@ -44,26 +114,7 @@ std::vector<const Layer*> flatten(const Net& net) {
 ModelWeights random_weights(const Net& net, std::uint64_t seed) {
   ModelWeights w;
   std::uint64_t s = seed;
-  for (const Layer* l : flatten(net)) {
-    if (l->kind == LayerKind::Conv || l->kind == LayerKind::FullyConnected) {
-      w.weights[l->name] = engines::BinaryMatrix::random(l->out_channels, weight_cols(*l), dsl::bits::splitmix64(s));
-    } else if (l->kind == LayerKind::Activation) {
-      engines::Thresholds t;
-      t.channels = l->in.c;
-      t.levels = (1 << l->act_bits) - 1;
-      // spread around zero over a quarter of the accumulator's range
-      const std::int64_t spread = std::max<std::int64_t>(1, (std::int64_t{1} << (l->in_bits - 1)) / 4);
-      for (int c = 0; c < t.channels; ++c) {
-        std::vector<std::int64_t> v;
-        for (int i = 0; i < t.levels; ++i)
-          v.push_back(static_cast<std::int64_t>(dsl::bits::splitmix64(s) % static_cast<std::uint64_t>(2 * spread + 1)) - spread);
-        std::sort(v.begin(), v.end());
-        t.t.insert(t.t.end(), v.begin(), v.end());
-        t.flip.push_back(dsl::bits::splitmix64(s) % 8 == 0);
-      }
-      w.thresholds[l->name] = std::move(t);
-    }
-  }
+  random_weights_into(net.layers(), s, w);
   return w;
 }
 

@@ -6,6 +6,7 @@
 #include "engines/mvtu.hpp"
 #include "golden/golden.hpp"
 
+#include <algorithm>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -141,6 +142,65 @@ TEST_CASE("MVTU RTL == functional model, and cycles per frame == NF*SF") {
       CHECK(r.cycles_per_frame == tm.ticks_per_frame);
       MESSAGE(describe(c) << ": cycles per frame RTL " << r.cycles_per_frame << ", model " << tm.ticks_per_frame
                           << "; latency " << r.latency_cycles << " cycles");
+    }
+  }
+}
+
+// Thresholds placed exactly on accumulators that the inputs produce (every one of them met by
+// some vector), half the rows with a negative scale (flip). The expected outputs are counted with
+// std::upper_bound over the thresholds, not by the rule's loop, so that a `>` for `>=` in the
+// functional model, the golden model or the RTL fails this test.
+TEST_CASE("MVTU with accumulators on its thresholds: functional, golden and RTL give the rule acc >= T") {
+  const std::vector<MvtuConfig> cases = {
+      config(16, 4, 4, 2, InputKind::Binary, 1, 2),
+      config(16, 4, 16, 4, InputKind::Binary, 1, 1),
+      config(9, 4, 3, 2, InputKind::Unsigned, 2, 2),
+      config(6, 2, 6, 1, InputKind::Unsigned, 8, 2),
+  };
+  for (const MvtuConfig& c : cases) {
+    SUBCASE(describe(c).c_str()) {
+      const int vectors = 16, levels = (1 << c.out_bits) - 1;
+      const BinaryMatrix w = BinaryMatrix::random(c.mh, c.mw, 77);
+      const auto in = random_inputs(c, vectors, 31);
+      MvtuConfig raw = c;
+      raw.out_bits = 0;
+      const auto acc = golden_mvtu(raw, w, Thresholds{}, in);  // vectors x MH accumulators
+      Thresholds t;
+      t.channels = c.mh;
+      t.levels = levels;
+      for (int r = 0; r < c.mh; ++r) {
+        const bool flip = r % 2 == 1;
+        std::vector<std::int64_t> seen;  // the values compared, flip applied
+        for (int v = 0; v < vectors; ++v) {
+          const std::int64_t a = acc[static_cast<size_t>(v * c.mh + r)];
+          seen.push_back(flip ? -a : a);
+        }
+        std::sort(seen.begin(), seen.end());
+        seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+        REQUIRE_MESSAGE(static_cast<int>(seen.size()) >= levels, "row ", r, " has too few distinct accumulators");
+        for (int l = 0; l < levels; ++l)
+          t.t.push_back(seen[static_cast<size_t>((l + 1) * (static_cast<int>(seen.size()) - 1) / (levels + 1))]);
+        t.flip.push_back(flip);
+      }
+      std::vector<std::int64_t> want;
+      int on_threshold = 0;
+      for (int v = 0; v < vectors; ++v)
+        for (int r = 0; r < c.mh; ++r) {
+          const std::int64_t a = acc[static_cast<size_t>(v * c.mh + r)], x = t.flip[static_cast<size_t>(r)] ? -a : a;
+          want.push_back(std::upper_bound(t.of(r), t.of(r) + levels, x) - t.of(r));
+          on_threshold += std::binary_search(t.of(r), t.of(r) + levels, x);
+        }
+      CHECK(on_threshold >= c.mh * levels);
+      CHECK(mvtu_forward(c, w, &t, in) == want);
+      CHECK(golden_mvtu(c, w, t, in) == want);
+      dsl::Kernel k = mvtu_kernel(c, w, &t);
+      const EngineTiming tm = mvtu_timing(c);
+      dsl::RunSpec one, all;
+      one.ticks = static_cast<std::uint64_t>(tm.ticks_per_frame);
+      one.inputs["in"] = pack_lanes(std::vector<std::int64_t>(in.begin(), in.begin() + c.mw), c.in_lanes());
+      all.ticks = static_cast<std::uint64_t>(vectors * tm.ticks_per_frame);
+      all.inputs["in"] = pack_lanes(in, c.in_lanes());
+      testing::check_rtl(k, one, all, "out", pack_lanes(want, c.out_lanes()));
     }
   }
 }

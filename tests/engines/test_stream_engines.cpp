@@ -85,6 +85,55 @@ TEST_CASE("multi-threshold activation: functional == golden, RTL == functional")
   }
 }
 
+// Accumulators exactly on every threshold and one either side, with both signs of the scale:
+// pixel p holds, for each channel, T_(p/3) + (p%3 - 1) (negated where the channel flips). The
+// expected outputs follow from that construction alone (T_i - 1 counts i thresholds, T_i and
+// T_i + 1 count i + 1), so a `>` for `>=` in the golden model, the functional model or the RTL fails.
+TEST_CASE("multi-threshold activation with accumulators on its thresholds: functional, golden and RTL give the rule") {
+  for (int out_bits : {1, 2}) {
+    const int levels = (1 << out_bits) - 1, channels = 4;
+    ThresholdConfig c;
+    c.channels = channels;
+    c.pe = 2;
+    c.pixels = 3 * levels;
+    c.in_bits = 8;
+    c.out_bits = out_bits;
+    c.name = fmt::format("thresholds_on_boundaries_{}", out_bits);
+    Thresholds t;
+    t.channels = channels;
+    t.levels = levels;
+    for (int ch = 0; ch < channels; ++ch) {
+      for (int i = 0; i < levels; ++i) t.t.push_back(ch * 7 - 12 + 5 * i);  // ascending, 5 apart, both signs
+      t.flip.push_back(ch % 2 == 1);
+    }
+    std::vector<std::int64_t> in, want;
+    for (int p = 0; p < c.pixels; ++p)
+      for (int ch = 0; ch < channels; ++ch) {
+        const int i = p / 3, delta = p % 3 - 1;
+        const std::int64_t v = t.of(ch)[i] + delta;
+        in.push_back(t.flip[static_cast<size_t>(ch)] ? -v : v);
+        want.push_back(delta < 0 ? i : i + 1);
+      }
+    CHECK(threshold_forward(c, t, in) == want);
+    for (size_t k = 0; k < in.size(); ++k) {
+      const int ch = static_cast<int>(k % static_cast<size_t>(channels));
+      CHECK(golden::activate(in[k], t.flip[static_cast<size_t>(ch)] != 0, std::vector<std::int64_t>(t.of(ch), t.of(ch) + levels)) ==
+            want[k]);
+    }
+    rtl_matches(threshold_kernel(c, t), threshold_timing(c), [&](int frames) {
+      Frames f;
+      std::vector<std::int64_t> v, e;
+      for (int r = 0; r < frames; ++r) {
+        v.insert(v.end(), in.begin(), in.end());
+        e.insert(e.end(), want.begin(), want.end());
+      }
+      f.spec.inputs["in"] = pack_lanes(v, c.in_lanes());
+      f.expected["out"] = pack_lanes(e, c.out_lanes());
+      return f;
+    });
+  }
+}
+
 TEST_CASE("max pool as sliding window then window max: functional == golden, RTL == functional") {
   // (K, S, SIMD, window columns, window rows): one pixel per element, a window row, the whole window
   for (auto [k, s, simd, columns, rows] : {std::tuple{2, 2, 2, 1, 1}, {3, 2, 2, 1, 1}, {3, 2, 4, 3, 1}, {2, 2, 4, 2, 2}}) {
@@ -234,6 +283,39 @@ TEST_CASE("label select: top-1 and top-k indices, ties to the lower index") {
     c.name = fmt::format("label_select_pe{}_k{}", pe, k);
     rtl_matches(label_select_kernel(c), label_select_timing(c), [&](int frames) {
       auto v = random_values(static_cast<size_t>(frames * 10), 4, true, 10);
+      Frames f;
+      f.spec.inputs["in"] = pack_lanes(v, c.in_lanes());
+      f.expected["out"] = pack_lanes(label_select_forward(c, v), c.out_lanes());
+      return f;
+    });
+  }
+}
+
+// Scores of an unsigned stream (a 2-bit activation's 0..3, a global pool's sums) are compared as
+// unsigned: 2 and 3 beat 0 and 1, though their top bit is set. A 1-bit stream (a binary
+// activation, 0 meaning -1) is unsigned too. Each frame below has a winner with its top bit set
+// and ties among such scores.
+TEST_CASE("label select of unsigned scores: values with the top bit set are the largest, RTL == functional") {
+  for (auto [bits, pe, k] : {std::tuple{2, 5, 1}, {2, 1, 3}, {6, 2, 1}, {1, 5, 1}, {1, 1, 2}}) {
+    LabelSelectConfig c;
+    c.classes = 10;
+    c.pe = pe;
+    c.k = k;
+    c.score_bits = bits;
+    c.score_signed = false;
+    const std::int64_t top = (std::int64_t{1} << bits) - 1, half = std::int64_t{1} << (bits - 1);
+    // Frame 0 by hand: the maximum at index 7, the runner-up (a tie at half) at 2 and 9, small
+    // scores elsewhere.
+    std::vector<std::int64_t> s(10, 0);
+    s[7] = top;
+    s[2] = s[9] = half;
+    const std::vector<std::int64_t> want0 = bits == 1 ? std::vector<std::int64_t>{2, 7, 9} : std::vector<std::int64_t>{7, 2, 9};
+    auto got = label_select_forward(c, s);
+    for (int j = 0; j < k; ++j) CHECK(got[static_cast<size_t>(j)] == want0[static_cast<size_t>(j)]);
+    c.name = fmt::format("label_select_u{}_pe{}_k{}", bits, pe, k);
+    rtl_matches(label_select_kernel(c), label_select_timing(c), [&](int frames) {
+      auto v = random_values(static_cast<size_t>(frames * 10), bits, false, 12);
+      std::copy(s.begin(), s.end(), v.begin());
       Frames f;
       f.spec.inputs["in"] = pack_lanes(v, c.in_lanes());
       f.expected["out"] = pack_lanes(label_select_forward(c, v), c.out_lanes());

@@ -9,6 +9,7 @@
 #include "manager/plan.hpp"
 #include "sim/graph_values.hpp"
 
+#include <algorithm>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -95,6 +96,59 @@ TEST_CASE("reference == functional models where the built-in networks do not rea
   Net b = input("img", {5, 4, 3}, 4) >> conv("c", 2, 3, 1, 0) >> act(1) >> fc("f", 6) >> act(1);
   b.name = "binary-out";
   check_network(b, 4, 9);
+}
+
+// Thresholds placed exactly on accumulators that the images produce, half the channels with a
+// negative scale (flip): the rule is `acc >= T` (engines/threshold_rule.hpp), so an accumulator
+// equal to T_i counts T_i. The expected outputs are counted here with std::upper_bound, not by
+// the rule's loop, so that a `>` in the reference or in a functional model fails this test.
+TEST_CASE("reference == functional models == the rule when accumulators sit exactly on the thresholds") {
+  for (int bits : {1, 2}) {
+    CAPTURE(bits);
+    const Net raw = input("x", {1, 1, 12}, 2) >> fc("f", 6);
+    Net net = raw >> act(bits);
+    net.name = fmt::format("on-thresholds-a{}", bits);
+    ModelWeights w = random_weights(net, 4);
+    const int channels = 6, levels = (1 << bits) - 1, images = 10;
+    ModelWeights w_raw;  // the fc's weights alone
+    w_raw.weights = w.weights;
+    std::vector<std::vector<std::int64_t>> inputs, accs;
+    for (int i = 0; i < images; ++i) {
+      inputs.push_back(random_image(net, 70 + static_cast<std::uint64_t>(i)));
+      accs.push_back(host::reference_forward(raw, w_raw, inputs.back()));
+    }
+    engines::Thresholds& t = w.thresholds.at(net.back().name);
+    for (int ch = 0; ch < channels; ++ch) {
+      const bool flip = ch % 2 == 1;
+      std::vector<std::int64_t> seen;  // the values compared, flip applied
+      for (const auto& a : accs) seen.push_back(flip ? -a[static_cast<size_t>(ch)] : a[static_cast<size_t>(ch)]);
+      std::sort(seen.begin(), seen.end());
+      seen.erase(std::unique(seen.begin(), seen.end()), seen.end());
+      REQUIRE_MESSAGE(static_cast<int>(seen.size()) >= levels, "channel ", ch, " has too few distinct accumulators");
+      for (int l = 0; l < levels; ++l)  // spread over the values seen, each one of them
+        t.t[static_cast<size_t>(ch * levels + l)] = seen[static_cast<size_t>((l + 1) * (static_cast<int>(seen.size()) - 1) / (levels + 1))];
+      t.flip[static_cast<size_t>(ch)] = flip;
+    }
+    Folding ones;
+    ones["f"] = {1, 1};
+    const EngineGraph g = build_engine_graph(net, w, ones);
+    int on_threshold = 0;
+    for (int i = 0; i < images; ++i) {
+      std::vector<std::int64_t> want;
+      for (int ch = 0; ch < channels; ++ch) {
+        const std::int64_t a = accs[static_cast<size_t>(i)][static_cast<size_t>(ch)], v = t.flip[static_cast<size_t>(ch)] ? -a : a;
+        const std::int64_t* lo = t.of(ch);
+        const auto n = std::upper_bound(lo, lo + levels, v) - lo;  // thresholds <= v
+        on_threshold += std::binary_search(lo, lo + levels, v);
+        want.push_back(n);  // a binary output is given as its bit (1 = +1)
+      }
+      const auto ref = host::reference_forward(net, w, inputs[static_cast<size_t>(i)]);
+      const auto got = sim::graph_forward(g, inputs[static_cast<size_t>(i)]);
+      CHECK_MESSAGE(ref == want, "image ", i, ", reference:\n", mismatches(want, ref));
+      CHECK_MESSAGE(got == want, "image ", i, ", functional models:\n", mismatches(want, got));
+    }
+    CHECK(on_threshold >= channels * levels);  // every threshold is met by at least one accumulator
+  }
 }
 
 TEST_CASE("reference: a label select ranks ties to the lower index") {

@@ -3,6 +3,8 @@
 #include "dsl/errors.hpp"
 #include "manager/model_weights.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
@@ -52,6 +54,27 @@ TEST_CASE("random weights fit every built-in network, and a model file round-tri
   ModelWeights rw = random_weights(resnet, 1);
   CHECK(rw.weights.size() == 21);  // conv1, 16 block convs, 3 projections, fc
   CHECK_NOTHROW(check_weights(resnet, rw));
+}
+
+// Random thresholds must sit where accumulators fall, about sqrt(fan-in) around their mean for
+// random +-1 weights, so that outputs vary and accumulators meet thresholds exactly; thresholds
+// spread over the accumulator's whole range give near-constant activations. Here a binary input
+// of 784 values (sd 28) and a 2-bit input of 64 values (sd sqrt(64 * 3.5), about 15); every
+// threshold within four sd, and in each layer some within one sd.
+TEST_CASE("random thresholds are drawn from the accumulators' real spread") {
+  for (auto [net, fan_in, mean_sq] : {std::tuple{input("img", {28, 28, 1}, 1, true) >> fc("f", 64) >> act(2), 784, 1.0},
+                                      {input("x", {4, 4, 4}, 2) >> fc("f", 64) >> act(1), 64, 3.5}}) {
+    const ModelWeights w = random_weights(net, 5);
+    const engines::Thresholds& t = w.thresholds.at(net.back().name);
+    const double sd = std::sqrt(fan_in * mean_sq);
+    int near = 0;
+    for (std::int64_t x : t.t) {
+      CHECK_MESSAGE(std::abs(static_cast<double>(x)) <= 4 * sd, "threshold ", x, " is beyond four sd = ", 4 * sd);
+      near += std::abs(static_cast<double>(x)) <= sd;
+    }
+    CHECK(near >= 4);
+    for (int ch = 0; ch < t.channels; ++ch) CHECK(std::is_sorted(t.of(ch), t.of(ch) + t.levels));
+  }
 }
 
 TEST_CASE("bad model files are user errors that name what is wrong") {
