@@ -19,6 +19,15 @@ Design open_bundle(const std::string& dir) {
   return d;
 }
 
+Design plan_design(manager::Net net, manager::ModelWeights weights, const manager::PlanOptions& opt, std::string source) {
+  Design d;
+  d.plan = manager::plan_network(net, weights, opt);
+  d.net = std::move(net);
+  d.weights = std::move(weights);
+  d.source = std::move(source);
+  return d;
+}
+
 Design open_design(const std::string& target, CompileRequest r) {
   if (std::filesystem::is_directory(target)) return open_bundle(target);
   Design d;

@@ -20,6 +20,8 @@ struct Design {
 // `target`: a bundle directory (holding manifest.json), else a built-in network planned with `r`
 // (r.out is ignored: nothing is written).
 Design open_design(const std::string& target, CompileRequest r);
+// A network the caller built, with its weights, planned with `opt`; `source` says what it is.
+Design plan_design(manager::Net net, manager::ModelWeights weights, const manager::PlanOptions& opt, std::string source);
 // The bundle in `dir` (manager::load_bundle, whose UserErrors name what is wrong with it).
 Design open_bundle(const std::string& dir);
 

@@ -73,14 +73,10 @@ namespace {
 // A small design planned on one xc7z020 with random weights (its RTL builds in seconds).
 Design small_design(manager::Net net, const std::string& name) {
   net.name = name;
-  Design d;
-  d.weights = manager::random_weights(net, 21);
   manager::PlanOptions o;
   o.device = manager::device("zynq");
-  d.plan = manager::plan_network(net, d.weights, o);
-  d.net = std::move(net);
-  d.source = "network " + name;
-  return d;
+  manager::ModelWeights w = manager::random_weights(net, 21);
+  return plan_design(std::move(net), std::move(w), o, "network " + name);
 }
 
 }  // namespace

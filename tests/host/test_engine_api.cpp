@@ -78,14 +78,10 @@ const std::string& fashion_bundle() {
 Design scores_design() {
   manager::Net net = manager::input("x", {2, 2, 4}, 4) >> manager::fc("fc1", 16) >> manager::act(2) >> manager::fc("fc2", 5);
   net.name = "scores";
-  Design d;
-  d.weights = manager::random_weights(net, 9);
   manager::PlanOptions o;
   o.device = manager::device("zynq");
-  d.plan = manager::plan_network(net, d.weights, o);
-  d.net = std::move(net);
-  d.source = "network scores";
-  return d;
+  manager::ModelWeights w = manager::random_weights(net, 9);
+  return plan_design(std::move(net), std::move(w), o, "network scores");
 }
 
 // The outputs of `images` on the reference and sim backends of `design` must be the same; the
@@ -114,21 +110,21 @@ size_t distinct(const std::vector<std::vector<std::int64_t>>& outputs) {
 // xc7z020: the values of an inner layer, a stronger comparison than the labels (random weights
 // give many images one label; fashion-cnv's give every image the same scores).
 Design prefix_of(const Design& d, const std::string& last) {
-  Design p;
+  manager::Net net;
+  manager::ModelWeights w;
   for (const manager::Layer& l : d.net.layers()) {
-    p.net.append(l);
-    if (d.weights.weights.count(l.name)) p.weights.weights[l.name] = d.weights.weights.at(l.name);
-    if (d.weights.thresholds.count(l.name)) p.weights.thresholds[l.name] = d.weights.thresholds.at(l.name);
+    net.append(l);
+    if (d.weights.weights.count(l.name)) w.weights[l.name] = d.weights.weights.at(l.name);
+    if (d.weights.thresholds.count(l.name)) w.thresholds[l.name] = d.weights.thresholds.at(l.name);
     if (l.name == last) break;
   }
-  REQUIRE_MESSAGE(p.net.back().name == last, "no layer ", last, " in ", d.net.name);
-  p.net.name = d.net.name + "-to-" + last;
+  REQUIRE_MESSAGE(net.back().name == last, "no layer ", last, " in ", d.net.name);
+  net.name = d.net.name + "-to-" + last;
   manager::PlanOptions o;
   o.device = manager::device("zynq");
   o.fps = 2000;
-  p.plan = manager::plan_network(p.net, p.weights, o);
-  p.source = "network " + p.net.name;
-  return p;
+  const std::string source = "network " + net.name;
+  return plan_design(std::move(net), std::move(w), o, source);
 }
 
 }  // namespace
