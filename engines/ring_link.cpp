@@ -1,0 +1,138 @@
+#include "engines/ring_link.hpp"
+
+#include "dsl/errors.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <fmt/format.h>
+#include <numeric>
+
+namespace qdf::engines {
+
+void RingLinkConfig::check() const {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])) ||
+      !std::all_of(name.begin(), name.end(), [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'; }))
+    throw UserError(fmt::format("ring link name '{}' must be a Verilog identifier (letters, digits, _; not first a digit)", name));
+  if (lane_bits < 1 || lane_bits > 65536)
+    throw UserError(fmt::format("ring link {}: {} lane bits per cycle, expected 1..65536", name, lane_bits));
+  if (latency < 1 || latency > (std::int64_t{1} << 32))
+    throw UserError(fmt::format("ring link {}: a latency of {} cycles, expected 1..2^32", name, latency));
+  if (streams.empty() || streams.size() > 64)
+    throw UserError(fmt::format("ring link {}: {} streams, expected 1..64", name, streams.size()));
+  for (size_t s = 0; s < streams.size(); ++s)
+    if (streams[s].width < 1 || streams[s].width > 65536 || streams[s].credits < 1 || streams[s].credits > (std::int64_t{1} << 30))
+      throw UserError(fmt::format("ring link {}: stream {} has width {} and {} credits, expected 1..65536 bits and 1..2^30 credits", name, s,
+                                  streams[s].width, streams[s].credits));
+  if (slots.empty() || slots.size() > 64)
+    throw UserError(fmt::format("ring link {}: a slot table of {} slots, expected 1..64", name, slots.size()));
+  for (size_t s = 0; s < streams.size(); ++s)
+    if (std::find(slots.begin(), slots.end(), static_cast<int>(s)) == slots.end())
+      throw UserError(fmt::format("ring link {}: stream {} owns no slot of the table", name, s));
+  for (int s : slots)
+    if (s < 0 || s >= static_cast<int>(streams.size()))
+      throw UserError(fmt::format("ring link {}: the slot table names stream {}, which it does not have", name, s));
+}
+
+int RingLinkConfig::stream_bits() const {
+  int b = 1;
+  while ((std::size_t{1} << b) < streams.size()) ++b;
+  return b;
+}
+
+int ring_lane_bits(double bytes_per_second, double clock_mhz) {
+  const double bits = std::floor(bytes_per_second * 8.0 / (clock_mhz * 1e6));
+  return static_cast<int>(std::clamp(bits, 1.0, 65536.0));
+}
+
+std::vector<int> ring_slot_table(const std::vector<std::int64_t>& flits_per_image) {
+  const int n = static_cast<int>(flits_per_image.size());
+  if (n <= 1) return {0};
+  constexpr int kPeriod = 64;
+  if (n > kPeriod) throw UserError(fmt::format("a ring link carries at most {} streams, not {}", kPeriod, n));
+  const double total = std::max<double>(1, static_cast<double>(std::accumulate(flits_per_image.begin(), flits_per_image.end(), std::int64_t{0})));
+  // Largest remainders: each stream its share of the period, at least one slot.
+  std::vector<int> share(static_cast<size_t>(n), 1);
+  int left = kPeriod - n;
+  std::vector<double> want(static_cast<size_t>(n));
+  for (int s = 0; s < n; ++s) want[static_cast<size_t>(s)] = std::max(0.0, kPeriod * static_cast<double>(flits_per_image[static_cast<size_t>(s)]) / total - 1);
+  for (int s = 0; s < n; ++s) {
+    const int w = std::min(left, static_cast<int>(std::floor(want[static_cast<size_t>(s)])));
+    share[static_cast<size_t>(s)] += w;
+    left -= w;
+    want[static_cast<size_t>(s)] -= w;
+  }
+  while (left > 0) {
+    const auto s = static_cast<size_t>(std::max_element(want.begin(), want.end()) - want.begin());
+    ++share[s];
+    want[s] -= 1;
+    --left;
+  }
+  // Spread evenly: smooth weighted round robin.
+  std::vector<int> table;
+  std::vector<int> credit(static_cast<size_t>(n), 0);
+  for (int k = 0; k < kPeriod; ++k) {
+    for (int s = 0; s < n; ++s) credit[static_cast<size_t>(s)] += share[static_cast<size_t>(s)];
+    const auto s = static_cast<size_t>(std::max_element(credit.begin(), credit.end()) - credit.begin());
+    credit[s] -= kPeriod;
+    table.push_back(static_cast<int>(s));
+  }
+  return table;
+}
+
+double ring_cycles_per_image(const RingLinkConfig& c, const std::vector<std::int64_t>& elements_per_image) {
+  double worst = 0;
+  const auto period = static_cast<double>(c.slots.size());
+  for (size_t s = 0; s < c.streams.size(); ++s) {
+    const auto owned = static_cast<double>(std::count(c.slots.begin(), c.slots.end(), static_cast<int>(s)));
+    worst = std::max(worst, static_cast<double>(elements_per_image.at(s)) * c.flits(static_cast<int>(s)) * period / owned);
+  }
+  return worst;
+}
+
+RingStreamTiming::RingStreamTiming(const RingLinkConfig& c, int stream)
+    : period_(static_cast<std::int64_t>(c.slots.size())), latency_(c.latency), credits_(c.streams.at(static_cast<size_t>(stream)).credits),
+      flits_(c.flits(stream)) {
+  for (int k = 0; k < static_cast<int>(c.slots.size()); ++k)
+    if (c.slots[static_cast<size_t>(k)] == stream) owned_.push_back(k);
+  if (owned_.empty()) throw InternalError(fmt::format("ring link {}: stream {} owns no slot", c.name, stream));
+}
+
+std::int64_t RingStreamTiming::owned_after(std::int64_t c, std::int64_t k) const {
+  const std::int64_t start = c + 1;
+  const std::int64_t m = static_cast<std::int64_t>(owned_.size());
+  std::int64_t p = start / period_;
+  const auto r = static_cast<int>(start % period_);
+  const std::int64_t idx = std::lower_bound(owned_.begin(), owned_.end(), r) - owned_.begin();
+  const std::int64_t at = idx + k - 1;
+  p += at / m;
+  return p * period_ + owned_[static_cast<size_t>(at % m)];
+}
+
+std::int64_t RingStreamTiming::earliest_take(std::int64_t c) const {
+  std::int64_t t = std::max(c, last_);
+  if (sent_ >= credits_) {
+    const std::int64_t owed = sent_ - credits_;  // the element whose credit is needed
+    if (owed >= consumed_) return kRingNever;
+    t = std::max(t, taken_[static_cast<size_t>(owed - taken_base_)] + latency_ + 1);
+  }
+  return t;
+}
+
+std::int64_t RingStreamTiming::take(std::int64_t c) {
+  last_ = owned_after(c, flits_);
+  ++sent_;
+  return last_ + latency_;
+}
+
+void RingStreamTiming::consume(std::int64_t c) {
+  taken_.push_back(c);
+  ++consumed_;
+  // Only the last `credits` consume cycles are ever needed.
+  while (static_cast<std::int64_t>(taken_.size()) > credits_) {
+    taken_.pop_front();
+    ++taken_base_;
+  }
+}
+
+}  // namespace qdf::engines
