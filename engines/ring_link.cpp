@@ -90,6 +90,14 @@ double ring_cycles_per_image(const RingLinkConfig& c, const std::vector<std::int
   return worst;
 }
 
+std::int64_t ring_full_rate_credits(const RingLinkConfig& c, int s) {
+  const auto period = static_cast<double>(c.slots.size());
+  const auto owned = static_cast<double>(std::count(c.slots.begin(), c.slots.end(), s));
+  const double rate = owned / (period * c.flits(s));
+  const double round_trip = 2.0 * static_cast<double>(c.latency) + 2 + period + c.flits(s) * period / owned;
+  return std::max<std::int64_t>(3, static_cast<std::int64_t>(std::ceil(rate * round_trip)) + 2);
+}
+
 RingStreamTiming::RingStreamTiming(const RingLinkConfig& c, int stream)
     : period_(static_cast<std::int64_t>(c.slots.size())), latency_(c.latency), credits_(c.streams.at(static_cast<size_t>(stream)).credits),
       flits_(c.flits(stream)) {

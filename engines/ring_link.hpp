@@ -61,6 +61,11 @@ std::vector<int> ring_slot_table(const std::vector<std::int64_t>& flits_per_imag
 // in its slots: the busiest stream's.
 double ring_cycles_per_image(const RingLinkConfig& c, const std::vector<std::int64_t>& elements_per_image);
 
+// The credits that let stream s use every slot it owns: its rate, owned / (P x flits) elements
+// per cycle, times a credit's round trip (flits out, 2 x latency, the FIFO's cycle, slot
+// alignment), plus 2; at least 3 (a link FIFO of depth >= 2).
+std::int64_t ring_full_rate_credits(const RingLinkConfig& c, int s);
+
 constexpr std::int64_t kRingNever = std::numeric_limits<std::int64_t>::max();
 
 // The timing of one stream of a ring link (the rules above); streams are independent.

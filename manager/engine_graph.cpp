@@ -38,13 +38,17 @@ class Builder {
   Cursor source(const std::string& name, Lanes lanes, std::int64_t values) {
     return {new_stream(name, -1, 0, lanes, values / lanes.lanes), lanes, values};
   }
-  void begin_unit(const std::string& name, int stream) {
-    g_.units.push_back({name, {}, stream});
+  void begin_unit(const std::string& name) {
+    g_.units.push_back({name, {}});
     unit_ = static_cast<int>(g_.units.size()) - 1;
   }
 
-  // Builds `layers` from `cur`; at the top level each layer (with its fused act) is a unit.
-  Cursor layers(const std::vector<Layer>& ls, Cursor cur, bool top_level) {
+  // Builds `layers` from `cur`; with `units`, each layer (with its fused act) begins a
+  // partition unit, except the first when `units` is `after_first` (a residual block's main
+  // branch, whose first layer shares the unit of the block's fork).
+  enum class Units { none, each, after_first };
+  Cursor layers(const std::vector<Layer>& ls, Cursor cur, Units units) {
+    bool first = true;
     for (size_t i = 0; i < ls.size(); ++i) {
       const Layer& l = ls[i];
       if (l.kind == LayerKind::Input) continue;
@@ -52,8 +56,12 @@ class Builder {
                                    (l.kind == LayerKind::Conv || l.kind == LayerKind::FullyConnected)
                                ? &ls[i + 1]
                                : nullptr;
-      if (top_level) begin_unit(ident(l.name), cur.stream);
+      if (units == Units::each || (units == Units::after_first && !first)) begin_unit(ident(l.name));
+      first = false;
+      const bool outer = unit_level_;
+      unit_level_ = units == Units::each;
       cur = layer(l, fused, cur);
+      unit_level_ = outer;
       if (fused) ++i;
     }
     return cur;
@@ -188,12 +196,15 @@ class Builder {
     a.stream = g_.engines[static_cast<size_t>(fork)].outputs[0];
     b.stream = g_.engines[static_cast<size_t>(fork)].outputs[1];
     const size_t first_main = g_.engines.size();
-    Cursor main = layers(l.main, a, false);
+    // A block of the top level is cut like its layers: its main branch's layers are units (the
+    // first with the fork); its skip path and add are in the unit of the last, so that a cut
+    // inside the block carries the skip stream over the ring link beside the main stream.
+    Cursor main = layers(l.main, a, unit_level_ ? Units::after_first : Units::none);
     const int main_engines = static_cast<int>(g_.engines.size() - first_main);
     FifoConfig fifo{.width = cur.lanes.element_bits(), .depth = skip_fifo_depth(l, cur.lanes.lanes, main_engines),
                     .name = n + "_skip_fifo"};
     Cursor skip = add(l.name, fifo, {b}, cur.lanes, cur.values, elements);  // a FIFO's frame is one element
-    skip = layers(l.projection, skip, false);
+    skip = layers(l.projection, skip, Units::none);
     skip = convert(skip, main.lanes.lanes, n + "_skip");
     ResidualAddConfig rc{.elements = static_cast<int>(main.values / main.lanes.lanes), .lanes = main.lanes.lanes,
                          .main_bits = main.lanes.bits, .skip_bits = skip.lanes.bits, .shift = l.shift,
@@ -309,6 +320,7 @@ class Builder {
   const ModelWeights& w_;
   const Folding& f_;
   int unit_ = 0;
+  bool unit_level_ = false;  // the layer being built is one of the top level's
 };
 
 // The lanes of the first engine of layer `l` at folding `f`: its sliding window's input (a
@@ -416,7 +428,7 @@ EngineGraph build_engine_graph(const Net& net, const ModelWeights& weights, cons
   if ((flat ? in_layer.out.size() : static_cast<std::int64_t>(in_layer.out.w) * in_layer.out.c) % lanes) lanes = 1;
   Cursor in = b.source(ident(in_layer.name), Lanes{lanes, in_layer.out_binary ? 1 : in_layer.out_bits, false}, in_layer.out.size());
   g.input_stream = in.stream;
-  Cursor out = b.layers(ls, in, true);
+  Cursor out = b.layers(ls, in, Builder::Units::each);
   g.output_stream = out.stream;
   return g;
 }
@@ -425,7 +437,7 @@ std::vector<Engine> layer_engines(const Layer& l, const Layer* act, const LayerF
   EngineGraph g;
   Folding folding{{l.name, f}};
   Builder b(g, weights, folding);
-  b.begin_unit(ident(l.name), 0);
+  b.begin_unit(ident(l.name));
   // An activation thresholds signed accumulators; a label select's scores are signed unless they
   // are bits (a binary activation's; a 2-bit activation's or a pool's differ only in signedness,
   // which costs the same).
@@ -435,7 +447,18 @@ std::vector<Engine> layer_engines(const Layer& l, const Layer* act, const LayerF
   return g.engines;
 }
 
-int insert_fifo(EngineGraph& g, int stream, int depth, const std::string& name) {
+std::vector<std::vector<int>> cut_streams(const EngineGraph& g) {
+  std::vector<std::vector<int>> out(g.units.size() + 1);
+  for (int s = 0; s < static_cast<int>(g.streams.size()); ++s) {
+    const StreamEdge& e = g.streams[static_cast<size_t>(s)];
+    if (e.from < 0 || e.to < 0) continue;  // the host's
+    const int a = g.engines[static_cast<size_t>(e.from)].unit, b = g.engines[static_cast<size_t>(e.to)].unit;
+    for (int i = a + 1; i <= b; ++i) out[static_cast<size_t>(i)].push_back(s);
+  }
+  return out;
+}
+
+int insert_fifo(EngineGraph& g, int stream, int depth, const std::string& name, int unit, int fpga) {
   StreamEdge s = g.streams[static_cast<size_t>(stream)];
   Engine e;
   FifoConfig fc{.width = s.width(), .depth = depth, .name = name};
@@ -449,6 +472,7 @@ int insert_fifo(EngineGraph& g, int stream, int depth, const std::string& name) 
   e.layer = consumer >= 0 ? g.engines[static_cast<size_t>(consumer)].layer : "output";
   e.unit = consumer >= 0 ? g.engines[static_cast<size_t>(consumer)].unit : g.engines[static_cast<size_t>(s.from)].unit;
   e.fpga = consumer >= 0 ? g.engines[static_cast<size_t>(consumer)].fpga : g.engines[static_cast<size_t>(s.from)].fpga;
+  if (unit >= 0) e.unit = unit, e.fpga = fpga;
   const int id = static_cast<int>(g.engines.size());
   // The old stream now ends at the FIFO; a new one leaves it for the old consumer.
   StreamEdge out = s;

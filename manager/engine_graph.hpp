@@ -86,12 +86,13 @@ struct StreamEdge {
   int width() const { return lanes.element_bits(); }
 };
 
-// A partition unit: a top-level layer (a conv or fc with its fused act, a pool, a whole residual
-// block, ...). Cuts between FPGAs fall between units.
+// A partition unit: a top-level layer (a conv or fc with its fused act, a pool, ...) or a layer of
+// a top-level residual block's main branch (the first with the block's fork, the last with its
+// skip path and add). Cuts between FPGAs fall between units; a cut inside a residual block is
+// crossed by two streams, the main and the skip.
 struct Unit {
   std::string name;
   std::vector<int> engines;
-  int input_stream = -1;  // the stream entering the unit (before any width converter)
 };
 
 struct EngineGraph {
@@ -105,6 +106,10 @@ struct EngineGraph {
   bool input_binary = false;
   Folding folding;
 };
+
+// The streams that a cut before unit i crosses, for each i in 0..units (none at 0 and at the
+// end): those from an engine of a unit before i to an engine of unit i or after, in stream order.
+std::vector<std::vector<int>> cut_streams(const EngineGraph& g);
 
 // Maps `net` with `weights` (checked) at `folding` (every conv and fc layer must have an entry
 // whose PE divides its outputs and SIMD its input channels, or inputs for fc).
@@ -132,7 +137,8 @@ nlohmann::json engine_config_json(const Engine& e);
 // (tests/sim/test_simulator.cpp).
 int skip_fifo_depth(const Layer& residual, int input_lanes, int main_engines);
 
-// Inserts a FIFO of `depth` on stream `s` (engine `fpga`, unit of the consumer); returns its index.
-int insert_fifo(EngineGraph& g, int stream, int depth, const std::string& name);
+// Inserts a FIFO of `depth` on stream `s`, on the FPGA and in the unit of the stream's consumer
+// (or, with unit >= 0, in that unit on FPGA `fpga`); returns its index.
+int insert_fifo(EngineGraph& g, int stream, int depth, const std::string& name, int unit = -1, int fpga = 0);
 
 }  // namespace qdf::manager

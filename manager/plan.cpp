@@ -158,26 +158,43 @@ class Pipeline {
   void add_links(Plan& p, const std::vector<int>& cuts) const {
     EngineGraph& g = p.graph;
     const int nf = static_cast<int>(cuts.size());
-    auto add_link = [&](const std::string& name, const Link& l, int stream, int from, int to) {
+    auto add_link = [&](const std::string& name, const Link& l, std::vector<int> streams, int from, int to) {
       LinkUse u;
       u.name = name;
       u.kind = l.name;
-      u.stream = stream;
       u.from_fpga = from;
       u.to_fpga = to;
-      u.bits_per_image = static_cast<double>(g.streams[static_cast<size_t>(stream)].elements * g.streams[static_cast<size_t>(stream)].width());
-      u.cycles_per_image = link_cycles(l, g, stream);
+      for (int s : streams) {
+        const StreamEdge& e = g.streams[static_cast<size_t>(s)];
+        u.bits_per_image += static_cast<double>(e.elements * e.width());
+      }
       u.latency_cycles = l.latency_cycles(p.clock_mhz);
-      p.links.push_back(u);
+      if (from >= 0 && to >= 0) {
+        u.ring = steps::ring_link(opt_, g, streams, name);
+        u.cycles_per_image = steps::ring_cycles(u.ring, g, streams);
+      } else {
+        u.cycles_per_image = link_cycles(l, g, streams.at(0));
+      }
+      u.streams = std::move(streams);
+      p.links.push_back(std::move(u));
+      return p.links.size() - 1;
     };
-    add_link("host_in", opt_.host, g.input_stream, -1, 0);
+    add_link("host_in", opt_.host, {g.input_stream}, -1, 0);
+    // Cut by cut, in order: a stream that crosses several cuts (a skip stream over a residual
+    // block spread over three FPGAs) gets a link FIFO on each FPGA it passes, whose output
+    // crosses the next cut.
     for (int i = 1; i < nf; ++i) {
-      const int stream = g.units[static_cast<size_t>(cuts[static_cast<size_t>(i)])].input_stream;
-      add_link(fmt::format("ring_{}_{}", i - 1, i), opt_.ring, stream, i - 1, i);
-      const engines::FifoConfig fifo = steps::link_fifo(opt_, g, stream, fmt::format("fpga{}_link_fifo", i));
-      insert_fifo(g, stream, fifo.depth, fifo.name);
+      const int unit = cuts[static_cast<size_t>(i)];
+      std::vector<int> streams = cut_streams(g)[static_cast<size_t>(unit)];
+      const size_t l = add_link(fmt::format("ring_{}_{}", i - 1, i), opt_.ring, streams, i - 1, i);
+      for (int k = 0; k < static_cast<int>(streams.size()); ++k) {
+        const std::string name =
+            streams.size() == 1 ? fmt::format("fpga{}_link_fifo", i) : fmt::format("fpga{}_link{}_fifo", i, k);
+        const engines::FifoConfig fifo = steps::link_fifo(p.links[l].ring, k, name);
+        insert_fifo(g, streams[static_cast<size_t>(k)], fifo.depth, fifo.name, unit, i);
+      }
     }
-    add_link("host_out", opt_.host, g.output_stream, nf - 1, -1);
+    add_link("host_out", opt_.host, {g.output_stream}, nf - 1, -1);
   }
 
   void sum_resources_and_predict(Plan& p) const {
@@ -191,6 +208,12 @@ class Pipeline {
         p.bottleneck = fmt::format("engine {}", e.name);
       }
     }
+    // The ring links' endpoints are in the FPGA tops, beside the engines.
+    for (const LinkUse& l : p.links)
+      if (l.kind == "ring") {
+        p.fpgas[static_cast<size_t>(l.from_fpga)].resources += engines::ring_tx_resources(l.ring);
+        p.fpgas[static_cast<size_t>(l.to_fpga)].resources += engines::ring_rx_resources(l.ring);
+      }
     for (FpgaPlan& f : p.fpgas) {
       f.bram_blocks = pricing_.blocks(f.resources.bram18);
       f.lut_fraction = f.resources.lut / static_cast<double>(p.device.luts);
@@ -238,7 +261,9 @@ Plan plan_network(const Net& net, const ModelWeights& weights, const PlanOptions
     std::int64_t t = 1;
     for (const Engine& e : a0.graph.engines) t = std::max(t, e.cycles_per_image);
     double l = 0;
-    for (const Unit& u : a0.graph.units) l = std::max(l, pipe.link_cycles(opt.ring, a0.graph, u.input_stream));
+    const std::vector<std::vector<int>> crossing = cut_streams(a0.graph);
+    for (size_t i = 1; i + 1 < crossing.size(); ++i)
+      l = std::max(l, steps::ring_cycles(steps::ring_link(opt, a0.graph, crossing[i], "ring"), a0.graph, crossing[i]));
     hi = std::max<std::int64_t>(t, static_cast<std::int64_t>(std::ceil(l)));
   } else {
     hi = pipe.slowest();

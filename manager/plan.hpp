@@ -20,6 +20,7 @@
 // to the device's blocks (M20K, RAMB36): both approximations.
 #pragma once
 
+#include "engines/ring_link.hpp"
 #include "manager/devices.hpp"
 #include "manager/engine_graph.hpp"
 #include "manager/links.hpp"
@@ -49,11 +50,14 @@ struct FpgaPlan {
 struct LinkUse {
   std::string name;   // "host_in", "ring_0_1", "host_out"
   std::string kind;   // "host" or "ring"
-  int stream = -1;
+  // The streams it carries: a host link the network's input or output; a ring link every stream
+  // crossing its cut (cut_streams), each ending in its link FIFO on the receiving FPGA.
+  std::vector<int> streams;
   int from_fpga = -1, to_fpga = -1;  // -1: the host
   double bits_per_image = 0;
-  double cycles_per_image = 0;  // at the clock, to move one image's stream
+  double cycles_per_image = 0;  // at the clock, to move one image's streams
   double latency_cycles = 0;
+  engines::RingLinkConfig ring;  // a ring link's lane, slots and credits (engines/ring_link.hpp)
 };
 
 struct Plan {

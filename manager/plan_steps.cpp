@@ -195,9 +195,32 @@ double link_cycles(const Link& link, const EngineGraph& g, int stream, double cl
   return static_cast<double>(s.elements) * link.cycles_per_element(s.width(), clock_mhz);
 }
 
-engines::FifoConfig link_fifo(const PlanOptions& opt, const EngineGraph& g, int stream, const std::string& name) {
-  const int width = g.streams[static_cast<size_t>(stream)].width();
-  return {.width = width, .depth = opt.ring.round_trip_elements(width, opt.device.clock_mhz), .name = name};
+engines::RingLinkConfig ring_link(const PlanOptions& opt, const EngineGraph& g, const std::vector<int>& streams, const std::string& name) {
+  engines::RingLinkConfig c;
+  c.name = name;
+  c.lane_bits = engines::ring_lane_bits(opt.ring.bandwidth, opt.device.clock_mhz);
+  c.latency = std::max<std::int64_t>(1, std::llround(opt.ring.latency_cycles(opt.device.clock_mhz)));
+  std::vector<std::int64_t> flits;
+  for (int s : streams) {
+    const StreamEdge& e = g.streams[static_cast<size_t>(s)];
+    c.streams.push_back({e.width(), 1});
+    flits.push_back(e.elements * c.flits(static_cast<int>(c.streams.size()) - 1));
+  }
+  c.slots = engines::ring_slot_table(flits);
+  for (int k = 0; k < static_cast<int>(c.streams.size()); ++k) c.streams[static_cast<size_t>(k)].credits = engines::ring_full_rate_credits(c, k);
+  c.check();
+  return c;
+}
+
+double ring_cycles(const engines::RingLinkConfig& c, const EngineGraph& g, const std::vector<int>& streams) {
+  std::vector<std::int64_t> elements;
+  for (int s : streams) elements.push_back(g.streams[static_cast<size_t>(s)].elements);
+  return engines::ring_cycles_per_image(c, elements);
+}
+
+engines::FifoConfig link_fifo(const engines::RingLinkConfig& c, int k, const std::string& name) {
+  const engines::RingStream& s = c.streams.at(static_cast<size_t>(k));
+  return {.width = s.width, .depth = static_cast<int>(s.credits - 1), .name = name};
 }
 
 Partition partition_units(const EngineGraph& g, const std::vector<dsl::Resources>& unit_res, std::int64_t T, const PlanOptions& opt,
@@ -213,21 +236,30 @@ Partition partition_units(const EngineGraph& g, const std::vector<dsl::Resources
   }
   const double lut_cap = opt.utilization * static_cast<double>(opt.device.luts);
   const double bram_cap = opt.utilization * static_cast<double>(opt.device.bram_blocks);
-  // An FPGA whose first unit is i > 0 also holds the link FIFO at the receiving end of its ring
-  // link (placed after the partition, counted here so that the budget holds with it).
-  std::vector<dsl::Resources> fifo_at(static_cast<size_t>(n + 1));
-  for (int i = 1; i < n; ++i)
-    fifo_at[static_cast<size_t>(i)] = engines::engine_resources(link_fifo(opt, g, g.units[static_cast<size_t>(i)].input_stream, "link_fifo"), {});
+  // A cut before unit i > 0 brings a ring link: the FPGA whose first unit is i holds its
+  // receiving endpoint and a link FIFO per stream, the FPGA before it the sending endpoint
+  // (placed after the partition, counted here so that the budget holds with them).
+  const std::vector<std::vector<int>> crossing = cut_streams(g);
+  std::vector<dsl::Resources> recv_at(static_cast<size_t>(n + 1)), send_at(static_cast<size_t>(n + 1));
+  std::vector<bool> cut_ok(static_cast<size_t>(n + 1), true);
+  for (int i = 1; i < n; ++i) {
+    const std::vector<int>& streams = crossing[static_cast<size_t>(i)];
+    if (streams.empty()) throw InternalError(fmt::format("no stream crosses the cut before unit {}", g.units[static_cast<size_t>(i)].name));
+    const engines::RingLinkConfig c = ring_link(opt, g, streams, "ring");
+    dsl::Resources& r = recv_at[static_cast<size_t>(i)];
+    for (int k = 0; k < static_cast<int>(streams.size()); ++k) r += engines::engine_resources(link_fifo(c, k, "link_fifo"), {});
+    r += engines::ring_rx_resources(c);
+    send_at[static_cast<size_t>(i)] = engines::ring_tx_resources(c);
+    cut_ok[static_cast<size_t>(i)] = ring_cycles(c, g, streams) <= static_cast<double>(T);
+  }
   auto load = [&](int i, int j, int which) {  // units [i, j); which: 0 both, 1 LUT, 2 BRAM
-    const dsl::Resources& fifo = fifo_at[static_cast<size_t>(i)];
-    const double l = (lut[static_cast<size_t>(j)] - lut[static_cast<size_t>(i)] + fifo.lut) / lut_cap;
+    dsl::Resources links = recv_at[static_cast<size_t>(i)];
+    if (j < n) links += send_at[static_cast<size_t>(j)];
+    const double l = (lut[static_cast<size_t>(j)] - lut[static_cast<size_t>(i)] + links.lut) / lut_cap;
     const double b =
-        static_cast<double>(pricing.blocks(b18[static_cast<size_t>(j)] - b18[static_cast<size_t>(i)] + fifo.bram18)) / bram_cap;
+        static_cast<double>(pricing.blocks(b18[static_cast<size_t>(j)] - b18[static_cast<size_t>(i)] + links.bram18)) / bram_cap;
     return which == 1 ? l : which == 2 ? b : std::max(l, b);
   };
-  std::vector<bool> cut_ok(static_cast<size_t>(n + 1), true);
-  for (int i = 1; i < n; ++i)
-    cut_ok[static_cast<size_t>(i)] = link_cycles(opt.ring, g, g.units[static_cast<size_t>(i)].input_stream, opt.device.clock_mhz) <= static_cast<double>(T);
   auto solve = [&](int which, std::vector<int>* cuts) {
     const double inf = 1e300;
     // best[k][j]: least max load placing units [0, j) on at most k FPGAs; from[k][j]: last cut
@@ -283,9 +315,20 @@ Partition partition_units(const EngineGraph& g, const std::vector<dsl::Resources
   const bool luts = solve(1, nullptr) > 1.0, brams = solve(2, nullptr) > 1.0;
   std::fill(cut_ok.begin(), cut_ok.end(), true);
   const bool links = solve(0, nullptr) <= 1.0;
-  v.reason = links ? fmt::format("the ring link ({:.2g} GB/s) cannot carry the streams at the cuts that would fit {} FPGAs",
-                                 opt.ring.bandwidth / 1e9, K)
-                   : fmt::format("{} over {} x {:.0f}% of a {} ({:.0f} LUTs, {} block RAMs in all)",
+  // Whether the total would fit K devices: if it would, the layers are too coarse to balance.
+  const bool total_fits = lut[static_cast<size_t>(n)] <= K * lut_cap &&
+                          static_cast<double>(pricing.blocks(b18[static_cast<size_t>(n)])) <= K * bram_cap;
+  int largest = 0;
+  for (int i = 1; i < n; ++i)
+    if (load(i, i + 1, 0) > load(largest, largest + 1, 0)) largest = i;
+  v.reason = links        ? fmt::format("the ring link ({:.2g} GB/s) cannot carry the streams at the cuts that would fit {} FPGAs",
+                                        opt.ring.bandwidth / 1e9, K)
+             : total_fits ? fmt::format("the layers cannot be spread over {} x {:.0f}% of a {} ({:.0f} LUTs, {} block RAMs in all would fit, "
+                                        "but not in contiguous groups; the largest layer, {}, needs {:.0f}% of one)",
+                                        K, opt.utilization * 100, opt.device.name, lut[static_cast<size_t>(n)],
+                                        pricing.blocks(b18[static_cast<size_t>(n)]), g.units[static_cast<size_t>(largest)].name,
+                                        100 * opt.utilization * load(largest, largest + 1, 0))
+                          : fmt::format("{} over {} x {:.0f}% of a {} ({:.0f} LUTs, {} block RAMs in all)",
                                  luts && brams ? "LUTs and block RAMs"
                                  : luts        ? "LUTs"
                                  : brams       ? "block RAMs"

@@ -3,6 +3,7 @@
 // plan_partition and write_bundle.
 #pragma once
 
+#include "engines/ring_link.hpp"
 #include "manager/plan.hpp"
 
 #include <map>
@@ -49,16 +50,22 @@ std::vector<Foldable> folding_space(const Net& net, const ModelWeights& w);
 // (more parallel foldings cost more), priced by their engines. Null when none is within T.
 const Candidate* cheapest_within(Foldable& f, std::int64_t T, const ModelWeights& w, const Pricing& pricing);
 
-// Cycles for `link` to carry stream `stream` of `g` for one image.
+// Cycles for the host link to carry stream `stream` of `g` for one image.
 double link_cycles(const Link& link, const EngineGraph& g, int stream, double clock_mhz);
 
-// The FIFO at the receiving end of a ring link that carries `stream`: a round trip of credits.
-engines::FifoConfig link_fifo(const PlanOptions& opt, const EngineGraph& g, int stream, const std::string& name);
+// The ring link (engines/ring_link.hpp) at a cut that `streams` of `g` cross: a lane of the ring's
+// bandwidth at the device's clock, slots by each stream's flits per image, and for each stream
+// the credits of its full rate (the capacity of its link FIFO); and its cycles per image.
+engines::RingLinkConfig ring_link(const PlanOptions& opt, const EngineGraph& g, const std::vector<int>& streams, const std::string& name);
+double ring_cycles(const engines::RingLinkConfig& c, const EngineGraph& g, const std::vector<int>& streams);
+
+// The FIFO at the receiving end of stream k of ring link `c`: as many elements as its credits.
+engines::FifoConfig link_fifo(const engines::RingLinkConfig& c, int k, const std::string& name);
 
 // The cut of units over at most `fpgas` FPGAs (dynamic programming over cut points) that makes
 // the most loaded FPGA lightest, within `utilization` of the device's LUTs and block RAMs,
-// cutting only where the ring link carries the unit's input stream within T cycles. Each FPGA's
-// load includes the link FIFO of its incoming ring link.
+// cutting only where the ring link carries the streams crossing the cut (cut_streams) within T
+// cycles. Each FPGA's load includes the link FIFOs and endpoints of its ring links.
 struct Partition {
   bool ok = false;
   std::string reason;      // why no cut fits, when !ok

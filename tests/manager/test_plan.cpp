@@ -88,10 +88,15 @@ TEST_CASE("engine graph: a residual block is fork, main branch, skip FIFO, proje
   CHECK(kinds.at("res1_act_thr") == "thresholds");
   const Engine& add2 = *std::find_if(g.engines.begin(), g.engines.end(), [](const Engine& e) { return e.name == "res2_add"; });
   CHECK(std::get<engines::ResidualAddConfig>(add2.config).skip_signed);
-  // Units: one per top-level layer, the whole block in one.
+  // Units: one per top-level layer, and one per layer of a block's main branch (the first named
+  // after the block, with its fork); the skip path and the add are in the unit of the last.
   std::vector<std::string> units;
   for (const Unit& u : g.units) units.push_back(u.name);
-  CHECK(units == std::vector<std::string>{"conv1", "res1", "res1_act", "res2", "res2_act", "res2_act_gpool", "fc", "fc_label"});
+  CHECK(units == std::vector<std::string>{"conv1", "res1", "res1_conv2", "res1_act", "res2", "res2_conv2", "res2_act", "res2_act_gpool",
+                                          "fc", "fc_label"});
+  for (const Engine& e : g.engines)
+    if (e.name == "res2_fork" || e.name == "res2_conv1_mvtu") CHECK(g.units[static_cast<size_t>(e.unit)].name == "res2");
+    else if (e.name == "res2_skip_fifo" || e.name == "res2_proj_mvtu" || e.name == "res2_add") CHECK(g.units[static_cast<size_t>(e.unit)].name == "res2_conv2");
 }
 
 TEST_CASE("skip FIFO depth: the rows the main branch needs ahead of the skip, plus a row and slack") {
@@ -185,6 +190,66 @@ TEST_CASE("partition: contiguous layers per FPGA, each within budget, a link FIF
   // More FPGAs: at least as fast.
   Plan one = plan("cnv-w1a2", 1, "zynq");
   CHECK(p.cycles_per_image <= one.cycles_per_image);
+}
+
+TEST_CASE("partition: a cut inside a residual block carries its main and skip streams over one ring link") {
+  // resnet-mini's units: a residual block's main layers are units (the first with the fork), the
+  // skip path and the add go with the last; a cut before res2_conv2 is inside block res2.
+  const Net& n = builtin_net("resnet-mini").net;
+  const ModelWeights w = random_weights(n, 3);
+  PlanOptions o;
+  o.device = device("zynq");
+  o.fps = 2000;
+  const Plan one = plan_network(n, w, o);
+  std::vector<std::string> names;
+  for (const Unit& u : one.graph.units) names.push_back(u.name);
+  CHECK(names == std::vector<std::string>{"conv1", "res1", "res1_conv2", "res1_act", "res2", "res2_conv2", "res2_act", "res2_act_gpool",
+                                          "fc", "fc_label"});
+  const int cut = static_cast<int>(std::find(names.begin(), names.end(), "res2_conv2") - names.begin());
+  // Two streams cross that cut: the main (res2_conv1's output) and the skip (the fork's second).
+  const std::vector<std::vector<int>> crossing = cut_streams(one.graph);
+  REQUIRE(crossing[static_cast<size_t>(cut)].size() == 2);
+  CHECK(crossing[1].size() == 1);
+  CHECK(crossing.front().empty());
+  CHECK(crossing.back().empty());
+  o.folding = one.graph.folding;
+  o.fpgas = 2;
+  const Plan p = plan_partition(n, w, o, {0, cut});
+  REQUIRE(p.links.size() == 3);
+  const LinkUse& ring = p.links[1];
+  REQUIRE(ring.streams.size() == 2);
+  std::vector<std::string> crossing_names;
+  for (int s : ring.streams) crossing_names.push_back(p.graph.streams[static_cast<size_t>(s)].name);
+  CHECK(crossing_names == std::vector<std::string>{"res2_fork_b", "res2_conv1_mvtu"});
+  // Each stream ends in its own link FIFO on FPGA 1, as deep as its credits less the output
+  // register, and the lane's slots go to both in proportion to their flits.
+  for (size_t k = 0; k < 2; ++k) {
+    const StreamEdge& s = p.graph.streams[static_cast<size_t>(ring.streams[k])];
+    CHECK(p.graph.engines[static_cast<size_t>(s.from)].fpga == 0);
+    const Engine& fifo = p.graph.engines.at(static_cast<size_t>(s.to));
+    CHECK(fifo.fpga == 1);
+    REQUIRE(fifo.is<engines::FifoConfig>());
+    CHECK(engines::buffer_capacity(fifo.config) == ring.ring.streams[k].credits);
+    CHECK(ring.ring.streams[k].width == s.width());
+  }
+  for (int k = 0; k < 2; ++k) CHECK(std::count(ring.ring.slots.begin(), ring.ring.slots.end(), k) >= 1);
+  // The link's cycles: the busier stream's flits over its share of the slots.
+  std::vector<std::int64_t> elements;
+  for (int s : ring.streams) elements.push_back(p.graph.streams[static_cast<size_t>(s)].elements);
+  CHECK(ring.cycles_per_image == doctest::Approx(engines::ring_cycles_per_image(ring.ring, elements)));
+  // The ring endpoints count on their FPGAs: the plan's FPGA resources exceed their engines'.
+  for (int f = 0; f < 2; ++f) {
+    double engines_lut = 0;
+    for (size_t e = 0; e < p.graph.engines.size(); ++e)
+      if (p.graph.engines[e].fpga == f) engines_lut += p.engine_resources[e].lut;
+    CHECK(p.fpgas[static_cast<size_t>(f)].resources.lut > engines_lut);
+  }
+  // The partition search cuts inside blocks when that balances best: resnet18 over 5 FPGAs.
+  const Plan r18 = plan("resnet18", 5, "stratix-v-5sgsd8");
+  int inside = 0;
+  for (const LinkUse& l : r18.links) inside += l.streams.size() == 2;
+  CHECK(r18.fpgas.size() == 5);
+  MESSAGE(r18.fpgas.size(), " FPGAs, ", inside, " ring links inside a residual block, ", r18.cycles_per_image, " cycles per image");
 }
 
 TEST_CASE("partition: a ring link too slow for a stream limits the design, and the report names it") {
