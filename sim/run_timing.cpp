@@ -31,26 +31,16 @@ RunTiming measure_run(const HostTimes& t, std::int64_t in_per_image, std::int64_
   return r;
 }
 
-std::vector<LinkParams> plan_link_params(const manager::Plan& p) {
-  const manager::EngineGraph& g = p.graph;
-  std::vector<LinkParams> out;
-  for (const manager::LinkUse& l : p.links) {
-    LinkParams lp;
-    lp.name = l.name;
-    const manager::StreamEdge& s = g.streams.at(static_cast<size_t>(l.stream));
-    lp.width = s.width();
-    const manager::Link& link = l.kind == "ring" ? p.ring : p.host;
-    lp.bits_per_cycle = link.bandwidth * 8.0 / (p.clock_mhz * 1e6);
-    lp.latency = std::max<std::int64_t>(1, std::llround(l.latency_cycles));
-    lp.credits = link.round_trip_elements(lp.width, p.clock_mhz);
-    if (l.kind == "ring") {
-      if (s.to < 0 || !engines::is_buffer(g.engines[static_cast<size_t>(s.to)].config))
-        throw InternalError(fmt::format("link {}: stream {} does not end in a link FIFO", l.name, s.name));
-      lp.credits = engines::buffer_capacity(g.engines[static_cast<size_t>(s.to)].config);
-    }
-    out.push_back(lp);
-  }
-  return out;
+LinkParams host_link_params(const manager::Plan& p, const manager::LinkUse& l) {
+  if (l.kind != "host" || l.streams.size() != 1) throw InternalError(fmt::format("link {} is not a host link", l.name));
+  const manager::StreamEdge& s = p.graph.streams.at(static_cast<size_t>(l.streams[0]));
+  LinkParams lp;
+  lp.name = l.name;
+  lp.width = s.width();
+  lp.bits_per_cycle = p.host.bandwidth * 8.0 / (p.clock_mhz * 1e6);
+  lp.latency = std::max<std::int64_t>(1, std::llround(l.latency_cycles));
+  lp.credits = p.host.round_trip_elements(lp.width, p.clock_mhz);
+  return lp;
 }
 
 }  // namespace qdf::sim

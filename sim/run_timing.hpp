@@ -31,9 +31,9 @@ struct RunTiming {
 // `in_per_image` / `out_per_image`: elements of the input and output streams per image.
 RunTiming measure_run(const HostTimes& t, std::int64_t in_per_image, std::int64_t out_per_image);
 
-// The links of a plan, in the order of Plan::links ("host_in", "ring_<i>_<j>", ..., "host_out"):
-// bandwidth and latency at the plan's clock; the credits of a ring link are the capacity of the
-// link FIFO at its receiving end, those of a host link a round trip at its rate plus 4.
-std::vector<LinkParams> plan_link_params(const manager::Plan& p);
+// A host link of a plan (host_in or host_out): bandwidth and latency at the plan's clock, and
+// credits for a round trip at its rate plus 4. (A ring link's timing is engines/ring_link.hpp's,
+// from LinkUse::ring.)
+LinkParams host_link_params(const manager::Plan& p, const manager::LinkUse& l);
 
 }  // namespace qdf::sim

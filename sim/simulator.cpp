@@ -3,6 +3,7 @@
 #include "sim/engine_schedule.hpp"
 #include "sim/graph_values.hpp"
 #include "sim/link_model.hpp"
+#include "sim/run_timing.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -44,6 +45,9 @@ struct Channel {
   Process* consumer = nullptr;
   bool consumer_waits = false, producer_waits = false;
   std::deque<std::int64_t>* pop_log = nullptr;  // pop cycles not yet merged (a FIFO's output, for its peak)
+  // A ring link FIFO's output: the link's stream, whose credits its pops return, waits on them.
+  Process* pop_watcher = nullptr;
+  bool watcher_waits = false;
 
   Channel(std::string n, int cap_, int delta_, std::int64_t in_flight)
       : name(std::move(n)), cap(cap_), delta(delta_), pushes(in_flight + 1), pops(std::max<std::int64_t>(cap_, in_flight) + 1) {}
@@ -93,6 +97,10 @@ class Simulation {
     if (ch.producer_waits) {
       ch.producer_waits = false;
       wake(ch.producer);
+    }
+    if (ch.watcher_waits) {
+      ch.watcher_waits = false;
+      wake(ch.pop_watcher);
     }
   }
 };
@@ -292,6 +300,46 @@ struct LinkProcess : Process {
   }
 };
 
+// One stream of a ring link (engines/ring_link.hpp; streams are independent): takes elements
+// from `from` on the sending FPGA, delivers them to `to`, the input of the link FIFO on the
+// receiving FPGA, and gets a credit back for each element taken from that FIFO's output.
+struct RingStreamProcess : Process {
+  engines::RingStreamTiming model;
+  Channel* from = nullptr;
+  Channel* to = nullptr;
+  Channel* fifo_out = nullptr;
+  std::int64_t total = 0;
+
+  RingStreamProcess(const engines::RingLinkConfig& c, int k) : model(c, k) {}
+
+  void step(Simulation& sim) override {
+    waits_empty = waits_full = nullptr;
+    for (;;) {
+      while (model.consumed() < fifo_out->popped) model.consume(fifo_out->pop_time(model.consumed()));
+      const std::int64_t i = model.sent();
+      if (i == total) {
+        finished = true;
+        return;
+      }
+      if (from->pushed <= i) {
+        from->consumer_waits = true;
+        waits_empty = from;
+        return;
+      }
+      const std::int64_t t = model.earliest_take(std::max(cycle, from->push_time(i) + 1));
+      if (t == engines::kRingNever) {  // waits for a credit
+        fifo_out->watcher_waits = true;
+        waits_full = fifo_out;
+        return;
+      }
+      const std::int64_t arrive = model.take(t);
+      cycle = t + 1;
+      sim.pop(*from, t);
+      sim.push(*to, arrive - 1);  // visible to the link FIFO from `arrive`
+    }
+  }
+};
+
 std::string describe_wait(const Process& p) {
   if (p.waits_empty)
     return fmt::format("{} waits for element {} on stream {} (empty)", p.name, p.waits_empty->pushed, p.waits_empty->name);
@@ -318,11 +366,21 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
   }
 
   Simulation sim;
-  const std::vector<LinkParams> link_params = plan_link_params(plan);
-  // Where each stream is cut by a link: the link's index.
-  std::vector<int> link_of(g.streams.size(), -1);
-  for (size_t l = 0; l < plan.links.size(); ++l)
-    if (plan.links[l].kind == "ring") link_of[static_cast<size_t>(plan.links[l].stream)] = static_cast<int>(l);
+  // Where each stream is cut by a ring link: the link's index and the stream's in it; the credits
+  // of the link FIFO at its end, whose output channel keeps that many pop cycles.
+  std::vector<std::pair<int, int>> ring_of(g.streams.size(), {-1, -1});
+  std::vector<std::int64_t> keep(g.streams.size(), 1);
+  for (size_t l = 0; l < plan.links.size(); ++l) {
+    const manager::LinkUse& u = plan.links[l];
+    if (u.kind != "ring") continue;
+    for (size_t k = 0; k < u.streams.size(); ++k) {
+      const auto s = static_cast<size_t>(u.streams[k]);
+      ring_of[s] = {static_cast<int>(l), static_cast<int>(k)};
+      const int fifo = g.streams[s].to;
+      keep.at(static_cast<size_t>(g.engines.at(static_cast<size_t>(fifo)).outputs.at(0))) = u.ring.streams[k].credits;
+    }
+  }
+  const LinkParams host_in = host_link_params(plan, plan.links.front()), host_out = host_link_params(plan, plan.links.back());
 
   // Channels: one per stream, two where a ring link cuts it (the sender's side and the
   // receiver's); the host links' streams have their host side in the link process.
@@ -338,13 +396,13 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
   for (size_t s = 0; s < g.streams.size(); ++s) {
     const manager::StreamEdge& st = g.streams[s];
     std::pair<int, int> rule = producer_rule(st.from);
-    std::int64_t in_flight = std::max(rule.first, 1);
-    if (st.from < 0) in_flight = link_params.front().credits;
+    std::int64_t in_flight = std::max<std::int64_t>(rule.first, keep[s]);
+    if (st.from < 0) in_flight = host_in.credits;
     send_side[s] = make_channel(st.name, rule, in_flight);
     recv_side[s] = send_side[s];
-    if (link_of[s] >= 0) {
-      const LinkParams& lp = link_params[static_cast<size_t>(link_of[s])];
-      recv_side[s] = make_channel(st.name + "@" + lp.name, {0, 0}, lp.credits);
+    if (ring_of[s].first >= 0) {
+      const manager::LinkUse& u = plan.links[static_cast<size_t>(ring_of[s].first)];
+      recv_side[s] = make_channel(st.name + "@" + u.name, {0, 0}, u.ring.streams[static_cast<size_t>(ring_of[s].second)].credits);
     }
   }
 
@@ -380,25 +438,39 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
     for (Channel* c : outs) c->producer = p.get();
     sim.procs.push_back(std::move(p));
   }
-  std::vector<LinkProcess*> links;
+  // The host links, and each ring link as one process per stream.
+  std::vector<LinkProcess*> host_links;
+  std::vector<std::vector<RingStreamProcess*>> ring_links(plan.links.size());
   for (size_t l = 0; l < plan.links.size(); ++l) {
     const manager::LinkUse& u = plan.links[l];
-    const auto s = static_cast<size_t>(u.stream);
-    auto lp = std::make_unique<LinkProcess>(link_params[l]);
+    if (u.kind == "ring") {
+      for (size_t k = 0; k < u.streams.size(); ++k) {
+        const auto s = static_cast<size_t>(u.streams[k]);
+        auto rp = std::make_unique<RingStreamProcess>(u.ring, static_cast<int>(k));
+        rp->name = fmt::format("link {} stream {}", u.name, g.streams[s].name);
+        rp->fpga = u.from_fpga;
+        rp->total = g.streams[s].elements * n;
+        rp->from = send_side[s];
+        rp->to = recv_side[s];
+        rp->fifo_out = send_side[static_cast<size_t>(g.engines[static_cast<size_t>(g.streams[s].to)].outputs.at(0))];
+        rp->from->consumer = rp.get();
+        rp->to->producer = rp.get();
+        rp->fifo_out->pop_watcher = rp.get();
+        ring_links[l].push_back(rp.get());
+        sim.procs.push_back(std::move(rp));
+      }
+      continue;
+    }
+    const auto s = static_cast<size_t>(u.streams.at(0));
+    auto lp = std::make_unique<LinkProcess>(l == 0 ? host_in : host_out);
     lp->name = fmt::format("link {}", u.name);
     lp->times = &res.times;
     lp->total = g.streams[s].elements * n;
-    if (u.name == "host_in") {
-      lp->to = recv_side[s];
-    } else if (u.name == "host_out") {
-      lp->from = send_side[s];
-    } else {
-      lp->from = send_side[s];
-      lp->to = recv_side[s];
-    }
+    if (u.to_fpga >= 0) lp->to = recv_side[s];
+    else lp->from = send_side[s];
     if (lp->from) lp->from->consumer = lp.get();
     if (lp->to) lp->to->producer = lp.get();
-    links.push_back(lp.get());
+    host_links.push_back(lp.get());
     sim.procs.push_back(std::move(lp));
   }
   sim.expected = g.streams[static_cast<size_t>(g.output_stream)].elements * n;
@@ -471,8 +543,17 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
     }
     res.engines.push_back(st);
   }
-  for (const LinkProcess* l : links)
-    res.links.push_back({l->model.params().name, l->model.busy_cycles() / total, l->model.sent()});
+  for (size_t l = 0, h = 0; l < plan.links.size(); ++l) {
+    if (plan.links[l].kind != "ring") {
+      const LinkProcess* lp = host_links.at(h++);
+      res.links.push_back({lp->model.params().name, lp->model.busy_cycles() / total, lp->model.sent()});
+      continue;
+    }
+    double busy = 0;
+    std::int64_t sent = 0;
+    for (const RingStreamProcess* rp : ring_links[l]) busy += static_cast<double>(rp->model.flit_cycles()), sent += rp->model.sent();
+    res.links.push_back({plan.links[l].name, busy / total, sent});
+  }
   if (opt.progress) opt.progress(1.0);
   res.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return res;
