@@ -4,9 +4,10 @@
 //                            cycles_per_image and fps, resource estimate per FPGA, the network
 //   DIR/model.qdfmodel       the weights and thresholds (docs/model_format.md)
 //   DIR/fpga<i>/<top>.v      FPGA i's top: its engines joined by streams; ports clk, rst,
-//                            images [31:0] (the run's length; 0: until reset), done, and one
-//                            valid/ready stream in and one out (host_in or link_in, host_out
-//                            or link_out)
+//                            images [31:0] (the run's length; 0: until reset), done, the
+//                            host's valid/ready streams (host_in on the first FPGA, host_out on
+//                            the last) and the ring links' endpoints (ring_in_*, ring_out_*:
+//                            a lane and its credits, engines/ring_link.hpp)
 //   DIR/fpga<i>/<engine>.v   one module per engine (FIFOs included), and the $readmemh init
 //                            files of their weight and threshold ROMs
 //

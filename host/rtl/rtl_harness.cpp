@@ -20,25 +20,40 @@ using Clock = std::chrono::steady_clock;
 constexpr std::int64_t kStallCycles = 1'000'000;  // cycles without any element moving
 constexpr int kResetCycles = 4;
 
-// The two ends of a plan link in the system module: the sending FPGA's out port and the
-// receiving FPGA's in port, under their names on the FPGA top and on the system. A host link
-// has one end on an FPGA (the host is the harness).
+// The two ends of a host link in the system module: the host is the harness, the FPGA end is a
+// valid/ready stream under the link's name.
 struct LinkEnds {
-  std::string send_top, send_system;  // empty: the host sends
-  std::string recv_top, recv_system;  // empty: the host receives
+  std::string send_system;  // empty: the host sends
+  std::string recv_system;  // empty: the host receives
 };
 
-LinkEnds link_ends(const manager::LinkUse& l) {
-  LinkEnds e;
-  if (l.from_fpga >= 0) {
-    e.send_top = l.to_fpga < 0 ? "host_out" : "link_out";
-    e.send_system = l.to_fpga < 0 ? l.name : l.name + "_send";
-  }
-  if (l.to_fpga >= 0) {
-    e.recv_top = l.from_fpga < 0 ? "host_in" : "link_in";
-    e.recv_system = l.from_fpga < 0 ? l.name : l.name + "_recv";
-  }
-  return e;
+LinkEnds host_link_ends(const manager::LinkUse& l) {
+  if (l.kind != "host") throw InternalError(fmt::format("link {} is not a host link", l.name));
+  return l.from_fpga >= 0 ? LinkEnds{l.name, ""} : LinkEnds{"", l.name};
+}
+
+// A ring link's lane and credit ports in the system module: L_tx_* at the sending FPGA's
+// ring_out, L_rx_* at the receiving FPGA's ring_in.
+struct RingPort {
+  const char* top;     // the FPGA top's port
+  const char* system;  // the system's port, after the link's name
+  bool sending_side;
+  bool output;         // of the FPGA top
+};
+constexpr RingPort kRingPorts[] = {
+    {"ring_out_lane_data", "tx_lane_data", true, true}, {"ring_out_lane_valid", "tx_lane_valid", true, true},
+    {"ring_out_lane_stream", "tx_lane_stream", true, true}, {"ring_out_credit", "tx_credit", true, false},
+    {"ring_in_lane_data", "rx_lane_data", false, false}, {"ring_in_lane_valid", "rx_lane_valid", false, false},
+    {"ring_in_lane_stream", "rx_lane_stream", false, false}, {"ring_in_credit", "rx_credit", false, true},
+    {"ring_in_overflow", "rx_overflow", false, true},
+};
+
+int ring_port_width(const manager::LinkUse& l, const RingPort& p) {
+  const std::string n = p.system;
+  if (n.ends_with("lane_data")) return l.ring.lane_bits;
+  if (n.ends_with("lane_stream")) return l.ring.stream_bits();
+  if (n.ends_with("credit")) return static_cast<int>(l.streams.size());
+  return 1;
 }
 
 }  // namespace
@@ -48,20 +63,8 @@ std::string system_top_name(const manager::Plan& plan) { return manager::verilog
 SystemDesign system_design(const manager::Plan& plan) {
   const manager::EngineGraph& g = plan.graph;
   const int fpgas = static_cast<int>(plan.fpgas.size());
-  // Every FPGA has one link in and one out (the partition is a chain: host, FPGA 0, ..., host).
-  std::vector<int> in_link(static_cast<size_t>(fpgas), -1), out_link(static_cast<size_t>(fpgas), -1);
-  for (int l = 0; l < static_cast<int>(plan.links.size()); ++l) {
-    const manager::LinkUse& u = plan.links[static_cast<size_t>(l)];
-    for (auto [f, slot] : {std::pair{u.to_fpga, &in_link}, std::pair{u.from_fpga, &out_link}}) {
-      if (f < 0) continue;
-      if (f >= fpgas || (*slot)[static_cast<size_t>(f)] >= 0)
-        throw InternalError(fmt::format("plan link {} ends at FPGA {}, which has {} FPGAs or that end taken", u.name, f, fpgas));
-      (*slot)[static_cast<size_t>(f)] = l;
-    }
-  }
-  for (int f = 0; f < fpgas; ++f)
-    if (in_link[static_cast<size_t>(f)] < 0 || out_link[static_cast<size_t>(f)] < 0)
-      throw InternalError(fmt::format("FPGA {} of the plan lacks a link in or out", f));
+  if (plan.links.size() != static_cast<size_t>(fpgas + 1) || plan.links.front().kind != "host" || plan.links.back().kind != "host")
+    throw InternalError(fmt::format("a plan of {} FPGAs has {} links, not host_in, {} ring links and host_out", fpgas, plan.links.size(), fpgas - 1));
 
   SystemDesign d;
   d.ports = {{"rst", 1, false}, {"images", 32, false}, {"done", 1, true}};
@@ -69,26 +72,35 @@ SystemDesign system_design(const manager::Plan& plan) {
   std::vector<std::string> port_comments(d.ports.size());
   port_comments[1] = "the run's length; 0: until reset";
   port_comments[2] = "every FPGA has finished its run";
-  auto stream_ports = [&](const std::string& prefix, int width, bool in, const std::string& comment) {
-    d.ports.push_back({prefix + "_data", width, !in});
-    d.ports.push_back({prefix + "_valid", 1, !in});
-    d.ports.push_back({prefix + "_ready", 1, in});
+  auto add_port = [&](const std::string& name, int width, bool output, const std::string& comment) {
+    d.ports.push_back({name, width, output});
     port_comments.push_back(comment);
-    port_comments.resize(d.ports.size());
   };
   for (const manager::LinkUse& l : plan.links) {
-    const LinkEnds e = link_ends(l);
-    const int w = g.streams.at(static_cast<size_t>(l.stream)).width();
-    if (!e.send_top.empty()) stream_ports(e.send_system, w, false, fmt::format("link {}: FPGA {}'s {}", l.name, l.from_fpga, e.send_top));
-    if (!e.recv_top.empty()) stream_ports(e.recv_system, w, true, fmt::format("link {}: FPGA {}'s {}", l.name, l.to_fpga, e.recv_top));
+    if (l.kind == "host") {
+      const LinkEnds e = host_link_ends(l);
+      const bool in = e.recv_system.empty() == false;  // the FPGA receives: the host's stream into it
+      const std::string prefix = in ? e.recv_system : e.send_system;
+      const int w = g.streams.at(static_cast<size_t>(l.streams.at(0))).width();
+      const std::string comment = fmt::format("link {}: FPGA {}'s {}", l.name, in ? l.to_fpga : l.from_fpga, l.name);
+      add_port(prefix + "_data", w, !in, comment);
+      add_port(prefix + "_valid", 1, !in, "");
+      add_port(prefix + "_ready", 1, in, "");
+      continue;
+    }
+    for (const RingPort& p : kRingPorts)
+      add_port(l.name + "_" + p.system, ring_port_width(l, p), p.output,
+               p.sending_side == p.output ? fmt::format("ring link {}: FPGA {}'s {}", l.name, p.sending_side ? l.from_fpga : l.to_fpga, p.top)
+                                          : "");
   }
 
   const std::string top = system_top_name(plan);
   dsl::VerilogModuleWriter v(top);
   v.comment(fmt::format("Generated by qdf (quantized dataflow): the {} FPGA tops of network '{}' on {} as one module, for", fpgas,
                         g.net, plan.device.name));
-  v.comment("simulation (host/rtl/rtl_harness.hpp). Each link is a pair of ports per end; the harness carries");
-  v.comment("the elements between them. Do not edit.");
+  v.comment("simulation (host/rtl/rtl_harness.hpp). The host links are streams the harness drives; each ring");
+  v.comment("link is its two endpoints' lane and credit ports, which the harness joins through a channel of");
+  v.comment("the link's latency. Do not edit.");
   v.input("clk", dsl::VerilogWidth::bit());
   for (size_t i = 0; i < d.ports.size(); ++i) {
     const dsl::DesignPort& p = d.ports[i];
@@ -100,10 +112,17 @@ SystemDesign system_design(const manager::Plan& plan) {
   v.line(fmt::format("  assign done = {};", fmt::join(dones, " & ")));
   for (int f = 0; f < fpgas; ++f) {
     std::vector<dsl::VerilogConnection> conn = {{"clk", "clk"}, {"rst", "rst"}, {"images", "images"}, {"done", fmt::format("fpga{}_done", f)}};
-    const LinkEnds in = link_ends(plan.links[static_cast<size_t>(in_link[static_cast<size_t>(f)])]);
-    const LinkEnds out = link_ends(plan.links[static_cast<size_t>(out_link[static_cast<size_t>(f)])]);
-    for (const auto& [port, wire] : {std::pair{in.recv_top, in.recv_system}, std::pair{out.send_top, out.send_system}})
-      for (dsl::VerilogConnection& c : dsl::stream_connections(port, wire)) conn.push_back(std::move(c));
+    for (const manager::LinkUse& l : plan.links) {
+      if (l.kind == "host") {
+        if (l.to_fpga == f)
+          for (dsl::VerilogConnection& c : dsl::stream_connections("host_in", l.name)) conn.push_back(std::move(c));
+        if (l.from_fpga == f)
+          for (dsl::VerilogConnection& c : dsl::stream_connections("host_out", l.name)) conn.push_back(std::move(c));
+        continue;
+      }
+      for (const RingPort& p : kRingPorts)
+        if ((p.sending_side ? l.from_fpga : l.to_fpga) == f) conn.push_back({p.top, l.name + "_" + p.system});
+    }
     v.instance(manager::fpga_top_name(plan, f), fmt::format("u_fpga{}", f), conn);
   }
   d.modules.push_back({top, v.text(), {}, {}});
@@ -161,14 +180,13 @@ RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std
     bool offered = false, taken = false;               // the RTL's valid and ready in this cycle
     std::vector<std::uint64_t> data{};                 // what the sender offers in this cycle
   };
-  const std::vector<sim::LinkParams> params = sim::plan_link_params(plan);
-  std::vector<LinkRun> links;
-  links.reserve(plan.links.size());
-  for (size_t l = 0; l < plan.links.size(); ++l) {
-    const manager::LinkUse& u = plan.links[l];
-    LinkRun lr{.model = sim::LinkModel(params[l]), .total = g.streams.at(static_cast<size_t>(u.stream)).elements * n_images};
-    lr.data.resize(static_cast<size_t>((params[l].width + 63) / 64));
-    const LinkEnds e = link_ends(u);
+  std::vector<LinkRun> links;  // the host links
+  for (const manager::LinkUse& u : plan.links) {
+    if (u.kind != "host") continue;
+    const sim::LinkParams params = sim::host_link_params(plan, u);
+    LinkRun lr{.model = sim::LinkModel(params), .total = g.streams.at(static_cast<size_t>(u.streams.at(0))).elements * n_images};
+    lr.data.resize(static_cast<size_t>((params.width + 63) / 64));
+    const LinkEnds e = host_link_ends(u);
     auto end = [&](const std::string& prefix) {
       if (prefix.empty()) return End{};
       return End{rtl.port(prefix + "_data"), rtl.port(prefix + "_valid"), rtl.port(prefix + "_ready"), prefix};
@@ -177,6 +195,30 @@ RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std
     lr.recv = end(e.recv_system);
     links.push_back(std::move(lr));
   }
+  // The ring links: a channel of the link's latency each way, between the endpoints' ports. What
+  // the sending endpoint puts on its lane in cycle c reaches the receiving one in cycle c +
+  // latency, and the credits the other way likewise (engines/ring_link.hpp).
+  struct Flit {
+    std::int64_t at = 0;  // the cycle it reaches the other end
+    std::uint64_t stream = 0;
+    std::vector<std::uint64_t> data;
+  };
+  struct RingRun {
+    const manager::LinkUse* use = nullptr;
+    std::map<std::string, int> port;  // the system's ports, by RingPort::system
+    std::deque<Flit> lane{};
+    std::deque<std::pair<std::int64_t, std::vector<std::uint64_t>>> credits{};  // (arrival cycle, bits)
+    std::int64_t flits = 0;
+  };
+  std::vector<RingRun> rings;
+  for (const manager::LinkUse& u : plan.links) {
+    if (u.kind != "ring") continue;
+    RingRun rr;
+    rr.use = &u;
+    for (const RingPort& p : kRingPorts) rr.port[p.system] = rtl.port(u.name + "_" + p.system);
+    rings.push_back(std::move(rr));
+  }
+  auto words = [](int bits) { return static_cast<size_t>((bits + 63) / 64); };
   const int rst = rtl.port("rst"), done = rtl.port("done");
   const std::int64_t total_out = out_s.elements * n_images;
   dsl::Stream output(out_s.width());
@@ -187,6 +229,10 @@ RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std
   for (const LinkRun& l : links) {
     if (l.send.ready >= 0) rtl.set(l.send.ready, 0);
     if (l.recv.valid >= 0) rtl.set(l.recv.valid, 0);
+  }
+  for (const RingRun& l : rings) {
+    rtl.set(l.port.at("rx_lane_valid"), 0);
+    rtl.set(l.port.at("tx_credit"), 0);
   }
   for (int i = 0; i < kResetCycles; ++i) {
     rtl.eval();
@@ -217,7 +263,37 @@ RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std
         if (l.recv_valid) rtl.set_words(l.recv.data, l.in_flight.front().data());
       }
     }
+    for (RingRun& l : rings) {
+      const bool flit = !l.lane.empty() && l.lane.front().at == c;
+      rtl.set(l.port.at("rx_lane_valid"), flit);
+      if (flit) {
+        rtl.set(l.port.at("rx_lane_stream"), l.lane.front().stream);
+        rtl.set_words(l.port.at("rx_lane_data"), l.lane.front().data.data());
+        l.lane.pop_front();
+      }
+      std::vector<std::uint64_t> none(words(static_cast<int>(l.use->streams.size())), 0);
+      const bool credit = !l.credits.empty() && l.credits.front().first == c;
+      rtl.set_words(l.port.at("tx_credit"), credit ? l.credits.front().second.data() : none.data());
+      if (credit) l.credits.pop_front();
+    }
     rtl.eval();
+    // The ring channels take what the endpoints send in cycle c.
+    for (RingRun& l : rings) {
+      const std::int64_t at = c + l.use->ring.latency;
+      if (rtl.get(l.port.at("tx_lane_valid"))) {
+        Flit f{at, rtl.get(l.port.at("tx_lane_stream")), std::vector<std::uint64_t>(words(l.use->ring.lane_bits))};
+        rtl.get_words(l.port.at("tx_lane_data"), f.data.data());
+        l.lane.push_back(std::move(f));
+        ++l.flits;
+        last_move = c;
+      }
+      std::vector<std::uint64_t> bits(words(static_cast<int>(l.use->streams.size())));
+      rtl.get_words(l.port.at("rx_credit"), bits.data());
+      if (std::any_of(bits.begin(), bits.end(), [](std::uint64_t b) { return b != 0; })) l.credits.emplace_back(at, std::move(bits));
+      if (rtl.get(l.port.at("rx_overflow")))
+        throw InternalError(fmt::format("ring link {}: an element reached a full link FIFO in cycle {} (the credits did not bound it)",
+                                        l.use->name, c));
+    }
     // The handshakes, as the rising edge at the end of cycle c sees them.
     for (LinkRun& l : links) {
       if (l.send.valid >= 0) {

@@ -1,16 +1,18 @@
 // A whole planned design under Verilator: every FPGA top of the plan (manager/bundle.hpp) in one
-// simulation, joined by the links' timing model (sim/link_model.hpp), fed images by a host that
-// always has the next input element and takes every output element as it arrives.
+// simulation, fed images by a host that always has the next input element and takes every output
+// element as it arrives.
 //
-// The tops run in one generated module, `<net>_system`, in which each ring link is cut into two
-// pairs of ports (the sending FPGA's link_out, the receiving FPGA's link_in), so that the harness
-// carries elements between them with the same LinkModel the simulator uses: the two executions of
-// the manager graph then differ only in the engines, RTL here and timed models there.
+// The tops run in one generated module, `<net>_system`. The host links are valid/ready streams
+// that the harness drives with the host link's timing model (sim/link_model.hpp, the one the
+// simulator uses: the host is not RTL). Each ring link is the RTL of its two endpoints
+// (engines/ring_link.hpp) in the sending and the receiving FPGA's tops, whose lane and credit
+// ports the harness joins through a channel that delays each by the link's latency; so the
+// simulator's ring link model is checked against that RTL, not shared with it.
 //
 // Cycle 0 is the first cycle after reset. In every cycle the harness drives each port from the
-// links' state at the start of the cycle (a sender's ready when LinkModel::earliest_send(c) == c,
-// a receiver's valid when an element has arrived), and records the handshakes the rising edge
-// sees (valid && ready) as sends and receives of the links.
+// links' state at the start of the cycle (a host link's ready when LinkModel::earliest_send(c) ==
+// c, its valid when an element has arrived; a ring channel's flit and credits sent `latency`
+// cycles before), and records the handshakes the rising edge sees (valid && ready).
 #pragma once
 
 #include "dsl/verilator_runner.hpp"
@@ -33,9 +35,10 @@ struct RtlRun {
 };
 
 // The system module of `plan`: its Verilog (the system first, then every module of every FPGA
-// top) and its ports (without clk): rst, images [31:0], done, fpga<i>_done, host_in_*, host_out_*,
-// and for each ring link L, L_send_* (the sending FPGA's link_out) and L_recv_* (the receiving
-// FPGA's link_in), each a valid/ready stream (_data, _valid, _ready).
+// top) and its ports (without clk): rst, images [31:0], done, fpga<i>_done, the host links'
+// streams host_in_* and host_out_* (_data, _valid, _ready), and for each ring link L the sending
+// FPGA's L_tx_lane_data, L_tx_lane_valid, L_tx_lane_stream (out) and L_tx_credit (in), and the
+// receiving FPGA's L_rx_lane_* (in), L_rx_credit and L_rx_overflow (out).
 struct SystemDesign {
   std::vector<dsl::VerilogModule> modules;
   std::vector<dsl::DesignPort> ports;
