@@ -120,8 +120,6 @@ void export_qonnx(const manager::Net& net, const manager::ModelWeights& w, const
     Writer::set(n, "rounding_mode", std::string("FLOOR"));
   }
   x = in.name + "_q";
-  bool flat = false;
-  manager::Shape shape = in.out;
   for (size_t li = 1; li < ls.size(); ++li) {
     const Layer& l = ls[li];
     const std::string out = l.name + "_out";
@@ -146,7 +144,6 @@ void export_qonnx(const manager::Net& net, const manager::ModelWeights& w, const
         if (dims.size() != 2) {
           wr.node("Reshape", l.name + "_flatten", {x, wr.constant(Tensor{{2}, {1, -1}}, l.name + "_flat_shape", true)}, {l.name + "_flat"});
           x = l.name + "_flat";
-          flat = true;
         }
         const engines::BinaryMatrix& b = w.weights.at(l.name);
         const manager::Shape s = l.in;
@@ -214,9 +211,7 @@ void export_qonnx(const manager::Net& net, const manager::ModelWeights& w, const
       case LayerKind::Input: throw InternalError("a second input layer");
     }
     x = out;
-    shape = l.out;
   }
-  (void)flat;
   value_info(*g.add_output(), x, dims, ls.back().kind == LayerKind::LabelSelect);
   write_onnx_file(path, m);
 }

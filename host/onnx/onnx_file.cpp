@@ -85,13 +85,22 @@ Tensor tensor_from_proto(const onnx::TensorProto& t, const std::string& what) {
 void tensor_to_proto(const Tensor& x, const std::string& name, onnx::TensorProto& t, bool int64) {
   t.set_name(name);
   for (std::int64_t d : x.shape) t.add_dims(d);
+  // As raw little-endian bytes (this machine's order), the compact form readers load fastest.
+  std::string raw;
   if (int64) {
     t.set_data_type(onnx::TensorProto::INT64);
-    for (double v : x.v) t.add_int64_data(static_cast<std::int64_t>(v));
+    for (double v : x.v) {
+      const auto i = static_cast<std::int64_t>(v);
+      raw.append(reinterpret_cast<const char*>(&i), sizeof i);
+    }
   } else {
     t.set_data_type(onnx::TensorProto::FLOAT);
-    for (double v : x.v) t.add_float_data(static_cast<float>(v));
+    for (double v : x.v) {
+      const auto f = static_cast<float>(v);
+      raw.append(reinterpret_cast<const char*>(&f), sizeof f);
+    }
   }
+  t.set_raw_data(raw);
 }
 
 std::string describe_node(const onnx::NodeProto& n) {

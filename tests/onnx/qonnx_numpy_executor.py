@@ -39,35 +39,28 @@ def _multithreshold(x, t, out_scale, out_bias):
 
 
 def _conv(x, w, strides, pads):
-    n, c, h, wd = x.shape
-    o, _, k, _ = w.shape
+    k = w.shape[2]
     xp = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
-    oh = (h + pads[0] + pads[2] - k) // strides[0] + 1
-    ow = (wd + pads[1] + pads[3] - k) // strides[1] + 1
-    out = np.zeros((n, o, oh, ow), dtype=np.float32)
-    for y in range(oh):
-        for xx in range(ow):
-            win = xp[:, :, y * strides[0]:y * strides[0] + k, xx * strides[1]:xx * strides[1] + k]
-            out[:, :, y, xx] = np.tensordot(win, w, axes=([1, 2, 3], [1, 2, 3]))
-    return out
+    win = np.lib.stride_tricks.sliding_window_view(xp, (k, k), axis=(2, 3))[:, :, ::strides[0], ::strides[1]]  # n, c, oh, ow, k, k
+    return np.einsum("ncyxij,ocij->noyx", win, w, optimize=True).astype(np.float32)
 
 
 def _maxpool(x, k, strides, pads):
-    n, c, h, w = x.shape
     xp = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])), constant_values=-np.inf)
-    oh = (h + pads[0] + pads[2] - k[0]) // strides[0] + 1
-    ow = (w + pads[1] + pads[3] - k[1]) // strides[1] + 1
-    out = np.zeros((n, c, oh, ow), dtype=np.float32)
-    for y in range(oh):
-        for xx in range(ow):
-            out[:, :, y, xx] = xp[:, :, y * strides[0]:y * strides[0] + k[0], xx * strides[1]:xx * strides[1] + k[1]].max(axis=(2, 3))
-    return out
+    win = np.lib.stride_tricks.sliding_window_view(xp, tuple(k), axis=(2, 3))[:, :, ::strides[0], ::strides[1]]
+    return win.max(axis=(4, 5)).astype(np.float32)
+
+
+_initializers = {}
 
 
 def run(model, image):
     """The graph's output for one image (a float32 array of the input's shape)."""
     g = model.graph
-    env = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    cached = _initializers.get(id(model))
+    if cached is None or cached[0] is not model:  # converted once per model (held, so that its id stays its own)
+        cached = _initializers[id(model)] = (model, {t.name: numpy_helper.to_array(t) for t in g.initializer})
+    env = dict(cached[1])
     real = [i for i in g.input if i.name not in env]
     env[real[0].name] = image.astype(np.float32)
     for node in g.node:
