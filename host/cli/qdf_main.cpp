@@ -383,7 +383,8 @@ int main(int argc, char** argv) {
         std::cout << fmt::format("qdf import: {} as network '{}' (input {}), {} MACs per image\n", ia.model, m.net.name,
                                  to_string(m.input_range), m.net.macs());
         for (const manager::Layer* l : manager::flatten(m.net))
-          std::cout << fmt::format("  {:<44} {:>10} -> {:<10} {} bits{}\n", l->describe(), l->in.str(), l->out.str(), l->out_bits,
+          std::cout << fmt::format("  {:<44} {:>10} -> {:<10} {} bits{}\n", l->describe(),
+                                   l->kind == manager::LayerKind::Input ? "" : l->in.str(), l->out.str(), l->out_bits,
                                    l->out_binary ? " (binary)" : "");
         std::cout << fmt::format("model written to {}\n", ia.out);
       }

@@ -1,10 +1,12 @@
 #include "host/onnx/import_qonnx.hpp"
 
 #include "dsl/errors.hpp"
+#include "host/onnx/onnx_constants.hpp"
 #include "host/onnx/onnx_file.hpp"
+#include "host/onnx/qonnx_quantizers.hpp"
+#include "host/onnx/score_offsets.hpp"
 
 #include <algorithm>
-#include <cfenv>
 #include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
@@ -40,106 +42,7 @@ bool is_onnx_path(const std::string& path) { return std::filesystem::path(path).
 
 namespace {
 
-// ---------------------------------------------------------------------------------------------
-// Constant tensors: the folding of what does not depend on the image.
-
-std::vector<std::int64_t> strides_of(const std::vector<std::int64_t>& shape) {
-  std::vector<std::int64_t> s(shape.size(), 1);
-  for (size_t i = shape.size(); i-- > 1;) s[i - 1] = s[i] * shape[i];
-  return s;
-}
-
-// Elementwise f(a, b) with numpy broadcasting.
-Tensor broadcast(const Tensor& a, const Tensor& b, const std::function<double(double, double)>& f, const std::string& where) {
-  const size_t rank = std::max(a.shape.size(), b.shape.size());
-  auto padded = [&](const Tensor& t) {
-    std::vector<std::int64_t> s(rank - t.shape.size(), 1);
-    s.insert(s.end(), t.shape.begin(), t.shape.end());
-    return s;
-  };
-  const std::vector<std::int64_t> sa = padded(a), sb = padded(b);
-  Tensor out;
-  for (size_t i = 0; i < rank; ++i) {
-    if (sa[i] != sb[i] && sa[i] != 1 && sb[i] != 1)
-      throw UserError(fmt::format("{}: shapes do not broadcast (dimension {}: {} and {})", where, i, sa[i], sb[i]));
-    out.shape.push_back(std::max(sa[i], sb[i]));
-  }
-  const auto so = strides_of(out.shape), ta = strides_of(sa), tb = strides_of(sb);
-  out.v.resize(static_cast<size_t>(out.size()));
-  for (std::int64_t k = 0; k < out.size(); ++k) {
-    std::int64_t ia = 0, ib = 0, rest = k;
-    for (size_t i = 0; i < rank; ++i) {
-      const std::int64_t idx = rest / so[i];
-      rest %= so[i];
-      if (sa[i] != 1) ia += idx * ta[i];
-      if (sb[i] != 1) ib += idx * tb[i];
-    }
-    out.v[static_cast<size_t>(k)] = f(a.v[static_cast<size_t>(ia)], b.v[static_cast<size_t>(ib)]);
-  }
-  return out;
-}
-
-Tensor transpose(const Tensor& x, std::vector<std::int64_t> perm) {
-  const size_t r = x.shape.size();
-  if (perm.empty())
-    for (size_t i = 0; i < r; ++i) perm.push_back(static_cast<std::int64_t>(r - 1 - i));
-  Tensor out;
-  for (std::int64_t p : perm) out.shape.push_back(x.shape.at(static_cast<size_t>(p)));
-  const auto si = strides_of(x.shape), so = strides_of(out.shape);
-  out.v.resize(x.v.size());
-  for (std::int64_t k = 0; k < out.size(); ++k) {
-    std::int64_t src = 0, rest = k;
-    for (size_t i = 0; i < r; ++i) {
-      src += (rest / so[i]) * si[static_cast<size_t>(perm[i])];
-      rest %= so[i];
-    }
-    out.v[static_cast<size_t>(k)] = x.v[static_cast<size_t>(src)];
-  }
-  return out;
-}
-
-// Rounding of the Quant operator's `rounding_mode`.
-double round_by(const std::string& mode, double x, const std::string& where) {
-  if (mode == "ROUND") return std::nearbyint(x);  // half to even, as numpy's round
-  if (mode == "ROUND_TO_ZERO") return std::trunc(x);
-  if (mode == "FLOOR") return std::floor(x);
-  if (mode == "CEIL") return std::ceil(x);
-  throw UserError(fmt::format("{}: rounding_mode '{}' is not supported (ROUND, ROUND_TO_ZERO, FLOOR and CEIL are)", where, mode));
-}
-
-const onnx::AttributeProto* attr(const onnx::NodeProto& n, const std::string& name) {
-  for (const auto& a : n.attribute())
-    if (a.name() == name) return &a;
-  return nullptr;
-}
-std::int64_t attr_int(const onnx::NodeProto& n, const std::string& name, std::int64_t dflt) {
-  const auto* a = attr(n, name);
-  return a ? a->i() : dflt;
-}
-double attr_float(const onnx::NodeProto& n, const std::string& name, double dflt) {
-  const auto* a = attr(n, name);
-  return a ? a->f() : dflt;
-}
-std::string attr_string(const onnx::NodeProto& n, const std::string& name, const std::string& dflt) {
-  const auto* a = attr(n, name);
-  return a ? a->s() : dflt;
-}
-std::vector<std::int64_t> attr_ints(const onnx::NodeProto& n, const std::string& name) {
-  const auto* a = attr(n, name);
-  return a ? std::vector<std::int64_t>(a->ints().begin(), a->ints().end()) : std::vector<std::int64_t>{};
-}
-
-// The integer range of a Quant of `bits` bits (the QONNX definition).
-void quant_range(double bits, bool is_signed, bool narrow, double& lo, double& hi) {
-  if (is_signed) {
-    lo = -std::ldexp(1.0, static_cast<int>(bits) - 1) + (narrow ? 1 : 0);
-    hi = std::ldexp(1.0, static_cast<int>(bits) - 1) - 1;
-  } else {
-    lo = 0;
-    hi = std::ldexp(1.0, static_cast<int>(bits)) - 1 - (narrow ? 1 : 0);
-  }
-}
-
+// The domains of the QONNX operators: older Brevitas exports, qonnx, FINN.
 bool custom_domain(const std::string& d) {
   return d == "onnx.brevitas" || d == "finn" || d == "qonnx.custom_op.general" || d == "finn.custom_op.general";
 }
@@ -163,15 +66,6 @@ struct Value {
   Stream s;
   std::string origin;  // a constant made by a quantizer: "BipolarQuant node 'X'"
   int bits = 0;        // ... and its bit width (Quant)
-};
-
-// A monotone quantizer: level(y, channel) in 0 .. levels - 1, nondecreasing in y, and the value
-// each level stands for.
-struct Quantizer {
-  int levels = 0;
-  std::function<int(double, int)> level;
-  std::function<double(int, int)> value;
-  const Tensor* thresholds = nullptr;  // a MultiThreshold's own thresholds [C or 1, N]
 };
 
 std::string sanitize(const std::string& s) {
@@ -343,7 +237,16 @@ class Importer {
       const std::vector<std::int64_t> dims = v.is_const ? v.t.shape : v.s.dims;
       return set_const(n, 0, Tensor{{static_cast<std::int64_t>(dims.size())}, std::vector<double>(dims.begin(), dims.end())});
     }
-    if (all_const) return fold(n);
+    if (all_const) {
+      std::vector<Folded> in;
+      for (const auto& i : n.input()) {
+        if (i.empty()) break;
+        const Value& v = value(i, describe_node(n));
+        in.push_back(Folded{v.t, v.origin, v.bits});
+      }
+      Folded f = fold_constant(n, in, fmt::format("{}: node {}", path_, describe_node(n)));
+      return set_const(n, 0, std::move(f.t), std::move(f.origin), f.bits);
+    }
     Value& x = value(n.input(0), describe_node(n));
     if (x.is_const && !(op == "Sub" || op == "Mul" || op == "Add"))
       fail(n, "its first input is constant and its second depends on the image; qdf reads data as the first input");
@@ -413,136 +316,6 @@ class Importer {
     return axes;
   }
 
-  std::vector<std::int64_t> reshape_dims(const onnx::NodeProto& n, const std::vector<std::int64_t>& from, const Tensor& shape) {
-    std::vector<std::int64_t> to;
-    std::int64_t total = 1, known = 1;
-    for (std::int64_t d : from) total *= d;
-    int minus = -1;
-    for (size_t i = 0; i < shape.v.size(); ++i) {
-      std::int64_t d = static_cast<std::int64_t>(shape.v[i]);
-      if (d == 0) d = from.at(i);
-      if (d == -1) minus = static_cast<int>(i);
-      else known *= d;
-      to.push_back(d);
-    }
-    if (minus >= 0) to[static_cast<size_t>(minus)] = known ? total / known : 0;
-    std::int64_t got = 1;
-    for (std::int64_t d : to) got *= d;
-    if (got != total) fail(n, fmt::format("reshapes [{}] to [{}]", fmt::join(from, ", "), fmt::join(to, ", ")));
-    return to;
-  }
-
-  // Folds a node whose inputs are all constant.
-  void fold(const onnx::NodeProto& n) {
-    const std::string& op = n.op_type();
-    auto in = [&](int i) -> const Tensor& { return constant(n, i, fmt::format("input {}", i)); };
-    const std::string where = fmt::format("{}: node {}", path_, describe_node(n));
-    auto bin = [&](std::function<double(double, double)> f) { set_const(n, 0, broadcast(in(0), in(1), std::move(f), where)); };
-    if (op == "Identity" || op == "Cast") {
-      const Value& v = value(n.input(0), where);
-      return set_const(n, 0, v.t, v.origin, v.bits);
-    }
-    if (op == "Add") return bin([](double a, double b) { return a + b; });
-    if (op == "Sub") return bin([](double a, double b) { return a - b; });
-    if (op == "Mul") return bin([](double a, double b) { return a * b; });
-    if (op == "Div") return bin([](double a, double b) { return a / b; });
-    if (op == "Pow") return bin([](double a, double b) { return std::pow(a, b); });
-    if (op == "Sqrt" || op == "Neg" || op == "Reciprocal") {
-      Tensor t = in(0);
-      for (double& v : t.v) v = op == "Sqrt" ? std::sqrt(v) : op == "Neg" ? -v : 1 / v;
-      return set_const(n, 0, t);
-    }
-    if (op == "Transpose") {
-      const Value& v = value(n.input(0), where);
-      return set_const(n, 0, transpose(v.t, attr_ints(n, "perm")), v.origin, v.bits);
-    }
-    if (op == "Reshape" || op == "Flatten") {
-      const Value& v = value(n.input(0), where);
-      Tensor t = v.t;
-      if (op == "Reshape") t.shape = reshape_dims(n, v.t.shape, in(1));
-      else {
-        const std::int64_t axis = attr_int(n, "axis", 1);
-        std::int64_t a = 1;
-        for (std::int64_t i = 0; i < axis; ++i) a *= t.shape.at(static_cast<size_t>(i));
-        t.shape = {a, t.size() / std::max<std::int64_t>(a, 1)};
-      }
-      return set_const(n, 0, t, v.origin, v.bits);
-    }
-    if (op == "Unsqueeze" || op == "Squeeze") {
-      Tensor t = in(0);
-      std::vector<std::int64_t> axes = axes_of(n);
-      if (op == "Unsqueeze") {
-        const std::int64_t r = static_cast<std::int64_t>(t.shape.size() + axes.size());
-        for (std::int64_t& a : axes) a = a < 0 ? a + r : a;
-        std::sort(axes.begin(), axes.end());
-        for (std::int64_t a : axes) t.shape.insert(t.shape.begin() + a, 1);
-      } else {
-        std::vector<std::int64_t> s;
-        const std::int64_t r = static_cast<std::int64_t>(t.shape.size());
-        for (std::int64_t i = 0; i < r; ++i) {
-          const bool listed = axes.empty() ? t.shape[static_cast<size_t>(i)] == 1
-                                           : std::count(axes.begin(), axes.end(), i) + std::count(axes.begin(), axes.end(), i - r) > 0;
-          if (!listed) s.push_back(t.shape[static_cast<size_t>(i)]);
-        }
-        t.shape = s;
-      }
-      return set_const(n, 0, t);
-    }
-    if (op == "Gather") {
-      const Tensor& d = in(0);
-      const Tensor& idx = in(1);
-      if (attr_int(n, "axis", 0) != 0 || d.shape.empty()) fail(n, "a Gather of constants other than along axis 0");
-      Tensor t;
-      t.shape = idx.shape;
-      t.shape.insert(t.shape.end(), d.shape.begin() + 1, d.shape.end());
-      const std::int64_t inner = d.size() / d.shape[0];
-      for (double iv : idx.v) {
-        std::int64_t i = static_cast<std::int64_t>(iv);
-        if (i < 0) i += d.shape[0];
-        if (i < 0 || i >= d.shape[0]) fail(n, fmt::format("index {} out of range 0..{}", iv, d.shape[0] - 1));
-        t.v.insert(t.v.end(), d.v.begin() + i * inner, d.v.begin() + (i + 1) * inner);
-      }
-      return set_const(n, 0, t);
-    }
-    if (op == "Concat") {
-      std::int64_t axis = attr_int(n, "axis", 0);
-      const Tensor& first = in(0);
-      const std::int64_t r = static_cast<std::int64_t>(first.shape.size());
-      if (axis < 0) axis += r;
-      Tensor t;
-      t.shape = first.shape;
-      t.shape[static_cast<size_t>(axis)] = 0;
-      std::int64_t outer = 1;
-      for (std::int64_t i = 0; i < axis; ++i) outer *= first.shape[static_cast<size_t>(i)];
-      for (int i = 0; i < n.input_size(); ++i) t.shape[static_cast<size_t>(axis)] += in(i).shape.at(static_cast<size_t>(axis));
-      for (std::int64_t o = 0; o < outer; ++o)
-        for (int i = 0; i < n.input_size(); ++i) {
-          const Tensor& x = in(i);
-          const std::int64_t chunk = x.size() / std::max<std::int64_t>(outer, 1);
-          t.v.insert(t.v.end(), x.v.begin() + o * chunk, x.v.begin() + (o + 1) * chunk);
-        }
-      return set_const(n, 0, t);
-    }
-    if (op == "BipolarQuant") {
-      Tensor t = broadcast(in(0), in(1), [](double x, double s) { return (x >= 0 ? 1.0 : -1.0) * s; }, where);
-      return set_const(n, 0, t, fmt::format("BipolarQuant node {}", describe_node(n)), 1);
-    }
-    if (op == "Quant") {
-      const Tensor& bits_t = in(3);
-      if (bits_t.v.size() != 1) fail(n, "a bit width that is not a scalar");
-      const double bits = bits_t.v[0];
-      double lo = 0, hi = 0;
-      quant_range(bits, attr_int(n, "signed", 1) != 0, attr_int(n, "narrow", 0) != 0, lo, hi);
-      const std::string mode = attr_string(n, "rounding_mode", "ROUND");
-      Tensor q = broadcast(in(0), in(1), [](double x, double s) { return x / s; }, where);
-      q = broadcast(q, in(2), [&](double x, double z) { return std::clamp(round_by(mode, x + z, where), lo, hi) - z; }, where);
-      q = broadcast(q, in(1), [](double x, double s) { return x * s; }, where);
-      return set_const(n, 0, q, fmt::format("Quant node {} ({} bits)", describe_node(n), bits), static_cast<int>(bits));
-    }
-    fail(n, "this operator on constants is not supported (qdf folds Constant, Identity, Cast, Shape, Gather, Unsqueeze, Squeeze, "
-            "Concat, Reshape, Flatten, Transpose, Add, Sub, Mul, Div, Pow, Sqrt, Neg, Reciprocal, BipolarQuant and Quant)");
-  }
-
   // ---------------------------------------------------------------------------------------------
   void elementwise(const onnx::NodeProto& n) {
     const std::string& op = n.op_type();
@@ -598,7 +371,7 @@ class Importer {
 
   void reshape(const onnx::NodeProto& n, Stream s) {
     std::vector<std::int64_t> to;
-    if (n.op_type() == "Reshape") to = reshape_dims(n, s.dims, constant(n, 1, "shape"));
+    if (n.op_type() == "Reshape") to = reshape_dims(s.dims, constant(n, 1, "shape"), fmt::format("{}: node {}", path_, describe_node(n)));
     else {
       const std::int64_t axis = attr_int(n, "axis", 1);
       if (axis != 1) fail(n, fmt::format("a Flatten at axis {}; qdf flattens an image at axis 1", axis));
@@ -640,61 +413,6 @@ class Importer {
     set_stream(n, 0, s);
   }
 
-  Quantizer quantizer(const onnx::NodeProto& n, int c_count) {
-    Quantizer q;
-    const std::string& op = n.op_type();
-    auto per_c = [&](const Tensor& t, const std::string& what) {
-      if (t.v.size() == 1) return std::vector<double>(static_cast<size_t>(c_count), t.v[0]);
-      if (static_cast<int>(t.v.size()) != c_count) fail(n, fmt::format("its {} has {} values for {} channels", what, t.v.size(), c_count));
-      return t.v;
-    };
-    if (op == "BipolarQuant") {
-      const std::vector<double> s = per_c(constant(n, 1, "scale"), "scale");
-      q.levels = 2;
-      q.level = [](double y, int) { return y >= 0 ? 1 : 0; };
-      q.value = [s](int l, int c) { return (2 * l - 1) * s[static_cast<size_t>(c)]; };
-      return q;
-    }
-    if (op == "Quant") {
-      const std::vector<double> s = per_c(constant(n, 1, "scale"), "scale"), z = per_c(constant(n, 2, "zero point"), "zero point");
-      const Tensor& bits_t = constant(n, 3, "bit width");
-      if (bits_t.v.size() != 1) fail(n, "a bit width that is not a scalar");
-      const double bits = bits_t.v[0];
-      if (bits < 1 || bits > 16 || bits != std::floor(bits)) fail(n, fmt::format("a bit width of {}", bits));
-      double lo = 0, hi = 0;
-      quant_range(bits, attr_int(n, "signed", 1) != 0, attr_int(n, "narrow", 0) != 0, lo, hi);
-      const std::string mode = attr_string(n, "rounding_mode", "ROUND");
-      const std::string where = fmt::format("{}: node {}", path_, describe_node(n));
-      round_by(mode, 0, where);  // an unknown mode is refused here, not in the middle of a search
-      q.levels = static_cast<int>(std::min(hi - lo + 1, 1e6));
-      q.level = [=](double y, int c) {
-        const size_t i = static_cast<size_t>(c);
-        return static_cast<int>(std::clamp(round_by(mode, y / s[i] + z[i], where), lo, hi) - lo);
-      };
-      q.value = [=](int l, int c) { return (lo + l - z[static_cast<size_t>(c)]) * s[static_cast<size_t>(c)]; };
-      return q;
-    }
-    // MultiThreshold: out = out_scale * #{i : x >= T[c][i]} + out_bias.
-    const Tensor& t = constant(n, 1, "thresholds");
-    if (t.shape.size() != 2 || (t.shape[0] != 1 && t.shape[0] != c_count))
-      fail(n, fmt::format("thresholds of shape [{}] for {} channels; expected [C, N] or [1, N]", fmt::join(t.shape, ", "), c_count));
-    if (attr_string(n, "data_layout", "NCHW") != "NCHW" && attr_string(n, "data_layout", "NCHW") != "NC")
-      fail(n, fmt::format("data_layout {}; qdf reads NCHW", attr_string(n, "data_layout", "")));
-    const std::int64_t levels = t.shape[1];
-    const double scale = attr_float(n, "out_scale", 1.0), bias = attr_float(n, "out_bias", 0.0);
-    const bool shared = t.shape[0] == 1;
-    q.levels = static_cast<int>(levels + 1);
-    q.thresholds = &t;
-    q.level = [&t, levels, shared](double y, int c) {
-      const double* row = t.v.data() + (shared ? 0 : c) * levels;
-      int k = 0;
-      for (std::int64_t i = 0; i < levels; ++i) k += y >= row[i];
-      return k;
-    };
-    q.value = [=](int l, int) { return scale * l + bias; };
-    return q;
-  }
-
   // The act() layer of a quantizer's levels (1 bit for 2 levels, 2 bits for 3 or 4), and the affine
   // function of its qdf value (±1, or 0..3) that gives the quantizer's value.
   int act_bits(const onnx::NodeProto& n, const Quantizer& q, int c_count, std::vector<double>& sa, std::vector<double>& ba) {
@@ -717,19 +435,6 @@ class Importer {
     return bits;
   }
 
-  // The least integer x in [-(bound+1), bound+1] with f(x) >= level (f nondecreasing); bound + 1
-  // when none (a threshold no accumulator reaches).
-  static std::int64_t least(const std::function<int(std::int64_t)>& f, int level, std::int64_t bound) {
-    std::int64_t lo = -(bound + 1), hi = bound + 1;
-    if (f(hi) < level) return hi;
-    while (lo < hi) {
-      const std::int64_t mid = lo + (hi - lo) / 2;
-      if (f(mid) >= level) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
-  }
-
   // The largest |accumulator| of the last conv / fully connected layer.
   std::int64_t acc_bound() const {
     const Layer& l = net_.back();
@@ -739,7 +444,9 @@ class Importer {
 
   void quantize(const onnx::NodeProto& n, Stream s) {
     const int c_count = channels();
-    Quantizer q = quantizer(n, c_count);
+    Quantizer q = make_quantizer(
+        n, c_count, [&](int i, const std::string& what) -> const Tensor& { return constant(n, i, what); },
+        fmt::format("{}: node {}", path_, describe_node(n)));
     if (s.kind == Stream::Kind::Pixels) return quantize_input(n, s, q);
     if (s.kind == Stream::Kind::Act)
       fail(n, "it quantizes activations again; qdf takes one quantizer after each MatMul, Gemm or Conv (and what scales its result)");
@@ -768,7 +475,7 @@ class Importer {
           const double acc = flip ? -static_cast<double>(u) : static_cast<double>(u);
           return q.level(sc * acc + bc, c);
         };
-        for (int i = 1; i < q.levels; ++i) levels.push_back(least(f, i, bound));
+        for (int i = 1; i < q.levels; ++i) levels.push_back(least_reaching(f, i, bound));
       }
       while (static_cast<int>(levels.size()) < t.levels) levels.push_back(bound + 1);  // 3 levels of 4: the last never reached
       t.t.insert(t.t.end(), levels.begin(), levels.end());
@@ -1076,7 +783,7 @@ class Importer {
 
   // The scores `scale[c] * acc[c] + bias[c]` ranked as qdf's label select ranks acc: one scale
   // for all classes (a negative one negates the last layer's weights), and per-class offsets,
-  // when there are any, added by constant channels of the layer before (add_offsets).
+  // when there are any, added by constant channels of the layer before (score_offsets.hpp).
   void finish_scores(Stream& s, int k, const onnx::NodeProto* n) {
     const std::string where = n ? fmt::format("{}: node {}", path_, describe_node(*n)) : fmt::format("{}: the graph output", path_);
     const Layer& last = net_.back();
@@ -1105,69 +812,12 @@ class Importer {
       offsets.push_back(std::llround(d));
       any |= offsets.back() != 0;
     }
-    if (any) add_offsets(offsets, where);
+    if (any) {
+      add_score_offsets(net_, w_, offsets, where);
+    }
     net_.append(manager::label_select(k).layers().front());
   }
 
-  // Per-class offsets e[c] of the scores (in accumulator steps) as constant channels: the layer
-  // before the last gets channels whose activation is a constant v (thresholds always or never
-  // met), and the last layer's ±1 weights on them add V - 2 * (the values it weighs by -1), so
-  // the scores become acc[c] + e[c] + a constant. With ±1 weights that sum moves in steps of 2,
-  // so the offsets must share their parity (they do when they come from a ternary activation).
-  void add_offsets(const std::vector<std::int64_t>& d, const std::string& where) {
-    const std::vector<Layer>& ls = net_.layers();
-    const size_t n = ls.size();
-    if (n < 4 || ls[n - 1].kind != LayerKind::FullyConnected || ls[n - 2].kind != LayerKind::Activation ||
-        ls[n - 3].kind != LayerKind::FullyConnected)
-      throw UserError(fmt::format("{}: the class scores have per-class offsets, which qdf adds through the fully connected layer and "
-                                  "activation before the last one; this network has no such layers",
-                                  where));
-    const std::int64_t lo = *std::min_element(d.begin(), d.end()), hi = *std::max_element(d.begin(), d.end());
-    for (std::int64_t v : d)
-      if ((v - lo) % 2 != 0)
-        throw UserError(fmt::format("{}: the class scores have per-class offsets of odd differences ({} and {}), which ±1 weights on "
-                                    "constant inputs cannot add",
-                                    where, lo, v));
-    const Layer prev_fc = ls[n - 3], prev_act = ls[n - 2], last = ls[n - 1];
-    const std::int64_t half = (hi - lo) / 2;  // the subset sums needed: 0 .. half
-    const int two_bit = prev_act.act_bits == 2;
-    const std::int64_t k3 = two_bit && half > 4 ? (half - 2) / 3 : 0, k1 = half - 3 * k3;
-    const int extra = static_cast<int>(k3 + k1);
-    // The network again, the layer before the last `extra` channels wider.
-    Net again = manager::input(ls[0].name, ls[0].out, ls[0].out_bits, ls[0].out_binary);
-    for (size_t i = 1; i < n; ++i) {
-      Layer l = ls[i];
-      if (i == n - 3) l.out_channels += extra;
-      again.append(l);
-    }
-    again.name = net_.name;
-    const std::int64_t bound = [&] {
-      const std::int64_t fan_in = prev_fc.kind == LayerKind::Conv ? static_cast<std::int64_t>(prev_fc.k) * prev_fc.k * prev_fc.in.c : prev_fc.in.size();
-      return fan_in * (prev_fc.in_binary ? 1 : (std::int64_t{1} << prev_fc.in_bits) - 1);
-    }();
-    const engines::BinaryMatrix& wp = w_.weights.at(prev_fc.name);
-    engines::BinaryMatrix wp2(wp.rows + extra, wp.cols);
-    for (int r = 0; r < wp2.rows; ++r)
-      for (int c = 0; c < wp.cols; ++c) wp2.set(r, c, r < wp.rows ? wp.at(r, c) : true);
-    engines::Thresholds& t = w_.thresholds.at(prev_act.name);
-    for (int e = 0; e < extra; ++e) {
-      const int level = two_bit ? (e < k3 ? 3 : 1) : 1;  // binary: level 1 is +1
-      for (int i = 1; i <= t.levels; ++i) t.t.push_back(i <= level ? -(bound + 1) : bound + 1);
-      t.flip.push_back(0);
-      ++t.channels;
-    }
-    const engines::BinaryMatrix& wl = w_.weights.at(last.name);
-    engines::BinaryMatrix wl2(wl.rows, wl.cols + extra);
-    for (int r = 0; r < wl.rows; ++r) {
-      for (int c = 0; c < wl.cols; ++c) wl2.set(r, c, wl.at(r, c));
-      const std::int64_t subset = (hi - d[static_cast<size_t>(r)]) / 2;  // the values weighed by -1
-      const std::int64_t p3 = std::min(k3, subset / 3), p1 = subset - 3 * p3;
-      for (int e = 0; e < extra; ++e) wl2.set(r, wl.cols + e, e < k3 ? e >= p3 : e - k3 >= p1);
-    }
-    w_.weights[prev_fc.name] = std::move(wp2);
-    w_.weights[last.name] = std::move(wl2);
-    net_ = again;
-  }
 };
 
 }  // namespace

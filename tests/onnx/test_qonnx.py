@@ -244,7 +244,7 @@ def shared():
     imf, lbf = write_idx(os.path.join(WORK, "finn-digits"), digits, expected)
     for name, scale in [("finn_build_dataflow/model.onnx", 1.0), ("TFC_1W1A.onnx", 1 / 255.0), ("TFC_1W2A.onnx", 1 / 255.0)]:
         p = os.path.join(d, name)
-        for b in ("reference", "sim"):
+        for b in ("reference", "sim") + (("rtl",) if name != "finn_build_dataflow/model.onnx" else ()):
             r = qdf("eval", p, "--backend", b, "--image-file", imf, "--label-file", lbf, "--json", "--device", "zynq")
             check(r.returncode == 0 and json.loads(r.stdout)["accuracy"] == 1.0, f"{name}: FINN's 4 digits give {expected} on {b}")
         # and the NumPy evaluator on the digits and on noisy copies of them
