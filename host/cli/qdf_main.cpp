@@ -228,7 +228,8 @@ int main(int argc, char** argv) {
   bool json_out = false;
   auto* c = app.add_subcommand("compile", "fold a network, partition it over FPGAs and write its bundle (manifest, "
                                           "Verilog per FPGA, init files)");
-  add_design_options(c, compile_design, DesignTarget::Network, "built-in network (see `qdf nets`)");
+  add_design_options(c, compile_design, DesignTarget::Network,
+                     "built-in network (see `qdf nets`), a QONNX .onnx or a .qdfmodel written by `qdf import`");
   c->add_option("--out", compile_design.request.out, "bundle directory (written atomically)")->required();
   c->add_flag("--json", json_out, "print the manifest's summary as JSON instead of the table");
 
@@ -240,7 +241,8 @@ int main(int argc, char** argv) {
   std::string backend = "rtl";
   auto sim_options = [&](CLI::App* a) {
     add_design_options(a, sim_design, DesignTarget::BundleOrNetwork,
-                       "a bundle directory (from `qdf compile`) or a built-in network (see `qdf nets`)");
+                       "a bundle directory (from `qdf compile`), a built-in network (see `qdf nets`), a QONNX .onnx or an "
+                       "imported .qdfmodel");
     a->add_option("--image-seed,--seed", image_seed, "seed of the random input images (the weights': --weights-seed)")->capture_default_str();
     a->add_flag("--json", sim_json_out, "print one JSON object instead of the tables");
   };
@@ -261,10 +263,12 @@ int main(int argc, char** argv) {
     std::int64_t images = 0;
     bool json = false;
   } ea;
-  auto* ev = app.add_subcommand("eval", "accuracy of a trained model on Fashion-MNIST through a backend (by default the "
-                                        "shipped fashion-cnv on the 10,000 test images in the simulator)");
+  auto* ev = app.add_subcommand("eval", "accuracy of a trained model on Fashion-MNIST, or an IDX pair of --image-file and "
+                                        "--label-file, through a backend (by default the shipped fashion-cnv on the 10,000 test images "
+                                        "in the simulator)");
   ea.design.target = "fashion-cnv";  // the default design
-  add_design_options(ev, ea.design, DesignTarget::BundleOrNetwork, "a bundle directory, or a built-in network with a trained model");
+  add_design_options(ev, ea.design, DesignTarget::BundleOrNetwork,
+                     "a bundle directory, a built-in network with a trained model, a QONNX .onnx or an imported .qdfmodel");
   ev->add_option("--backend", ea.backend, "reference, sim or rtl")->capture_default_str()->check(CLI::IsMember({"reference", "sim", "rtl"}));
   ev->add_option("--images", ea.images, "the first N images (default: all)")->check(CLI::PositiveNumber);
   ev->add_option("--split", ea.split, "test or train")->capture_default_str()->check(CLI::IsMember({"test", "train"}));

@@ -107,6 +107,13 @@ def run(model, image):
                 y = y + x[2].reshape(1, -1, 1, 1)
         elif op == "MaxPool":
             y = _maxpool(x[0], a["kernel_shape"], a.get("strides", [1, 1]), a.get("pads", [0, 0, 0, 0]))
+        elif op == "GlobalAveragePool":
+            y = x[0].mean(axis=(2, 3), keepdims=True).astype(np.float32)
+        elif op == "Gemm":
+            b = x[1].T if a.get("transB", 0) else x[1]
+            y = (np.float32(a.get("alpha", 1.0)) * np.matmul(x[0], b)).astype(np.float32)
+            if len(x) > 2 and x[2] is not None:
+                y = y + np.float32(a.get("beta", 1.0)) * x[2]
         elif op == "ReduceSum":
             y = x[0].sum(axis=tuple(a["axes"]), keepdims=bool(a.get("keepdims", 1))).astype(np.float32)
         elif op == "TopK":

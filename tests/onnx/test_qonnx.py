@@ -146,6 +146,30 @@ def finn_cnn(path, seed=2):
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 11), helper.make_opsetid(D, 1)]), path)
 
 
+def gap_cnn(path, seed=3):
+    """A 2-bit input (a MultiThreshold at the pixel's top two bits, after a Mul by 1/255), a padded Conv, a global average
+    pool, Gemm with transB and alpha, ArgMax."""
+    r = np.random.default_rng(seed)
+    D = "qonnx.custom_op.general"
+    n = helper.make_node
+    inits = [init("inv255", 1 / 255.0), init("tin", [[64 / 255.0, 128 / 255.0, 192 / 255.0]]), init("w1", r.choice([-1.0, 1.0], size=(16, 1, 3, 3))),
+             init("one", 1.0), init("z", 0.0), init("b2", 2.0), init("g", r.uniform(0.2, 0.6, 16)), init("be", r.uniform(0, 2, 16)),
+             init("m", r.uniform(-3, 3, 16)), init("v", r.uniform(4, 9, 16)), init("w2", [r.permutation([1.0] * 8 + [-1.0] * 8) for _ in range(10)])]  # balanced rows: the scores follow the features
+    nodes = [n("Mul", ["x", "inv255"], ["x1"], name="Mul_in"),
+             n("MultiThreshold", ["x1", "tin"], ["q0"], domain=D, name="MultiThreshold_in"),
+             n("BipolarQuant", ["w1", "one"], ["w1q"], domain=D, name="BipolarQuant_w1"),
+             n("Conv", ["q0", "w1q"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], name="conv1"),
+             n("BatchNormalization", ["c1", "g", "be", "m", "v"], ["bn"], name="bn1"),
+             n("Quant", ["bn", "one", "z", "b2"], ["a1"], domain=D, signed=0, narrow=0, rounding_mode="ROUND", name="Quant_a1"),
+             n("GlobalAveragePool", ["a1"], ["gp"], name="gap"),
+             n("Flatten", ["gp"], ["f"], axis=1, name="flatten"),
+             n("Gemm", ["f", "w2"], ["s"], transB=1, alpha=0.25, name="fc"),
+             n("ArgMax", ["s"], ["label"], axis=1, keepdims=1, name="ArgMax_0")]
+    g = helper.make_graph(nodes, "gap_cnn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 8, 8])],
+                          [helper.make_tensor_value_info("label", TensorProto.INT64, [1, 1])], inits)
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 11), helper.make_opsetid(D, 1)]), path)
+
+
 def refused(path, must_name, what):
     r = qdf("import", path, "--out", os.path.join(WORK, "refused.qdfmodel"), expect=1)
     ok = r.returncode == 1 and all(s in r.stderr for s in must_name) and not os.path.exists(os.path.join(WORK, "refused.qdfmodel"))
@@ -172,6 +196,18 @@ def generated():
     finn_cnn(cnn)
     check(qdf("import", cnn, "--out", os.path.join(WORK, "finn_cnn.qdfmodel")).returncode == 0, "the FINN-form CNN imports")
     agree(cnn, rng.integers(0, 256, size=(40, 12, 12)), 1.0, "FINN-form CNN (Conv, MaxPool, padding, negative scales)", ("reference", "sim"))
+
+    gap = os.path.join(WORK, "gap_cnn.onnx")
+    gap_cnn(gap)
+    r = qdf("import", gap, "--out", os.path.join(WORK, "gap_cnn.qdfmodel"))
+    check(r.returncode == 0 and "2 bits" in r.stdout.splitlines()[1], "the global-pool CNN imports, its input 2-bit pixels")
+    # images of different brightness and edges in different directions
+    yy, xx = np.mgrid[0:8, 0:8] - 3.5
+    th = rng.uniform(0, 2 * np.pi, size=(40, 1, 1))
+    levels = rng.uniform(40, 215, size=(40, 1, 1)) + rng.uniform(0, 40, size=(40, 1, 1)) * (np.cos(th) * xx + np.sin(th) * yy)
+    levels = levels + rng.normal(0, 20, size=(40, 8, 8))
+    agree(gap, np.clip(np.round(levels), 0, 255).astype(np.int64), 1.0, "global-pool CNN (2-bit input, GlobalAveragePool, Gemm, ArgMax)",
+          ("reference", "sim"))
 
     # Refusals: each names the node and its op.
     def four_bit(g):
