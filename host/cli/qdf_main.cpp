@@ -297,14 +297,19 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "unit", "byte"}));
   im->add_flag("--json", ia.json, "print the network as JSON instead of its layers");
 
+  // `qdf export` writes weights, not a design: only the options that choose the weights.
   struct {
-    DesignArgs design;
+    host::CompileRequest request;
     std::string out;
   } xa;
   auto* ex = app.add_subcommand("export", "write a network and its weights as a QONNX model (docs/onnx.md)");
-  xa.design.target = "";
-  add_design_options(ex, xa.design, DesignTarget::Network,
-                     "a built-in network (its shipped model, --model or random weights), or a .qdfmodel written by `qdf import`");
+  ex->add_option("net", xa.request.net, "a built-in network (its shipped model, --model or random weights), or a .qdfmodel written by "
+                                        "`qdf import`")
+      ->required();
+  ex->add_option("--model", xa.request.model, "model file with the weights (default: the network's shipped model, else seeded random weights)")
+      ->check(CLI::ExistingFile);
+  ex->add_option("--weights-seed", xa.request.seed, "seed of the random weights")->capture_default_str();
+  ex->add_flag("--random-weights", xa.request.random_weights, "seeded random weights even for a network shipped with a trained model");
   ex->add_option("--out", xa.out, "the .onnx file to write")->required();
 
   TrainArgs ta;
@@ -395,10 +400,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (ex->parsed()) {
-      refuse_seed(xa.design, "export");
-      host::CompileRequest r = xa.design.request;
-      r.net = xa.design.target;
-      host::DesignInputs in = host::design_inputs(r);
+      host::DesignInputs in = host::design_inputs(xa.request);
       if (std::filesystem::path(xa.out).extension() != ".onnx")
         throw qdf::UserError(fmt::format("--out {}: expected an .onnx file name", xa.out));
       host::export_qonnx(in.net, in.weights, xa.out);

@@ -277,8 +277,8 @@ class Importer {
       return set_stream(n, 0, s);
     }
     if (op == "TopK" || op == "ArgMax") return select(n, x.s);
-    if (op == "Add" || op == "Concat")
-      fail(n, "it joins two data streams; qdf's importer supports chains of layers (residual adds and concatenations are not supported yet)");
+    if (op == "Concat")
+      fail(n, "it joins two data streams; qdf's importer supports chains of layers (concatenations are not supported yet)");
     fail(n, "this operator is not supported on data; qdf imports MatMul, Gemm, Conv, MaxPool, GlobalAveragePool, ReduceSum, "
             "BatchNormalization, scalar or per-channel Add/Sub/Mul/Div, BipolarQuant, Quant, MultiThreshold, Reshape/Flatten, "
             "Squeeze/Unsqueeze, TopK, ArgMax and a final Softmax (docs/onnx.md)");
@@ -680,14 +680,17 @@ class Importer {
     if (k != w.shape[2]) fail(n, "kernel_shape differs from the weights' shape");
     const double ws = weight_scale(n, wv), sa = uniform_scale(n, s);
     const Layer& prev = net_.back();
+    // ONNX pads with 0; qdf pads the zero bit (-1 of a binary map, 0 of an unsigned one): the same
+    // only where that level stands for 0.
+    const int pad_level = prev.out_binary ? -1 : 0;
     if (pad > 0)
-      for (int c = 0; c < in.c; ++c)
-        if (!close(sa * (prev.out_binary ? -1 : 0) + s.bias[static_cast<size_t>(c)], 0) &&
-            std::abs(sa * (prev.out_binary ? -1 : 0) + s.bias[static_cast<size_t>(c)]) > 1e-12)
-          fail(n, fmt::format("padding: ONNX pads with 0, but qdf pads a {} map with {} (the value {} here); padded convolutions need "
-                              "activations whose level 0 means 0",
-                              prev.out_binary ? "binary" : "unsigned", prev.out_binary ? "-1" : "0",
-                              sa * (prev.out_binary ? -1 : 0) + s.bias[static_cast<size_t>(c)]));
+      for (int c = 0; c < in.c; ++c) {
+        const double padded = sa * pad_level + s.bias[static_cast<size_t>(c)];
+        if (std::abs(padded) > 1e-9 * std::max(1.0, std::abs(sa)))
+          fail(n, fmt::format("padding: ONNX pads with 0, but qdf pads a {} map with its level {}, which stands for {} here; padded "
+                              "convolutions need activations whose lowest level means 0",
+                              prev.out_binary ? "binary" : "unsigned", pad_level, padded));
+      }
     const std::int64_t o_count = w.shape[0];
     const std::string name = layer_name(n);
     const int cols = static_cast<int>(k * k * in.c);
