@@ -2,6 +2,8 @@
 
 #include "dsl/bits.hpp"
 #include "dsl/errors.hpp"
+#include "manager/bundle.hpp"
+#include "manager/load_bundle.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -151,6 +153,7 @@ void save_model(const std::string& path, const Net& net, const ModelWeights& w) 
   check_weights(net, w);
   nlohmann::json header;
   header["network"] = net.name;
+  header["net"] = network_json(net);  // the network itself, for load_network_model
   header["layers"] = nlohmann::json::array();
   std::vector<std::uint64_t> payload;  // 64-bit little-endian words
   for (const Layer* l : flatten(net)) {
@@ -275,6 +278,33 @@ ModelWeights load_model(const std::string& path, const Net& net) {
   }
   check_weights(net, w);
   return w;
+}
+
+NetworkModel load_network_model(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f || !std::filesystem::is_regular_file(path)) throw UserError(fmt::format("cannot open model file {}", path));
+  char head[24] = {};
+  f.read(head, sizeof head);
+  std::uint64_t n = 0;
+  std::memcpy(&n, head + 16, 8);
+  if (!f || std::memcmp(head, kMagic, sizeof kMagic) != 0) throw UserError(fmt::format("model file {}: not a qdf model (it does not start with QDFMODEL)", path));
+  if (n > std::filesystem::file_size(path) - 24) throw UserError(fmt::format("model file {}: truncated header", path));
+  std::string text(n, '\0');
+  f.read(text.data(), static_cast<std::streamsize>(n));
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(text);
+  } catch (const std::exception& e) {
+    throw UserError(fmt::format("model file {}: malformed header: {}", path, e.what()));
+  }
+  if (!header.contains("net"))
+    throw UserError(fmt::format("model file {} does not describe its network (it holds weights only); name the network and give the file "
+                                "with --model",
+                                path));
+  NetworkModel m;
+  m.net = network_from_json(header["net"]);
+  m.weights = load_model(path, m.net);  // every check of the weights against the network
+  return m;
 }
 
 }  // namespace qdf::manager

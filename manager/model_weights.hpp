@@ -36,4 +36,12 @@ void save_model(const std::string& path, const Net& net, const ModelWeights& w);
 // match the network (a layer, a size, a truncated file).
 ModelWeights load_model(const std::string& path, const Net& net);
 
+// A model file that describes its network too (save_model writes it in the header's "net", as a
+// bundle's manifest does): the network and its weights, as `qdf import` writes them.
+struct NetworkModel {
+  Net net;
+  ModelWeights weights;
+};
+NetworkModel load_network_model(const std::string& path);
+
 }  // namespace qdf::manager

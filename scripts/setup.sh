@@ -9,6 +9,8 @@ packages=(
   doctest-dev                           # tests
   libfmt-dev nlohmann-json3-dev libcli11-dev  # formatting, JSON, command line
   zlib1g-dev                            # reading gzip-compressed datasets
+  libonnx-dev libprotobuf-dev           # QONNX import and export (host/onnx)
+  python3-onnx python3-numpy            # the tests' independent QONNX evaluator
   dataset-fashion-mnist                 # the real data of training, qdf eval and qdf demo
 )
 missing=()

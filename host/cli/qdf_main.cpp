@@ -9,6 +9,8 @@
 #include "host/cli/sim_flow.hpp"
 #include "host/cli/kernel_flow.hpp"
 #include "host/cli/progress.hpp"
+#include "host/onnx/export_qonnx.hpp"
+#include "host/onnx/import_qonnx.hpp"
 #include "host/train/train_network.hpp"
 #include "manager/devices.hpp"
 #include "manager/links.hpp"
@@ -226,7 +228,8 @@ int main(int argc, char** argv) {
   bool json_out = false;
   auto* c = app.add_subcommand("compile", "fold a network, partition it over FPGAs and write its bundle (manifest, "
                                           "Verilog per FPGA, init files)");
-  add_design_options(c, compile_design, DesignTarget::Network, "built-in network (see `qdf nets`)");
+  add_design_options(c, compile_design, DesignTarget::Network,
+                     "built-in network (see `qdf nets`), a QONNX .onnx or a .qdfmodel written by `qdf import`");
   c->add_option("--out", compile_design.request.out, "bundle directory (written atomically)")->required();
   c->add_flag("--json", json_out, "print the manifest's summary as JSON instead of the table");
 
@@ -238,7 +241,8 @@ int main(int argc, char** argv) {
   std::string backend = "rtl";
   auto sim_options = [&](CLI::App* a) {
     add_design_options(a, sim_design, DesignTarget::BundleOrNetwork,
-                       "a bundle directory (from `qdf compile`) or a built-in network (see `qdf nets`)");
+                       "a bundle directory (from `qdf compile`), a built-in network (see `qdf nets`), a QONNX .onnx or an "
+                       "imported .qdfmodel");
     a->add_option("--image-seed,--seed", image_seed, "seed of the random input images (the weights': --weights-seed)")->capture_default_str();
     a->add_flag("--json", sim_json_out, "print one JSON object instead of the tables");
   };
@@ -255,19 +259,58 @@ int main(int argc, char** argv) {
 
   struct {
     DesignArgs design;
-    std::string backend = "sim", split = "test", data;
+    std::string backend = "sim", split = "test", data, image_file, label_file;
     std::int64_t images = 0;
     bool json = false;
   } ea;
-  auto* ev = app.add_subcommand("eval", "accuracy of a trained model on Fashion-MNIST through a backend (by default the "
-                                        "shipped fashion-cnv on the 10,000 test images in the simulator)");
+  auto* ev = app.add_subcommand("eval", "accuracy of a trained model on Fashion-MNIST, or an IDX pair of --image-file and "
+                                        "--label-file, through a backend (by default the shipped fashion-cnv on the 10,000 test images "
+                                        "in the simulator)");
   ea.design.target = "fashion-cnv";  // the default design
-  add_design_options(ev, ea.design, DesignTarget::BundleOrNetwork, "a bundle directory, or a built-in network with a trained model");
+  add_design_options(ev, ea.design, DesignTarget::BundleOrNetwork,
+                     "a bundle directory, a built-in network with a trained model, a QONNX .onnx or an imported .qdfmodel");
   ev->add_option("--backend", ea.backend, "reference, sim or rtl")->capture_default_str()->check(CLI::IsMember({"reference", "sim", "rtl"}));
   ev->add_option("--images", ea.images, "the first N images (default: all)")->check(CLI::PositiveNumber);
   ev->add_option("--split", ea.split, "test or train")->capture_default_str()->check(CLI::IsMember({"test", "train"}));
   ev->add_option("--data", ea.data, "directory of the Fashion-MNIST IDX files (default: Debian's, or $QDF_FASHION_MNIST_DIR)")->check(CLI::ExistingDirectory);
   ev->add_flag("--json", ea.json, "print one JSON object instead of the table");
+  {
+    CLI::Option* imf = ev->add_option("--image-file", ea.image_file, "an IDX image file (raw or .gz; MNIST's format) instead of Fashion-MNIST")
+                           ->check(CLI::ExistingFile);
+    CLI::Option* lbf = ev->add_option("--label-file", ea.label_file, "its IDX label file (raw or .gz)")->check(CLI::ExistingFile);
+    imf->needs(lbf);
+    lbf->needs(imf);
+    imf->excludes("--data");
+    imf->excludes("--split");
+  }
+
+  struct {
+    std::string model, out, input_range = "auto";
+    bool json = false;
+  } ia;
+  auto* im = app.add_subcommand("import", "turn a QONNX model (ONNX with Quant, BipolarQuant, MultiThreshold) into a qdf network and "
+                                          "its model file (docs/onnx.md)");
+  im->add_option("model", ia.model, "the .onnx file")->required()->check(CLI::ExistingFile);
+  im->add_option("--out", ia.out, "model file to write (.qdfmodel; it describes the network too)")->required();
+  im->add_option("--input-range", ia.input_range, "the model's float input for a pixel p: auto, unit (p / 255) or byte (p)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "unit", "byte"}));
+  im->add_flag("--json", ia.json, "print the network as JSON instead of its layers");
+
+  // `qdf export` writes weights, not a design: only the options that choose the weights.
+  struct {
+    host::CompileRequest request;
+    std::string out;
+  } xa;
+  auto* ex = app.add_subcommand("export", "write a network and its weights as a QONNX model (docs/onnx.md)");
+  ex->add_option("net", xa.request.net, "a built-in network (its shipped model, --model or random weights), or a .qdfmodel written by "
+                                        "`qdf import`")
+      ->required();
+  ex->add_option("--model", xa.request.model, "model file with the weights (default: the network's shipped model, else seeded random weights)")
+      ->check(CLI::ExistingFile);
+  ex->add_option("--weights-seed", xa.request.seed, "seed of the random weights")->capture_default_str();
+  ex->add_flag("--random-weights", xa.request.random_weights, "seeded random weights even for a network shipped with a trained model");
+  ex->add_option("--out", xa.out, "the .onnx file to write")->required();
 
   TrainArgs ta;
   auto* tr = app.add_subcommand("train", "quantization-aware training of a network on Fashion-MNIST; writes the folded "
@@ -315,7 +358,7 @@ int main(int argc, char** argv) {
       const std::string& target = ea.design.target;
       const host::CompileRequest& request = ea.design.request;
       refuse_network_options(ev, target);
-      if (!std::filesystem::is_directory(target)) {
+      if (!std::filesystem::is_directory(target) && !host::is_network_file(target)) {
         manager::builtin_net(target);  // a UserError that lists the networks when it is none
         if (request.model.empty() && !request.random_weights && host::shipped_model(target).empty()) {
           std::string trained;
@@ -326,11 +369,42 @@ int main(int argc, char** argv) {
                                            target, target, trained.empty() ? "none" : trained));
         }
       }
-      host::Dataset data = host::load_fashion_mnist(ea.split, ea.data);
       host::Engine engine(host::open_design(target, request), host::backend_from_name(ea.backend));
+      host::Dataset data = ea.image_file.empty()
+                               ? host::load_fashion_mnist(ea.split, ea.data)
+                               : host::load_idx(ea.image_file, ea.label_file, std::filesystem::path(ea.image_file).filename().string(),
+                                                engine.output().labels ? engine.output().classes : 10);
       host::EvalRun r = host::evaluate(engine, data, ea.images, !ea.json);
       if (ea.json) std::cout << host::eval_json(engine, r).dump(2) << "\n";
       else std::cout << host::eval_table(engine, r);
+      return 0;
+    }
+    if (im->parsed()) {
+      host::ImportOptions opt;
+      opt.input_range = host::input_range_from_name(ia.input_range);
+      host::ImportedModel m = host::import_qonnx(ia.model, opt);
+      if (std::filesystem::path(ia.out).extension() != ".qdfmodel")
+        throw qdf::UserError(fmt::format("--out {}: expected a .qdfmodel file name", ia.out));
+      manager::save_model(ia.out, m.net, m.weights);
+      if (ia.json) {
+        std::cout << manager::network_json(m.net).dump(2) << "\n";
+      } else {
+        std::cout << fmt::format("qdf import: {} as network '{}' (input {}), {} MACs per image\n", ia.model, m.net.name,
+                                 to_string(m.input_range), m.net.macs());
+        for (const manager::Layer* l : manager::flatten(m.net))
+          std::cout << fmt::format("  {:<44} {:>10} -> {:<10} {} bits{}\n", l->describe(),
+                                   l->kind == manager::LayerKind::Input ? "" : l->in.str(), l->out.str(), l->out_bits,
+                                   l->out_binary ? " (binary)" : "");
+        std::cout << fmt::format("model written to {}\n", ia.out);
+      }
+      return 0;
+    }
+    if (ex->parsed()) {
+      host::DesignInputs in = host::design_inputs(xa.request);
+      if (std::filesystem::path(xa.out).extension() != ".onnx")
+        throw qdf::UserError(fmt::format("--out {}: expected an .onnx file name", xa.out));
+      host::export_qonnx(in.net, in.weights, xa.out);
+      std::cout << fmt::format("qdf export: {} ({}) written to {}\n", in.net.name, in.weights_source, xa.out);
       return 0;
     }
     if (k->parsed()) {

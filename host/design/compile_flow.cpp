@@ -1,6 +1,7 @@
 #include "host/design/compile_flow.hpp"
 
 #include "dsl/errors.hpp"
+#include "host/onnx/import_qonnx.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -31,13 +32,34 @@ std::string shipped_model(const std::string& net) {
   return std::filesystem::is_regular_file(path) ? path : "";
 }
 
+bool is_network_file(const std::string& target) {
+  return is_onnx_path(target) || (std::filesystem::path(target).extension() == ".qdfmodel" && std::filesystem::is_regular_file(target));
+}
+
 DesignInputs design_inputs(const CompileRequest& r) {
   DesignInputs c;
-  c.net = manager::builtin_net(r.net).net;
   if (r.random_weights && !r.model.empty()) throw UserError("give either a model file or random weights, not both");
-  const std::string model = r.model.empty() && !r.random_weights ? shipped_model(r.net) : r.model;
-  c.weights = model.empty() ? manager::random_weights(c.net, r.seed) : manager::load_model(model, c.net);
-  c.weights_source = model.empty() ? fmt::format("random weights, seed {}", r.seed) : "model " + model;
+  if (is_network_file(r.net)) {
+    // A QONNX graph, or a model file that describes its network (`qdf import`): weights included.
+    if (!r.model.empty() || r.random_weights)
+      throw UserError(fmt::format("{} holds its own weights: --model and --random-weights apply to a built-in network", r.net));
+    if (is_onnx_path(r.net)) {
+      ImportedModel m = import_qonnx(r.net);
+      c.net = std::move(m.net);
+      c.weights = std::move(m.weights);
+      c.weights_source = fmt::format("QONNX {} (input {})", r.net, to_string(m.input_range));
+    } else {
+      manager::NetworkModel m = manager::load_network_model(r.net);
+      c.net = std::move(m.net);
+      c.weights = std::move(m.weights);
+      c.weights_source = "model " + r.net;
+    }
+  } else {
+    c.net = manager::builtin_net(r.net).net;
+    const std::string model = r.model.empty() && !r.random_weights ? shipped_model(r.net) : r.model;
+    c.weights = model.empty() ? manager::random_weights(c.net, r.seed) : manager::load_model(model, c.net);
+    c.weights_source = model.empty() ? fmt::format("random weights, seed {}", r.seed) : "model " + model;
+  }
   manager::PlanOptions& o = c.options;
   o.fpgas = r.fpgas;
   o.device = manager::device(r.device);

@@ -10,7 +10,8 @@
 namespace qdf::host {
 
 struct CompileRequest {
-  std::string net = "sfc";        // a built-in network
+  std::string net = "sfc";        // a built-in network, a QONNX file (.onnx) or a model file that
+                                  // describes its network (.qdfmodel, as `qdf import` writes)
   std::string model;              // model file (docs/model_format.md); empty: the network's shipped
                                   // model (shipped_model), else random weights
   std::uint64_t seed = 1;         // of the random weights
@@ -46,6 +47,9 @@ struct DesignInputs {
   manager::PlanOptions options;
 };
 DesignInputs design_inputs(const CompileRequest& r);
+// True for a QONNX file (.onnx) or a model file of a network (.qdfmodel): a design that carries
+// its own network and weights.
+bool is_network_file(const std::string& target);
 
 Compiled compile_network(const CompileRequest& r);
 

@@ -161,3 +161,34 @@ TEST_CASE("crafted model files: every size and offset is checked against the fil
   CHECK_THROWS_WITH_AS(load_model(std::filesystem::temp_directory_path().string(), named), doctest::Contains("expected a regular file"),
                        UserError);
 }
+
+TEST_CASE("a model file describes its network: load_network_model gives both back") {
+  const Net& net = builtin_net("cnv-w1a2").net;
+  const ModelWeights w = random_weights(net, 3);
+  std::string path = temp_path("network_model");
+  save_model(path, net, w);
+  NetworkModel m = load_network_model(path);
+  CHECK(m.net.name == "cnv-w1a2");
+  REQUIRE(m.net.layers().size() == net.layers().size());
+  for (size_t i = 0; i < net.layers().size(); ++i) {
+    CHECK(m.net.layers()[i].describe() == net.layers()[i].describe());
+    CHECK(m.net.layers()[i].out == net.layers()[i].out);
+  }
+  for (const auto& [name, b] : w.weights) CHECK(m.weights.weights.at(name).words == b.words);
+  for (const auto& [name, t] : w.thresholds) CHECK(m.weights.thresholds.at(name).t == t.t);
+  // A file of weights only (no "net" in its header) names the way to use it.
+  {
+    nlohmann::json header = {{"network", "tiny"}, {"layers", nlohmann::json::array()}};
+    const std::string text = header.dump();
+    std::ofstream f(path, std::ios::binary);
+    const std::uint32_t version = 1, reserved = 0;
+    const std::uint64_t n = text.size();
+    f.write("QDFMODEL", 8);
+    f.write(reinterpret_cast<const char*>(&version), 4);
+    f.write(reinterpret_cast<const char*>(&reserved), 4);
+    f.write(reinterpret_cast<const char*>(&n), 8);
+    f.write(text.data(), static_cast<std::streamsize>(n));
+  }
+  CHECK_THROWS_WITH_AS(load_network_model(path), doctest::Contains("does not describe its network"), UserError);
+  std::filesystem::remove(path);
+}
