@@ -7,7 +7,7 @@ ternary Quant activations, an unrolled final batch norm) and FINN's (qonnx domai
 MultiThreshold, TopK). Each is imported; its labels on random images through qdf's reference
 model (and simulator) must equal the NumPy evaluator's, image by image: the test writes the
 evaluator's labels as the label file, so `qdf eval` must report accuracy 1.0. The real models of
-../shared/qonnx are used when that folder exists (QDF_QONNX_DIR), else that part is skipped."""
+tests/onnx/models (their licences beside them; QDF_QONNX_DIR names another folder) are used when there."""
 import gzip
 import json
 import os
@@ -270,7 +270,7 @@ def export_roundtrip():
 
 
 def shared():
-    d = os.environ.get("QDF_QONNX_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "qonnx"))
+    d = os.environ.get("QDF_QONNX_DIR", os.path.join(os.path.dirname(__file__), "models"))
     if not os.path.isfile(os.path.join(d, "TFC_1W1A.onnx")):
         print(f"skipped: the published QONNX models are not in {d} (set QDF_QONNX_DIR)")
         return "skipped"
