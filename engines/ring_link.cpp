@@ -42,7 +42,9 @@ int RingLinkConfig::stream_bits() const {
 
 int ring_lane_bits(double bytes_per_second, double clock_mhz) {
   const double bits = std::floor(bytes_per_second * 8.0 / (clock_mhz * 1e6));
-  return static_cast<int>(std::clamp(bits, 1.0, 65536.0));
+  if (!(bits >= 1))
+    throw UserError(fmt::format("a ring link of {} bytes per second carries under 1 bit per cycle at {} MHz", bytes_per_second, clock_mhz));
+  return static_cast<int>(std::min(bits, 65536.0));
 }
 
 std::vector<int> ring_slot_table(const std::vector<std::int64_t>& flits_per_image) {

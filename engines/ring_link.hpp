@@ -49,7 +49,8 @@ struct RingLinkConfig {
   int stream_bits() const;  // the width of the lane's stream number (at least 1)
 };
 
-// Lane bits of a link of `bytes_per_second` at `clock_mhz`: the whole bits per cycle, at least 1.
+// Lane bits of a link of `bytes_per_second` at `clock_mhz`: the whole bits per cycle (up to 65536;
+// under 1 is a UserError).
 int ring_lane_bits(double bytes_per_second, double clock_mhz);
 
 // A slot table for streams that each move `flits_per_image[s]` flits per image: each stream gets

@@ -19,6 +19,13 @@ void check_plan_options(const PlanOptions& opt) {
                                 opt.utilization));
   check_link(opt.ring, "--ring");
   check_link(opt.host, "--host");
+  // A ring link's lane carries whole bits each cycle (engines/ring_link.hpp).
+  const double ring_bits = opt.ring.bandwidth * 8 / (opt.device.clock_mhz * 1e6);
+  if (opt.fpgas > 1 && ring_bits < 1)
+    throw UserError(fmt::format("--ring-gbps {} gives {:.3g} bits per cycle at the {}'s {} MHz; a ring link's lane carries at least "
+                                "1 bit per cycle ({} GB/s)",
+                                opt.ring.bandwidth / 1e9, ring_bits, opt.device.name, opt.device.clock_mhz,
+                                opt.device.clock_mhz * 1e6 / 8 / 1e9));
 }
 
 }  // namespace qdf::manager

@@ -68,7 +68,8 @@ TEST_CASE("ring link: flits, stream number width and lane bits") {
   // 5 GB/s at 100 MHz: 50 bytes = 400 bits per cycle; 1 MB/s: less than a bit, still one.
   CHECK(engines::ring_lane_bits(5e9, 100) == 400);
   CHECK(engines::ring_lane_bits(1.1e9, 200) == 44);
-  CHECK(engines::ring_lane_bits(1e6, 100) == 1);
+  CHECK(engines::ring_lane_bits(1.25e7, 100) == 1);
+  CHECK_THROWS_WITH_AS(engines::ring_lane_bits(1e6, 100), doctest::Contains("under 1 bit per cycle"), UserError);
 }
 
 TEST_CASE("ring link: the slot table's shares follow the demand, each at least one") {
