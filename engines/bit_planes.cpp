@@ -81,15 +81,32 @@ void count_portable(const PackedMatVec& m, std::int64_t* out) {
 
 #ifdef QDF_X86_SIMD
 
-__attribute__((target("avx512f"))) std::uint64_t pack_avx512(const std::int64_t* values, int n, int bits, int words,
-                                                               std::uint64_t* planes) {
+// Values of up to 8 bits go through bytes: eight values narrowed to bytes per instruction, then
+// one byte test per plane gives a whole 64-bit plane word. Wider ones: a 64-bit test per plane
+// and eight values.
+__attribute__((target("avx512f,avx512bw"))) std::uint64_t pack_avx512(const std::int64_t* values, int n, int bits, int words,
+                                                                          std::uint64_t* planes) {
   // (Reductions and shifts by a register are spelled with stores and compares: GCC 12's
   // versions of those intrinsics trip its own uninitialized-value warnings.)
   const __m512i top = _mm512_set1_epi64(static_cast<std::int64_t>((std::uint64_t{1} << bits) - 1));
   std::uint64_t too_wide = 0;
+  alignas(64) std::uint8_t bytes[64];
   std::uint64_t plane[16];
   for (int k = 0; k < words; ++k) {
     const int lo = k * 64, cnt = std::clamp(n - lo, 0, 64);
+    if (bits <= 8) {
+      for (int g = 0; g < 8; ++g) {
+        const int m = std::clamp(cnt - g * 8, 0, 8);
+        const __m512i x = m ? _mm512_maskz_loadu_epi64(static_cast<__mmask8>((1u << m) - 1), values + lo + g * 8) : _mm512_setzero_si512();
+        too_wide |= _mm512_cmpgt_epu64_mask(x, top);
+        _mm512_mask_cvtepi64_storeu_epi8(bytes + g * 8, static_cast<__mmask8>(0xff), x);
+      }
+      const __m512i b = _mm512_load_si512(bytes);
+      for (int j = 0; j < bits; ++j)
+        planes[static_cast<size_t>(j) * static_cast<size_t>(words) + static_cast<size_t>(k)] =
+            _mm512_test_epi8_mask(b, _mm512_set1_epi8(static_cast<char>(1 << j)));
+      continue;
+    }
     std::fill(plane, plane + bits, 0);
     for (int g = 0; g * 8 < cnt; ++g) {
       const int m = std::min(8, cnt - g * 8);
@@ -249,7 +266,8 @@ std::string_view simd_path_name(SimdPath p) { return p == SimdPath::Avx512 ? "av
 bool simd_path_available(SimdPath p) {
   if (p == SimdPath::Portable) return true;
 #ifdef QDF_X86_SIMD
-  static const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq");
+  static const bool avx512 =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vpopcntdq");
   return avx512;
 #else
   return false;

@@ -4,9 +4,10 @@
 // functional model (engines/mvtu.cpp), hence of the simulator's values.
 //
 // Two paths compute the same results: a portable one (std::popcount on 64-bit words, the POPCNT
-// instruction on x86-64) and, where the CPU has them, AVX-512 with VPOPCNTQ (eight words per
-// instruction; both chosen at run time, so one binary runs everywhere). tests/engines/
-// test_bit_planes.cpp checks that both agree bit-exactly with a plain bit-by-bit count.
+// instruction on x86-64) and AVX-512 with VPOPCNTQ (eight words per instruction), chosen at run
+// time where the CPU has AVX-512 F, BW and VPOPCNTDQ, so that one binary runs everywhere.
+// tests/engines/test_bit_planes.cpp checks that both agree bit-exactly with a plain bit-by-bit
+// count.
 #pragma once
 
 #include <cstdint>
