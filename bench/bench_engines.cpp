@@ -75,6 +75,7 @@ int main() {
       {"resnet18 conv 3x3x512 -> 512, W1A2", 4608, 512, 49, InputKind::Unsigned, 2},
       {"resnet18 conv 3x3x64 -> 64, W1A2", 576, 64, 3136, InputKind::Unsigned, 2},
       {"cnv conv 3x3x64 -> 64, W1A1", 576, 64, 784, InputKind::Binary, 1},
+      {"cnv conv1 3x3x3 -> 64, 8-bit pixels", 27, 64, 900, InputKind::Unsigned, 8},
       {"lfc fc 1024 -> 1024, W1A1", 1024, 1024, 200, InputKind::Binary, 1},
   };
   std::cout << fmt::format("{:<40} {:<16} {:>10} {:>11} {:>11} {:>11} {:>9}\n", "MVTU functional model", "path", "binary MACs",

@@ -247,8 +247,48 @@ void tiles_avx512(const PackedMatVec& m, std::int64_t* out) {
   }
 }
 
+// Narrow rows (fewer than eight words, as a first layer's 3x3x3 window of 8-bit pixels): eight
+// rows side by side in a register's lanes against each input word broadcast, so that a row's
+// words need no sum across lanes. wt holds the weights transposed: word k of row 8g + i at
+// wt[(g*words + k)*8 + i], 0 past the last row.
+template <bool Binary>
+__attribute__((target("avx512f,avx512vpopcntdq"))) void narrow_avx512(const PackedMatVec& m, const std::uint64_t* wt,
+                                                                         std::int64_t* out) {
+  const size_t W = static_cast<size_t>(m.words), groups = (static_cast<size_t>(m.rows) + 7) / 8;
+  for (int v = 0; v < m.vectors; ++v) {
+    const std::uint64_t* a = m.planes + static_cast<size_t>(v) * static_cast<size_t>(m.bits) * W;
+    for (size_t g = 0; g < groups; ++g) {
+      __m512i total = _mm512_setzero_si512();
+      for (int j = 0; j < m.bits; ++j) {
+        __m512i acc = _mm512_setzero_si512();
+        for (size_t k = 0; k < W; ++k) {
+          const __m512i x = _mm512_set1_epi64(static_cast<std::int64_t>(a[static_cast<size_t>(j) * W + k]));
+          const __m512i w = _mm512_loadu_si512(wt + (g * W + k) * 8);
+          acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(Binary ? _mm512_xor_si512(x, w) : _mm512_and_si512(x, w)));
+        }
+        for (int d = 0; d < j; ++d) acc = _mm512_add_epi64(acc, acc);  // weight 2^j
+        total = _mm512_add_epi64(total, acc);
+      }
+      alignas(64) std::int64_t lane[8];
+      _mm512_store_si512(lane, total);
+      for (int i = 0; i < 8 && static_cast<int>(g) * 8 + i < m.rows; ++i) {
+        const int r = static_cast<int>(g) * 8 + i;
+        out[static_cast<size_t>(v) * static_cast<size_t>(m.rows) + static_cast<size_t>(r)] =
+            Binary ? m.width - (lane[i] - tail_mismatches(m, r)) : lane[i];
+      }
+    }
+  }
+}
+
 template <bool Binary>
 void count_avx512(const PackedMatVec& m, std::int64_t* out) {
+  if (m.words < 8) {
+    const size_t W = static_cast<size_t>(m.words), groups = (static_cast<size_t>(m.rows) + 7) / 8;
+    std::vector<std::uint64_t> wt(groups * W * 8, 0);
+    for (size_t r = 0; r < static_cast<size_t>(m.rows); ++r)
+      for (size_t k = 0; k < W; ++k) wt[((r / 8) * W + k) * 8 + r % 8] = m.weights[r * W + k];
+    return narrow_avx512<Binary>(m, wt.data(), out);
+  }
   if (m.bits == 1) return tiles_avx512<1, Binary>(m, out);
   if (m.bits == 2) return tiles_avx512<2, Binary>(m, out);
   // Wider inputs (an 8-bit first layer): plane by plane.
