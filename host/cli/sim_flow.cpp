@@ -164,6 +164,7 @@ nlohmann::json sim_json(const Design& d, const SimRun& r) {
   j["threads"] = r.threads;
   j["sim_seconds"] = s.seconds;
   j["sim_value_seconds"] = s.value_seconds;
+  j["sim_schedule_seconds"] = s.schedule_seconds;
   j["sim_images_per_second"] = s.seconds > 0 ? r.images / s.seconds : 0;
   return j;
 }
