@@ -254,7 +254,7 @@ int main(int argc, char** argv) {
   sm->add_flag("--timing-only", timing_only, "skip values (for design sweeps)");
   sm->add_option("--reference", reference,
                  "images checked against the reference model: all, none, or N spread over the run (default: as many as "
-                 "2e9 MACs of the reference model allow, at least 4)");
+                 "2e9 MACs of the reference model allow, at least the first and the last)");
   auto* vf = app.add_subcommand("verify", "run the same images through the simulator and a backend, and compare "
                                           "outputs and cycles");
   sim_options(vf);

@@ -25,16 +25,16 @@ std::string compare_outputs(const std::vector<std::vector<std::int64_t>>& expect
 
 // Which images of a values run are checked against the reference model (`--reference`): all,
 // none, or N spread evenly over the run (the first and the last among them). By default as many
-// as kReferenceBudgetMacs MACs of the naive reference model allow (it runs about 2e8 MACs/s a
-// core, so some 10 s on one core), but at least kReferenceSample: every image of a small run,
-// 33 of cnv's, 4 of resnet18's (1.8e9 MACs an image).
+// as kReferenceBudgetMacs MACs of the naive reference model allow (it ran 1e8 to 2e8 MACs/s a
+// core, so some 10 to 20 s on one core), but at least kReferenceSample, the first and the last
+// image: every image of a small run, 33 of cnv's, 2 of resnet18's (1.8e9 MACs an image).
 struct ReferenceCheck {
   enum class Mode { Default, All, Count, None };
   Mode mode = Mode::Default;
   int count = 0;  // Count: the number of images
 };
 inline constexpr std::int64_t kReferenceBudgetMacs = 2'000'000'000;
-inline constexpr int kReferenceSample = 4;
+inline constexpr int kReferenceSample = 2;
 // Parses "all", "none" or a count >= 1; a UserError names `--reference` and the value otherwise.
 ReferenceCheck parse_reference_check(const std::string& text);
 // The image numbers (ascending) that `r` checks of `images` images of `net`.
