@@ -8,6 +8,7 @@
 #include "host/cli/sim_flow.hpp"
 #include "manager/plan.hpp"
 #include "sim/simulator.hpp"
+#include "sim/thread_pool.hpp"
 
 #include <chrono>
 #include <fmt/format.h>
@@ -37,7 +38,9 @@ int main() {
     const int n = 24;  // enough for the steady state (the pipeline holds about six images)
     const auto imgs = host::random_images(p.graph, n, 7);
     sim::simulate(p, imgs);  // schedules traced once (cached per engine configuration)
-    const sim::SimResult s = sim::simulate(p, imgs);
+    sim::SimOptions one_core;
+    one_core.threads = 1;  // against Verilator's one thread
+    const sim::SimResult s = sim::simulate(p, imgs, one_core);
     const host::RtlRun r = host::run_plan_rtl(p, imgs);
     const bool same = s.outputs == r.outputs;
     const double sim_ips = n / s.seconds, rtl_ips = n / r.run_seconds;
@@ -59,11 +62,16 @@ int main() {
     warm.timing_only = true;
     sim::simulate(p, {}, warm);
     const double setup = since(t0);
-    const sim::SimResult s = sim::simulate(p, imgs);
+    sim::SimOptions one_core, all_cores;
+    one_core.threads = 1;
+    const sim::SimResult s = sim::simulate(p, imgs, one_core);
+    const sim::SimResult a = sim::simulate(p, imgs, all_cores);
     const double macs = static_cast<double>(builtin_net("resnet18").net.binary_macs()) * n;
     fmt::print("2. resnet18 on 3 x stratix-v-5sgsd8 with values, {} images on one core\n", n);
     fmt::print("   {:.2f} images/s ({:.3f} s per image, of which values {:.3f} s); {:.2e} binary MACs/s\n", n / s.seconds,
                s.seconds / n, s.value_seconds / n, macs / s.seconds);
+    fmt::print("   on every core ({}): {:.2f} images/s (values {:.3f} s per image); outputs {}\n", sim::resolve_threads(0),
+               n / a.seconds, a.value_seconds / n, a.outputs == s.outputs ? "the same" : "DIFFER");
     fmt::print("   {:.1f} cycles per image simulated (plan: {}), latency {} cycles; tracing the engines' schedules took {:.2f} s once\n\n",
                s.timing.cycles_per_image, p.cycles_per_image, s.timing.latency_cycles, setup);
   }

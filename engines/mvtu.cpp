@@ -194,54 +194,50 @@ Kernel mvtu_kernel(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds*
 
 std::vector<std::int64_t> mvtu_forward(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds* t,
                                        const std::vector<std::int64_t>& input) {
+  return mvtu_forward(c, w, t, input, best_simd_path());
+}
+
+std::vector<std::int64_t> mvtu_forward(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds* t,
+                                       const std::vector<std::int64_t>& input, SimdPath path) {
   check_weights(c, w, t);
   if (input.size() % static_cast<size_t>(c.mw) != 0)
     throw UserError(fmt::format("{}: {} input values are not a whole number of vectors of MW = {}", c.name, input.size(), c.mw));
   const size_t vectors = input.size() / static_cast<size_t>(c.mw);
   const int words = w.words_per_row();
   const int B = c.in_bits;
-  std::vector<std::int64_t> out;
-  out.reserve(vectors * static_cast<size_t>(c.mh));
-  std::vector<std::uint64_t> planes(static_cast<size_t>(B * words));
-  const std::uint64_t tail = c.mw % 64 ? (std::uint64_t{1} << (c.mw % 64)) - 1 : ~std::uint64_t{0};
+  const size_t per_vector = static_cast<size_t>(B) * static_cast<size_t>(words);
+  // Every vector's bit planes (engines/bit_planes.hpp), then every match count at once, so that
+  // the weights are read once per block of vectors rather than once per vector.
+  std::vector<std::uint64_t> planes(vectors * per_vector);
+  std::uint64_t too_wide = 0;
+  for (size_t v = 0; v < vectors; ++v)
+    too_wide |= pack_planes(path, &input[v * static_cast<size_t>(c.mw)], c.mw, B, words, &planes[v * per_vector]);
+  if (too_wide)
+    for (std::int64_t x : input)
+      if (static_cast<std::uint64_t>(x) >> B) throw UserError(fmt::format("{}: input value {} does not fit {} bits", c.name, x, B));
+  std::vector<std::int64_t> out(vectors * static_cast<size_t>(c.mh));
+  PackedMatVec m;
+  m.weights = w.words.data();
+  m.rows = c.mh;
+  m.words = words;
+  m.width = c.mw;
+  m.planes = planes.data();
+  m.vectors = static_cast<int>(vectors);
+  m.bits = B;
+  m.binary = c.input == InputKind::Binary;
+  count_matches(path, m, out.data());
+  // Binary: dot = 2*matches - MW. Unsigned: dot = 2*P - Q, Q = sum_j 2^j popcount(plane j).
   for (size_t v = 0; v < vectors; ++v) {
-    // Bit planes, a word of 64 values at a time, without branches.
-    const std::int64_t* in = &input[v * static_cast<size_t>(c.mw)];
-    std::uint64_t too_wide = 0;
-    for (int k = 0; k < words; ++k) {
-      const int lo = k * 64, n = std::min(c.mw - lo, 64);
-      for (int j = 0; j < B; ++j) {
-        std::uint64_t plane = 0;
-        for (int i = 0; i < n; ++i) plane |= ((static_cast<std::uint64_t>(in[lo + i]) >> j) & 1) << i;
-        planes[static_cast<size_t>(j * words + k)] = plane;
-      }
-      for (int i = 0; i < n; ++i) too_wide |= static_cast<std::uint64_t>(in[lo + i]) >> B;
-    }
-    if (too_wide)
-      for (int i = 0; i < c.mw; ++i)
-        if (static_cast<std::uint64_t>(in[i]) >> B)
-          throw UserError(fmt::format("{}: input value {} does not fit {} bits", c.name, in[i], B));
-    std::int64_t q = 0;
-    if (c.input == InputKind::Unsigned)
+    std::int64_t q = c.mw;
+    if (c.input == InputKind::Unsigned) {
+      q = 0;
       for (int j = 0; j < B; ++j)
-        for (int k = 0; k < words; ++k) q += std::int64_t{std::popcount(planes[static_cast<size_t>(j * words + k)])} << j;
+        for (int k = 0; k < words; ++k) q += std::int64_t{std::popcount(planes[v * per_vector + static_cast<size_t>(j * words + k)])} << j;
+    }
+    std::int64_t* o = &out[v * static_cast<size_t>(c.mh)];
     for (int r = 0; r < c.mh; ++r) {
-      const std::uint64_t* row = &w.words[static_cast<size_t>(r * words)];
-      std::int64_t acc;
-      if (c.input == InputKind::Binary) {
-        std::int64_t pop = 0;
-        for (int k = 0; k < words; ++k) {
-          std::uint64_t m = k == words - 1 ? tail : ~std::uint64_t{0};
-          pop += std::popcount(~(planes[static_cast<size_t>(k)] ^ row[k]) & m);
-        }
-        acc = 2 * pop - c.mw;
-      } else {
-        std::int64_t p = 0;
-        for (int j = 0; j < B; ++j)
-          for (int k = 0; k < words; ++k) p += std::int64_t{std::popcount(planes[static_cast<size_t>(j * words + k)] & row[k])} << j;
-        acc = 2 * p - q;
-      }
-      out.push_back(c.out_bits ? threshold_count(acc, t->flip[static_cast<size_t>(r)], t->of(r), t->levels) : acc);
+      const std::int64_t acc = 2 * o[r] - q;
+      o[r] = c.out_bits ? threshold_count(acc, t->flip[static_cast<size_t>(r)], t->of(r), t->levels) : acc;
     }
   }
   return out;

@@ -25,6 +25,7 @@
 #pragma once
 
 #include "dsl/ir.hpp"
+#include "engines/bit_planes.hpp"
 #include "engines/stream_layout.hpp"
 #include "engines/threshold_rule.hpp"
 
@@ -75,6 +76,10 @@ dsl::Kernel mvtu_kernel(const MvtuConfig& c, const BinaryMatrix& w, const Thresh
 // vector (raw accumulators or activations).
 std::vector<std::int64_t> mvtu_forward(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds* t,
                                        const std::vector<std::int64_t>& input);
+// The same on a chosen path of the packed-word loops (engines/bit_planes.hpp); the one above
+// takes the fastest this CPU has.
+std::vector<std::int64_t> mvtu_forward(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds* t,
+                                       const std::vector<std::int64_t>& input, SimdPath path);
 
 struct EngineTiming {
   std::int64_t ticks_per_frame = 0;  // one frame = one input vector here, one image for maps

@@ -180,19 +180,28 @@ std::vector<std::int64_t> sliding_window_forward(const WindowConfig& c, const st
   const size_t frame = static_cast<size_t>(c.h) * static_cast<size_t>(c.w) * static_cast<size_t>(c.c);
   if (input.size() % frame != 0)
     throw UserError(fmt::format("{}: {} values are not a whole number of {}x{}x{} frames", c.name, input.size(), c.h, c.w, c.c));
-  std::vector<std::int64_t> out;
-  const int OH = c.out_h(), OW = c.out_w();
-  out.reserve(input.size() / frame * static_cast<size_t>(OH * OW * c.k * c.k * c.c));
+  const int OH = c.out_h(), OW = c.out_w(), K = c.k, C = c.c;
+  const size_t window = static_cast<size_t>(K) * static_cast<size_t>(K) * static_cast<size_t>(C);
+  std::vector<std::int64_t> out(input.size() / frame * static_cast<size_t>(OH) * static_cast<size_t>(OW) * window);
+  // im2col a window row at a time: the K*C values of a window row are contiguous in the input
+  // (row-major, channels fastest), so each row is one copy and its padding one fill.
+  std::int64_t* o = out.data();
   for (size_t f = 0; f < input.size() / frame; ++f) {
     const std::int64_t* img = &input[f * frame];
     for (int oy = 0; oy < OH; ++oy)
       for (int ox = 0; ox < OW; ++ox)
-        for (int ky = 0; ky < c.k; ++ky)
-          for (int kx = 0; kx < c.k; ++kx) {
-            int y = oy * c.s - c.p + ky, x = ox * c.s - c.p + kx;
-            bool inside = y >= 0 && y < c.h && x >= 0 && x < c.w;
-            for (int ch = 0; ch < c.c; ++ch) out.push_back(inside ? img[(static_cast<size_t>(y) * c.w + x) * c.c + ch] : 0);
+        for (int ky = 0; ky < K; ++ky, o += static_cast<size_t>(K) * static_cast<size_t>(C)) {
+          const int y = oy * c.s - c.p + ky, x0 = ox * c.s - c.p;
+          const int lo = std::clamp(-x0, 0, K), hi = std::clamp(c.w - x0, lo, K);  // window columns inside the map
+          if (y < 0 || y >= c.h || lo == hi) {
+            std::fill_n(o, static_cast<size_t>(K) * static_cast<size_t>(C), 0);
+            continue;
           }
+          std::fill_n(o, static_cast<size_t>(lo) * static_cast<size_t>(C), 0);
+          std::copy_n(img + (static_cast<size_t>(y) * static_cast<size_t>(c.w) + static_cast<size_t>(x0 + lo)) * static_cast<size_t>(C),
+                      static_cast<size_t>(hi - lo) * static_cast<size_t>(C), o + static_cast<size_t>(lo) * static_cast<size_t>(C));
+          std::fill_n(o + static_cast<size_t>(hi) * static_cast<size_t>(C), static_cast<size_t>(K - hi) * static_cast<size_t>(C), 0);
+        }
   }
   return out;
 }

@@ -81,12 +81,11 @@ Kernel threshold_kernel(const ThresholdConfig& c, const Thresholds& t) {
 std::vector<std::int64_t> threshold_forward(const ThresholdConfig& c, const Thresholds& t, const std::vector<std::int64_t>& in) {
   check_thresholds(c, t);
   check_frames(in.size(), static_cast<size_t>(c.channels), c.name);
-  std::vector<std::int64_t> out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    const int ch = static_cast<int>(i % static_cast<size_t>(c.channels));
-    out.push_back(threshold_count(in[i], t.flip[static_cast<size_t>(ch)], t.of(ch), t.levels));
-  }
+  std::vector<std::int64_t> out(in.size());
+  const size_t C = static_cast<size_t>(c.channels);
+  for (size_t px = 0; px < in.size(); px += C)  // pixel by pixel, channels fastest
+    for (size_t ch = 0; ch < C; ++ch)
+      out[px + ch] = threshold_count(in[px + ch], t.flip[ch], t.of(static_cast<int>(ch)), t.levels);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include "dsl/passes.hpp"
 
 #include <fmt/format.h>
+#include <future>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -101,15 +102,34 @@ std::shared_ptr<const EngineSchedule> engine_schedule(const manager::EngineGraph
   key["kind"] = e.kind();
   for (int s : e.inputs) key["in"].push_back(g.streams[static_cast<size_t>(s)].elements);
   const std::string ks = key.dump();
+  // Traced once per key even when several threads ask at once (the simulator traces a graph's
+  // engines in parallel, and equal configurations are common): the first to ask traces, the
+  // others wait for its result.
+  using Result = std::shared_future<std::shared_ptr<const EngineSchedule>>;
   static std::mutex mu;
-  static std::map<std::string, std::shared_ptr<const EngineSchedule>> cache;
+  static std::map<std::string, Result> cache;
+  std::promise<std::shared_ptr<const EngineSchedule>> mine;
+  Result result;
+  bool tracer = false;
   {
     std::lock_guard lock(mu);
-    if (auto it = cache.find(ks); it != cache.end()) return it->second;
+    auto it = cache.find(ks);
+    if (it == cache.end()) {
+      it = cache.emplace(ks, mine.get_future().share()).first;
+      tracer = true;
+    }
+    result = it->second;
   }
-  auto s = trace_schedule(g, e);
-  std::lock_guard lock(mu);
-  return cache.emplace(ks, s).first->second;
+  if (tracer) {
+    try {
+      mine.set_value(trace_schedule(g, e));
+    } catch (...) {
+      mine.set_exception(std::current_exception());  // those waiting get the error too
+      std::lock_guard lock(mu);
+      cache.erase(ks);  // and a later call traces again
+    }
+  }
+  return result.get();
 }
 
 }  // namespace qdf::sim

@@ -2,6 +2,7 @@
 
 #include "sim/engine_schedule.hpp"
 #include "sim/graph_values.hpp"
+#include "sim/thread_pool.hpp"
 #include "sim/link_model.hpp"
 #include "sim/run_timing.hpp"
 
@@ -359,10 +360,22 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
   const int n_images = opt.timing_only && images.empty() ? opt.images : static_cast<int>(images.size());
   if (n_images < 1) throw UserError("a simulation needs at least one image");
 
-  // Values first: the functional models, image by image.
+  // Values first: the functional models, images in parallel (each into its own slot, so the
+  // outputs do not depend on the thread count).
   if (!opt.timing_only) {
-    for (const auto& img : images) res.outputs.push_back(graph_forward(g, img));
+    res.outputs.resize(images.size());
+    parallel_for(static_cast<int>(images.size()), resolve_threads(opt.threads),
+                 [&](int i) { res.outputs[static_cast<size_t>(i)] = graph_forward(g, images[static_cast<size_t>(i)]); });
     res.value_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+  // The kernels' tick schedules, traced in parallel (each once per configuration: a cache).
+  {
+    const auto ts = Clock::now();
+    parallel_for(static_cast<int>(g.engines.size()), resolve_threads(opt.threads), [&](int id) {
+      const manager::Engine& e = g.engines[static_cast<size_t>(id)];
+      if (!engines::is_buffer(e.config)) engine_schedule(g, e);
+    });
+    res.schedule_seconds = std::chrono::duration<double>(Clock::now() - ts).count();
   }
 
   Simulation sim;

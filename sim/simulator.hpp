@@ -17,7 +17,8 @@
 // and the order in which processes run does not change any cycle.
 //
 // Values. The engines' functional models compute every stream's values per image
-// (sim/graph_values.hpp); `timing_only` skips them for design sweeps.
+// (sim/graph_values.hpp), images in parallel on opt.threads threads with the same results on
+// any number; `timing_only` skips them for design sweeps.
 //
 // Deadlock. If every unfinished process sleeps, the run stops with a DeadlockError that names
 // the cycle of full and empty streams and the engines blocked on them.
@@ -37,6 +38,7 @@ namespace qdf::sim {
 struct SimOptions {
   int images = 1;            // used when no image values are given (timing only)
   bool timing_only = false;  // skip values
+  int threads = 0;           // for values and schedules: 0 = every core, else 1 .. kMaxThreads (sim/thread_pool.hpp)
   // Called now and then with the fraction of output elements delivered (0..1).
   std::function<void(double)> progress;
 };
@@ -71,6 +73,7 @@ struct SimResult {
   double fps = 0;           // clock / cycles_per_image
   double seconds = 0;       // wall time of the whole simulation
   double value_seconds = 0; // of which computing values
+  double schedule_seconds = 0;  // and tracing the kernels' tick schedules (sim/engine_schedule.hpp)
   std::int64_t events = 0;  // element moves simulated
 };
 

@@ -15,6 +15,7 @@
 #include "manager/devices.hpp"
 #include "manager/links.hpp"
 #include "manager/network.hpp"
+#include "sim/thread_pool.hpp"
 
 #include <CLI/CLI.hpp>
 #include <cmath>
@@ -235,7 +236,8 @@ int main(int argc, char** argv) {
 
   // `qdf sim` and `qdf verify` take a bundle, or a built-in network that they plan as `qdf compile` does.
   DesignArgs sim_design;
-  int images = 0;
+  int images = 0, threads = 0;
+  std::string reference = "default";
   bool timing_only = false, sim_json_out = false;
   std::uint64_t image_seed = 1;
   std::string backend = "rtl";
@@ -245,12 +247,18 @@ int main(int argc, char** argv) {
                        "imported .qdfmodel");
     a->add_option("--image-seed,--seed", image_seed, "seed of the random input images (the weights': --weights-seed)")->capture_default_str();
     a->add_flag("--json", sim_json_out, "print one JSON object instead of the tables");
+    a->add_option("--threads", threads, "threads for the values and the reference check: 0 = every core, or 1 .. 256; "
+                                        "the results are the same on any number")
+        ->capture_default_str();
   };
   auto* sm = app.add_subcommand("sim", "simulate a design: images/s, latency, per-engine stalls, FIFO peaks, link use, "
                                        "and outputs against the reference model");
   sim_options(sm);
   sm->add_option("--images", images, "images to run")->default_val(8)->check(CLI::PositiveNumber);
   sm->add_flag("--timing-only", timing_only, "skip values (for design sweeps)");
+  sm->add_option("--reference", reference,
+                 "images checked against the reference model: all, none, or N spread over the run (default: as many as "
+                 "2e9 MACs of the reference model allow, at least the first and the last)");
   auto* vf = app.add_subcommand("verify", "run the same images through the simulator and a backend, and compare "
                                           "outputs and cycles");
   sim_options(vf);
@@ -441,8 +449,11 @@ int main(int argc, char** argv) {
     }
     if (sm->parsed()) {
       refuse_network_options(sm, sim_design.target);
+      qdf::sim::resolve_threads(threads);  // bad flags are refused before any work
+      const host::ReferenceCheck ref = reference == "default" ? host::ReferenceCheck{} : host::parse_reference_check(reference);
+      if (timing_only && sm->count("--reference")) throw qdf::UserError("--reference checks values, which --timing-only skips");
       host::Design design = host::open_design(sim_design.target, sim_design.request);
-      host::SimRun r = host::simulate_design(design, images, timing_only, image_seed);
+      host::SimRun r = host::simulate_design(design, images, timing_only, image_seed, threads, ref);
       if (sim_json_out) std::cout << host::sim_json(design, r).dump(2) << "\n";
       else std::cout << host::sim_table(design, r);
       return timing_only || r.outputs_match_reference ? 0 : 3;
@@ -450,7 +461,8 @@ int main(int argc, char** argv) {
     if (vf->parsed()) {
       refuse_network_options(vf, sim_design.target);
       host::Design design = host::open_design(sim_design.target, sim_design.request);
-      host::VerifyRun v = host::verify_design(design, images, image_seed);
+      qdf::sim::resolve_threads(threads);
+      host::VerifyRun v = host::verify_design(design, images, image_seed, threads);
       if (sim_json_out) std::cout << host::verify_json(design, v).dump(2) << "\n";
       else std::cout << host::verify_table(design, v);
       return v.bit_exact && v.reference_match ? 0 : 3;

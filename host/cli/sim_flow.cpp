@@ -3,54 +3,102 @@
 #include "dsl/errors.hpp"
 #include "host/cli/progress.hpp"
 #include "host/reference/reference_model.hpp"
+#include "sim/thread_pool.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <chrono>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace qdf::host {
 
 std::string compare_outputs(const std::vector<std::vector<std::int64_t>>& expected,
-                            const std::vector<std::vector<std::int64_t>>& actual, const std::string& what, int max) {
+                            const std::vector<std::vector<std::int64_t>>& actual, const std::string& what, int max,
+                            const std::vector<int>& ids) {
   std::string out;
   int n = 0;
   if (expected.size() != actual.size())
     return fmt::format("{}: {} images expected, {} given", what, expected.size(), actual.size());
   for (size_t i = 0; i < expected.size() && n < max; ++i) {
+    const int image = ids.empty() ? static_cast<int>(i) : ids[i];
     if (expected[i].size() != actual[i].size()) {
-      out += fmt::format("{}: image {} has {} output values, not {}\n", what, i, actual[i].size(), expected[i].size());
+      out += fmt::format("{}: image {} has {} output values, not {}\n", what, image, actual[i].size(), expected[i].size());
       ++n;
       continue;
     }
     for (size_t j = 0; j < expected[i].size() && n < max; ++j)
       if (expected[i][j] != actual[i][j]) {
-        out += fmt::format("{}: image {}, output value {}: expected {}, got {}\n", what, i, j, expected[i][j], actual[i][j]);
+        out += fmt::format("{}: image {}, output value {}: expected {}, got {}\n", what, image, j, expected[i][j], actual[i][j]);
         ++n;
       }
   }
   return out;
 }
 
+ReferenceCheck parse_reference_check(const std::string& text) {
+  if (text == "all") return {ReferenceCheck::Mode::All, 0};
+  if (text == "none") return {ReferenceCheck::Mode::None, 0};
+  int n = 0;
+  const char* end = text.data() + text.size();
+  const auto [p, ec] = std::from_chars(text.data(), end, n);
+  if (ec != std::errc{} || p != end || n < 1)
+    throw UserError(fmt::format("--reference takes all, none or a number of images >= 1, not '{}'", text));
+  return {ReferenceCheck::Mode::Count, n};
+}
+
+std::vector<int> reference_images(const manager::Net& net, int images, const ReferenceCheck& r) {
+  int k = images;
+  switch (r.mode) {
+    case ReferenceCheck::Mode::All: break;
+    case ReferenceCheck::Mode::None: k = 0; break;
+    case ReferenceCheck::Mode::Count: k = std::min(r.count, images); break;
+    case ReferenceCheck::Mode::Default:
+      k = static_cast<int>(std::min<std::int64_t>(
+          images, std::max<std::int64_t>(kReferenceSample, kReferenceBudgetMacs / std::max<std::int64_t>(net.macs(), 1))));
+      break;
+  }
+  std::vector<int> out;
+  if (k == images)
+    for (int i = 0; i < images; ++i) out.push_back(i);
+  else if (k == 1)
+    out.push_back(0);
+  else if (k > 1)  // i * (images - 1) / (k - 1): the first, the last, evenly between (distinct as k < images)
+    for (int i = 0; i < k; ++i) out.push_back(static_cast<int>(static_cast<std::int64_t>(i) * (images - 1) / (k - 1)));
+  return out;
+}
+
 int images_for_steady_state(const SimRun& r) { return images_for_steady_state(r.result.timing); }
 bool steady(const SimRun& r) { return r.images >= images_for_steady_state(r); }
 
-SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint64_t seed) {
+SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint64_t seed, int threads,
+                       const ReferenceCheck& reference) {
   if (images < 1) throw UserError(fmt::format("--images must be at least 1, not {}", images));
   SimRun r;
   r.images = images;
   r.timing_only = timing_only;
+  r.threads = sim::resolve_threads(threads);
   ProgressBar bar("simulating");
   sim::SimOptions o;
   o.timing_only = timing_only;
   o.images = images;
+  o.threads = r.threads;
   o.progress = [&](double f) { bar.update(f); };
   if (!timing_only) r.inputs = random_images(d.plan.graph, images, seed);
   r.result = sim::simulate(d.plan, r.inputs, o);
   bar.finish();
   if (!timing_only) {
-    std::vector<std::vector<std::int64_t>> ref;
-    for (const auto& img : r.inputs) ref.push_back(reference_forward(d.net, d.weights, img));
-    r.mismatch = compare_outputs(ref, r.result.outputs, "simulator vs reference");
+    // The reference model on the images checked, in parallel, timed apart from the simulation.
+    const auto t0 = std::chrono::steady_clock::now();
+    r.checked = reference_images(d.net, images, reference);
+    const size_t n = r.checked.size();
+    std::vector<std::vector<std::int64_t>> ref(n), got(n);
+    sim::parallel_for(static_cast<int>(n), r.threads, [&](int i) {
+      ref[static_cast<size_t>(i)] = reference_forward(d.net, d.weights, r.inputs[static_cast<size_t>(r.checked[static_cast<size_t>(i)])]);
+    });
+    for (size_t i = 0; i < n; ++i) got[i] = r.result.outputs[static_cast<size_t>(r.checked[i])];
+    r.reference_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    r.mismatch = compare_outputs(ref, got, "simulator vs reference", 5, r.checked);
     r.outputs_match_reference = r.mismatch.empty();
   }
   return r;
@@ -109,10 +157,14 @@ nlohmann::json sim_json(const Design& d, const SimRun& r) {
   j["fps"] = s.fps;
   j["predicted_cycles_per_image"] = d.plan.cycles_per_image;
   j["steady_state"] = steady(r);
-  j["outputs_match_reference"] = r.timing_only ? nlohmann::json(nullptr) : nlohmann::json(r.outputs_match_reference);
+  j["outputs_match_reference"] = r.timing_only || r.checked.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.outputs_match_reference);
+  j["reference_images"] = r.checked;
+  j["reference_seconds"] = r.reference_seconds;
   if (!r.mismatch.empty()) j["mismatch"] = r.mismatch;
+  j["threads"] = r.threads;
   j["sim_seconds"] = s.seconds;
   j["sim_value_seconds"] = s.value_seconds;
+  j["sim_schedule_seconds"] = s.schedule_seconds;
   j["sim_images_per_second"] = s.seconds > 0 ? r.images / s.seconds : 0;
   return j;
 }
@@ -121,8 +173,9 @@ std::string sim_table(const Design& d, const SimRun& r) {
   const sim::SimResult& s = r.result;
   const double pred = static_cast<double>(d.plan.cycles_per_image);
   std::string t = fmt::format("qdf sim: {}\n", title(d));
-  t += fmt::format("  {} images, {}, simulated in {:.3f} s ({:.1f} images/s)\n", r.images,
-                   r.timing_only ? "timing only" : "values and timing", s.seconds, r.images / std::max(s.seconds, 1e-9));
+  t += fmt::format("  {} images, {}, simulated in {:.3f} s ({:.1f} images/s{})\n", r.images,
+                   r.timing_only ? "timing only" : "values and timing", s.seconds, r.images / std::max(s.seconds, 1e-9),
+                   r.timing_only ? "" : fmt::format("; values {:.3f} s on {} threads", s.value_seconds, r.threads));
   t += fmt::format("  cycles per image, steady state  {:>12.1f}   (plan: {:.0f}, {:+.1f}%)\n", s.timing.cycles_per_image, pred,
                    100.0 * (s.timing.cycles_per_image - pred) / pred);
   t += fmt::format("  latency of one image            {:>12} cycles = {:.3f} ms\n", s.timing.latency_cycles,
@@ -131,9 +184,21 @@ std::string sim_table(const Design& d, const SimRun& r) {
   if (!steady(r))
     t += fmt::format("  (the pipeline holds about {:.0f} images: run at least {} images for a steady state)\n",
                      static_cast<double>(s.timing.latency_cycles) / std::max(s.timing.cycles_per_image, 1.0), images_for_steady_state(r));
-  if (!r.timing_only)
-    t += fmt::format("  outputs vs the reference model  {}\n",
-                     r.outputs_match_reference ? fmt::format("match on all {} images", r.images) : "DIFFER\n" + r.mismatch);
+  if (!r.timing_only) {
+    const int k = static_cast<int>(r.checked.size());
+    std::string which;
+    if (k == 0) which = "not checked (--reference none)";
+    else if (k == r.images) which = fmt::format("{} on all {} images", r.outputs_match_reference ? "match" : "DIFFER", r.images);
+    else {
+      std::string ids;
+      for (int i : r.checked) ids += (ids.empty() ? "" : ", ") + std::to_string(i);
+      which = fmt::format("{} on {} of {} images: {} (a sample; --reference all checks every one)",
+                          r.outputs_match_reference ? "match" : "DIFFER", k, r.images, ids);
+    }
+    t += fmt::format("  outputs vs the reference model  {}\n", which);
+    if (k) t += fmt::format("  reference model check           {:>12.3f} s on {} threads, apart from the simulation\n", r.reference_seconds, r.threads);
+    if (!r.outputs_match_reference) t += r.mismatch;
+  }
   t += "engines (FPGA: busy / stalled on input / stalled on output, % of cycles)\n";
   for (const auto& e : s.engines)
     t += fmt::format("  {:<28} {:>2}: {:5.1f} / {:5.1f} / {:5.1f}\n", e.name, e.fpga, 100 * e.busy, 100 * e.stalled_input,
@@ -145,9 +210,9 @@ std::string sim_table(const Design& d, const SimRun& r) {
   return t;
 }
 
-VerifyRun verify_design(const Design& d, int images, std::uint64_t seed) {
+VerifyRun verify_design(const Design& d, int images, std::uint64_t seed, int threads) {
   VerifyRun v;
-  v.sim = simulate_design(d, images, false, seed);
+  v.sim = simulate_design(d, images, false, seed, threads);
   v.reference_match = v.sim.outputs_match_reference;
   v.rtl = run_plan_rtl(d.plan, v.sim.inputs);
   v.mismatch = compare_outputs(v.sim.result.outputs, v.rtl.outputs, "RTL vs simulator");

@@ -18,18 +18,44 @@ namespace qdf::host {
 using sim::random_images;
 
 // "" when equal, else the first differences (image, value index, both values), at most `max`.
+// `ids`, when given, are the image numbers of expected[i] and actual[i] (a sample of a run).
 std::string compare_outputs(const std::vector<std::vector<std::int64_t>>& expected,
-                            const std::vector<std::vector<std::int64_t>>& actual, const std::string& what, int max = 5);
+                            const std::vector<std::vector<std::int64_t>>& actual, const std::string& what, int max = 5,
+                            const std::vector<int>& ids = {});
+
+// Which images of a values run are checked against the reference model (`--reference`): all,
+// none, or N spread evenly over the run (the first and the last among them). By default as many
+// as kReferenceBudgetMacs MACs of the naive reference model allow (it ran 1e8 to 2e8 MACs/s a
+// core, so some 10 to 20 s on one core), but at least kReferenceSample, the first and the last
+// image: every image of a small run, 33 of cnv's, 2 of resnet18's (1.8e9 MACs an image).
+struct ReferenceCheck {
+  enum class Mode { Default, All, Count, None };
+  Mode mode = Mode::Default;
+  int count = 0;  // Count: the number of images
+};
+inline constexpr std::int64_t kReferenceBudgetMacs = 2'000'000'000;
+inline constexpr int kReferenceSample = 2;
+// Parses "all", "none" or a count >= 1; a UserError names `--reference` and the value otherwise.
+ReferenceCheck parse_reference_check(const std::string& text);
+// The image numbers (ascending) that `r` checks of `images` images of `net`.
+std::vector<int> reference_images(const manager::Net& net, int images, const ReferenceCheck& r);
 
 struct SimRun {
   sim::SimResult result;
   int images = 0;
   bool timing_only = false;
+  int threads = 1;  // the threads that computed values and the reference check
   std::vector<std::vector<std::int64_t>> inputs;  // the images run (none when timing only)
-  bool outputs_match_reference = false;  // (values runs only) against host/reference/reference_model.hpp
+  // (values runs only) against host/reference/reference_model.hpp, on the images `checked`
+  // (true when none is checked).
+  bool outputs_match_reference = false;
+  std::vector<int> checked;
+  double reference_seconds = 0;  // wall time of the reference check
   std::string mismatch;
 };
-SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint64_t seed);
+// `threads`: 0 for every core (sim/thread_pool.hpp); the results do not depend on it.
+SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint64_t seed, int threads = 0,
+                       const ReferenceCheck& reference = {});
 // Of a simulator run (host/design/open_design.hpp says what a steady state needs).
 int images_for_steady_state(const SimRun& r);
 bool steady(const SimRun& r);
@@ -51,7 +77,7 @@ struct VerifyRun {
   double cycles_error = 0;          // (sim - rtl) / rtl, cycles per image in steady state
   double latency_error = 0;         // (sim - rtl) / rtl, latency of the first image
 };
-VerifyRun verify_design(const Design& d, int images, std::uint64_t seed);
+VerifyRun verify_design(const Design& d, int images, std::uint64_t seed, int threads = 0);
 nlohmann::json verify_json(const Design& d, const VerifyRun& r);
 std::string verify_table(const Design& d, const VerifyRun& r);
 

@@ -76,24 +76,27 @@ MvtuConfig config(int mw, int mh, int simd, int pe, InputKind in, int in_bits, i
 
 }  // namespace
 
-TEST_CASE("MVTU functional model == golden over foldings, precisions and outputs") {
+TEST_CASE("MVTU functional model == golden over foldings, precisions and outputs, on every SIMD path") {
   const std::vector<std::array<int, 4>> shapes = {
-      {64, 16, 64, 16}, {64, 16, 8, 4}, {27, 10, 3, 5}, {130, 6, 13, 2}, {200, 7, 40, 7}, {9, 4, 1, 1}};
+      {64, 16, 64, 16}, {64, 16, 8, 4}, {27, 10, 3, 5}, {130, 6, 13, 2}, {200, 7, 40, 7}, {9, 4, 1, 1}, {1100, 9, 100, 9}};
   int checked = 0;
-  for (auto [mw, mh, simd, pe] : shapes)
-    for (auto [kind, bits] : {std::pair{InputKind::Binary, 1}, {InputKind::Unsigned, 2}, {InputKind::Unsigned, 8}})
-      for (int out_bits : {0, 1, 2}) {
-        MvtuConfig c = config(mw, mh, simd, pe, kind, bits, out_bits);
-        BinaryMatrix w = BinaryMatrix::random(mh, mw, static_cast<std::uint64_t>(mw * 131 + mh));
-        Thresholds t = random_thresholds(c, 5);
-        auto in = random_inputs(c, 7, static_cast<std::uint64_t>(mw + pe));
-        auto got = mvtu_forward(c, w, out_bits ? &t : nullptr, in);
-        auto want = golden_mvtu(c, w, t, in);
-        INFO(describe(c));
-        REQUIRE(got == want);
-        ++checked;
-      }
-  CHECK(checked == 54);
+  const std::vector<SimdPath> paths = available_simd_paths();
+  MESSAGE("SIMD paths on this CPU: ", paths.size(), " (best: ", simd_path_name(best_simd_path()), ")");
+  for (SimdPath path : paths)
+    for (auto [mw, mh, simd, pe] : shapes)
+      for (auto [kind, bits] : {std::pair{InputKind::Binary, 1}, {InputKind::Unsigned, 2}, {InputKind::Unsigned, 8}})
+        for (int out_bits : {0, 1, 2}) {
+          MvtuConfig c = config(mw, mh, simd, pe, kind, bits, out_bits);
+          BinaryMatrix w = BinaryMatrix::random(mh, mw, static_cast<std::uint64_t>(mw * 131 + mh));
+          Thresholds t = random_thresholds(c, 5);
+          auto in = random_inputs(c, 7, static_cast<std::uint64_t>(mw + pe));
+          auto got = mvtu_forward(c, w, out_bits ? &t : nullptr, in, path);
+          auto want = golden_mvtu(c, w, t, in);
+          INFO(describe(c), " on ", simd_path_name(path));
+          REQUIRE(got == want);
+          ++checked;
+        }
+  CHECK(checked == 63 * static_cast<int>(paths.size()));
 }
 
 TEST_CASE("MVTU parameters are checked with a message that says what is required") {

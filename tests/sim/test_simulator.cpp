@@ -6,7 +6,9 @@
 #include "sim/engine_schedule.hpp"
 #include "sim/graph_values.hpp"
 #include "sim/simulator.hpp"
+#include "sim/thread_pool.hpp"
 
+#include <algorithm>
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
@@ -150,4 +152,42 @@ TEST_CASE("simulator: with the manager's input FIFOs, the steady state is the pl
     MESSAGE(fmt::format("{} on {}: plan {} cycles/image, simulated {:.1f}", c.net, c.fpgas, p.cycles_per_image, r.timing.cycles_per_image));
     CHECK(std::abs(r.timing.cycles_per_image / static_cast<double>(p.cycles_per_image) - 1) <= 0.02);
   }
+}
+
+TEST_CASE("simulator: values and cycles are the same on 1 and on 4 threads, and equal the reference model") {
+  const Plan p = plan_for("resnet-mini", 2, 2000);
+  const auto imgs = sim::random_images(p.graph, 7, 21);
+  sim::SimOptions one, four;
+  one.threads = 1;
+  four.threads = 4;
+  const sim::SimResult a = sim::simulate(p, imgs, one), b = sim::simulate(p, imgs, four);
+  REQUIRE(a.outputs.size() == imgs.size());
+  CHECK(a.outputs == b.outputs);
+  CHECK(a.timing.total_cycles == b.timing.total_cycles);
+  CHECK(a.timing.latency_cycles == b.timing.latency_cycles);
+  const Net& n = builtin_net("resnet-mini").net;
+  const ModelWeights w = random_weights(n, 11);
+  for (size_t i = 0; i < imgs.size(); ++i) CHECK(b.outputs[i] == host::reference_forward(n, w, imgs[i]));
+}
+
+TEST_CASE("thread pool: every index once, the lowest failing index's error whatever the threads, bad counts refused") {
+  for (int threads : {1, 2, 5}) {
+    std::vector<int> hits(37, 0);
+    sim::parallel_for(37, threads, [&](int i) { ++hits[static_cast<size_t>(i)]; });
+    CHECK(std::count(hits.begin(), hits.end(), 1) == 37);
+    std::string what;
+    try {
+      sim::parallel_for(37, threads, [](int i) {
+        if (i == 9 || i == 30) throw UserError(fmt::format("image {}", i));
+      });
+    } catch (const UserError& e) {
+      what = e.what();
+    }
+    CAPTURE(threads);
+    CHECK(what == "image 9");
+  }
+  CHECK(sim::resolve_threads(0) >= 1);
+  CHECK(sim::resolve_threads(3) == 3);
+  CHECK_THROWS_WITH_AS(sim::resolve_threads(-1), doctest::Contains("--threads must be 0 (every core) or 1 .. 256, not -1"), UserError);
+  CHECK_THROWS_AS(sim::resolve_threads(sim::kMaxThreads + 1), UserError);
 }

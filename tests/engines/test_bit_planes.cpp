@@ -1,0 +1,99 @@
+// The packed-word loops (engines/bit_planes.hpp): every SIMD path this CPU has against a plain
+// bit-by-bit count written here, and the paths against each other, over widths that leave
+// partial words and partial eight-word chunks, and over every block of vectors.
+#include "dsl/bits.hpp"
+#include "engines/bit_planes.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+using namespace qdf;
+using namespace qdf::engines;
+
+namespace {
+
+std::uint64_t next(std::uint64_t& x) { return dsl::bits::splitmix64(x); }
+
+// Bit i of value v, one bit at a time.
+int bit_of(std::int64_t v, int i) { return static_cast<int>((static_cast<std::uint64_t>(v) >> i) & 1); }
+
+}  // namespace
+
+TEST_CASE("pack_planes puts bit j of value i at plane j, word i/64, bit i%64, and flags values too wide") {
+  std::uint64_t seed = 7;
+  for (SimdPath path : available_simd_paths())
+    for (int bits : {1, 2, 3, 8, 16})
+      for (int n : {1, 7, 8, 9, 63, 64, 65, 130, 577}) {
+        const int words = (n + 63) / 64 + (n % 3 == 0);  // sometimes a spare word, which must come out 0
+        std::vector<std::int64_t> v(static_cast<size_t>(n));
+        for (auto& x : v) x = static_cast<std::int64_t>(next(seed) % (std::uint64_t{1} << bits));
+        std::vector<std::uint64_t> planes(static_cast<size_t>(bits * words), ~std::uint64_t{0});
+        INFO(simd_path_name(path), " bits=", bits, " n=", n);
+        CHECK(pack_planes(path, v.data(), n, bits, words, planes.data()) == 0);
+        for (int j = 0; j < bits; ++j)
+          for (int i = 0; i < words * 64; ++i) {
+            const int got = static_cast<int>((planes[static_cast<size_t>(j * words + i / 64)] >> (i % 64)) & 1);
+            const int want = i < n ? bit_of(v[static_cast<size_t>(i)], j) : 0;
+            if (got != want) FAIL("plane ", j, ", value ", i, ": bit ", got, ", expected ", want);
+          }
+        v[static_cast<size_t>(n / 2)] = std::int64_t{1} << bits;  // one value too wide
+        CHECK(pack_planes(path, v.data(), n, bits, words, planes.data()) != 0);
+        v[static_cast<size_t>(n / 2)] = -1;
+        CHECK(pack_planes(path, v.data(), n, bits, words, planes.data()) != 0);
+      }
+}
+
+TEST_CASE("count_matches on every SIMD path == a bit-by-bit count, binary (XNOR) and unsigned (AND) planes") {
+  std::uint64_t seed = 11;
+  int cases = 0;
+  const std::vector<SimdPath> paths = available_simd_paths();
+  for (int width : {1, 63, 64, 65, 511, 512, 513, 1000})
+    for (auto [binary, bits] : {std::pair{true, 1}, {false, 1}, {false, 2}, {false, 8}})
+      for (int vectors : {1, 4, 6, 9}) {
+        const int rows = 1 + static_cast<int>(next(seed) % 7), words = (width + 63) / 64;
+        // Random weights, with random bits past `width` too: they must not count.
+        std::vector<std::uint64_t> w(static_cast<size_t>(rows * words));
+        for (auto& x : w) x = next(seed);
+        // Input values and their planes (packed on the portable path, checked above).
+        std::vector<std::int64_t> values(static_cast<size_t>(vectors * width));
+        for (auto& x : values) x = static_cast<std::int64_t>(next(seed) % (std::uint64_t{1} << bits));
+        std::vector<std::uint64_t> planes(static_cast<size_t>(vectors * bits * words));
+        for (int v = 0; v < vectors; ++v)
+          pack_planes(SimdPath::Portable, &values[static_cast<size_t>(v * width)], width, bits, words,
+                      &planes[static_cast<size_t>(v * bits * words)]);
+        std::vector<std::int64_t> want(static_cast<size_t>(vectors * rows));
+        for (int v = 0; v < vectors; ++v)
+          for (int r = 0; r < rows; ++r) {
+            std::int64_t n = 0;
+            for (int i = 0; i < width; ++i) {
+              const int wb = static_cast<int>((w[static_cast<size_t>(r * words + i / 64)] >> (i % 64)) & 1);
+              const std::int64_t a = values[static_cast<size_t>(v * width + i)];
+              n += binary ? (wb == a) : wb * a;  // unsigned: sum_j 2^j (w & a_j) = w * a
+            }
+            want[static_cast<size_t>(v * rows + r)] = n;
+          }
+        PackedMatVec m;
+        m.weights = w.data();
+        m.rows = rows;
+        m.words = words;
+        m.width = width;
+        m.planes = planes.data();
+        m.vectors = vectors;
+        m.bits = bits;
+        m.binary = binary;
+        std::vector<std::vector<std::int64_t>> got;
+        for (SimdPath path : paths) {
+          got.emplace_back(static_cast<size_t>(vectors * rows), -1);
+          count_matches(path, m, got.back().data());
+          INFO(simd_path_name(path), " width=", width, binary ? " binary" : " unsigned", " bits=", bits, " vectors=", vectors,
+               " rows=", rows);
+          for (size_t i = 0; i < want.size(); ++i)
+            if (got.back()[i] != want[i])
+              FAIL("vector ", i / static_cast<size_t>(rows), ", row ", i % static_cast<size_t>(rows), ": ", got.back()[i],
+                   ", expected ", want[i]);
+        }
+        for (size_t p = 1; p < got.size(); ++p) CHECK(got[p] == got[0]);  // the paths agree bit-exactly
+        ++cases;
+      }
+  CHECK(cases == 8 * 4 * 4);
+}
