@@ -27,7 +27,6 @@ my_net=$work/build/my_net
 # extended regular expression given.
 run() {
   expect=$1; shift
-  n=$#
   echo "== my_net $*"
   set +e
   "$my_net" "$@" > "$work/out.txt" 2>&1
