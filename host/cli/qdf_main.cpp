@@ -1,4 +1,6 @@
-// The qdf command line.
+// The qdf command line (host/cli/command_line.hpp): `qdf`'s, and a program's for its own network.
+#include "host/cli/command_line.hpp"
+
 #include "dsl/errors.hpp"
 #include "dsl/passes.hpp"
 #include "examples/example_kernels.hpp"
@@ -84,7 +86,7 @@ void refuse_network_options(const CLI::App* a, const std::string& target) {
 // sim, verify, eval): the design, and how a built-in network is planned. Each planning option
 // fills a member of host::CompileRequest, which open_design and compile_network plan with.
 struct DesignArgs {
-  std::string target;            // a bundle directory or a built-in network
+  std::string target;            // a bundle directory or a built-in network (a program's tool: a bundle or "")
   host::CompileRequest request;  // how a built-in network is planned (its net and out are set by the caller)
   bool max_throughput = false;   // the default already: request.fps == 0
   CLI::Option* refused_seed = nullptr;  // `--seed` where there are no images (add_design_options)
@@ -108,23 +110,39 @@ enum class DesignTarget {
 // everywhere, `--image-seed` (alias `--seed`) the images of sim and verify. `qdf compile` and
 // `qdf scale` have no images: their `--seed` is refused with a pointer to `--weights-seed`
 // rather than taken for the weights' seed, which `qdf sim --seed` is not.
-void add_design_options(CLI::App* a, DesignArgs& d, DesignTarget kind, const std::string& target_help) {
+// A program's tool (`program` set) plans its own network: no network to name, and where a bundle
+// may be given instead it is an optional directory.
+void add_design_options(CLI::App* a, DesignArgs& d, DesignTarget kind, const std::string& target_help,
+                        const host::ProgramNetwork* program) {
   const bool network_only = kind == DesignTarget::Network;
   const std::string p = network_only ? "" : "(network) ";
-  CLI::Option* t = a->add_option(network_only ? "net" : "design", d.target, target_help);
-  if (d.target.empty()) t->required();
-  else t->capture_default_str();
   host::CompileRequest& r = d.request;
+  if (program) {
+    d.target.clear();
+    r.net = program->net.name.empty() ? program->program : program->net.name;
+    r.network = program->net;
+    r.network_weights = program->weights;
+    if (!network_only)
+      a->add_option("bundle", d.target, fmt::format("a bundle directory (default: {}, planned as `{} compile` would)", r.net, program->program))
+          ->check(CLI::ExistingDirectory);
+  } else {
+    CLI::Option* t = a->add_option(network_only ? "net" : "design", d.target, target_help);
+    if (d.target.empty()) t->required();
+    else t->capture_default_str();
+  }
   a->add_option("--fpgas", r.fpgas, p + "number of FPGAs on the ring")->capture_default_str()->check(CLI::PositiveNumber);
   a->add_option("--device", r.device, p + "FPGA device (see `qdf devices`)")->capture_default_str();
   a->add_option("--fps", r.fps, p + "target images per second")
       ->check(number_in(0, false, kHuge, "a finite number of images per second > 0"))
       ->excludes(a->add_flag("--max-throughput", d.max_throughput, p + "the highest throughput that fits (the default)"));
-  a->add_option("--model", r.model, p + "model file with the weights (default: the network's shipped model, else seeded random weights)")
+  a->add_option("--model", r.model, p + fmt::format("model file with the weights (default: the {}, else seeded random weights)",
+                                                     program ? "program's weights" : "network's shipped model"))
       ->check(CLI::ExistingFile);
   a->add_option("--weights-seed", r.seed, p + "seed of the random weights")->capture_default_str();
   if (network_only) d.refused_seed = a->add_option("--seed")->group("");  // hidden; refused by refuse_seed
-  a->add_flag("--random-weights", r.random_weights, p + "seeded random weights even for a network shipped with a trained model");
+  a->add_flag("--random-weights", r.random_weights,
+              p + (program ? "seeded random weights even when the program gives weights"
+                           : "seeded random weights even for a network shipped with a trained model"));
   a->add_option("--folding", r.folding, p + "fixed folding, JSON {\"layer\": {\"pe\": P, \"simd\": S}}")->check(CLI::ExistingFile);
   a->add_option("--utilization", r.utilization, p + "fraction of each FPGA's LUTs and block RAMs to use")
       ->capture_default_str()
@@ -139,12 +157,13 @@ void add_design_options(CLI::App* a, DesignArgs& d, DesignTarget kind, const std
 
 struct TrainArgs {
   std::string net = "fashion-cnv", data, out;
+  const host::ProgramNetwork* program = nullptr;  // its network, in place of the built-in `net`
   host::TrainOptions opt;
   bool no_flip = false, json = false;
 };
 
 int train(TrainArgs& a) {
-  const manager::BuiltinNet& bn = manager::builtin_net(a.net);
+  const manager::Net& net = a.program ? a.program->net : manager::builtin_net(a.net).net;
   {  // Refuse an unwritable output before hours of training, not after.
     const std::filesystem::path out = std::filesystem::absolute(a.out);
     if (std::filesystem::is_directory(out)) throw qdf::UserError(fmt::format("--out {} is a directory; expected a model file name", a.out));
@@ -177,8 +196,8 @@ int train(TrainArgs& a) {
                                100 * r.test_accuracy, r.lr, r.seconds)
                 << std::endl;
   };
-  host::TrainResult r = host::train_network(bn.net, train_set, test_set, a.opt);
-  manager::save_model(a.out, bn.net, r.weights);
+  host::TrainResult r = host::train_network(net, train_set, test_set, a.opt);
+  manager::save_model(a.out, net, r.weights);
   if (a.json) {
     nlohmann::json j = {{"network", a.net}, {"model", a.out}, {"accuracy", r.test_accuracy}, {"images", test_set.size()},
                         {"seconds", r.seconds}, {"epochs", nlohmann::json::array()}};
@@ -194,19 +213,31 @@ int train(TrainArgs& a) {
   return 0;
 }
 
+bool parsed(const CLI::App* a) { return a && a->parsed(); }
+
 }  // namespace
 
-int main(int argc, char** argv) {
-  CLI::App app{"qdf: quantized neural networks as C++ programs, simulated and lowered to Verilog"};
+int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* program) {
+  const std::string tool = program ? program->program : "qdf";
+  CLI::App app{program ? fmt::format("network {} as a qdf tool: compiled, simulated, verified against its RTL, evaluated and "
+                                     "trained with qdf's subcommands",
+                                     program->net.name.empty() ? tool : program->net.name)
+                       : "qdf: quantized neural networks as C++ programs, simulated and lowered to Verilog",
+               tool};
   app.require_subcommand(1);
+  // The subcommands of `qdf` alone (kernels, built-in networks, QONNX import): null in a program's tool.
+  auto qdf_only = [&](const std::string& name, const std::string& description) {
+    return program ? nullptr : app.add_subcommand(name, description);
+  };
 
   std::string kernel = qdf::examples::example_kernels().front().name, out = "qdf-out";
   std::uint64_t seed = 1;
   bool dump_ir = false;
   host::DemoOptions demo;
-  auto* d = app.add_subcommand("demo", "the main job: compile the shipped Fashion-MNIST network for 2 FPGAs, classify the "
-                                       "test set in the simulator, check a sample against the RTL under Verilator, and "
-                                       "predict resnet18's throughput on 1..8 FPGAs");
+  auto* d = qdf_only("demo", "the main job: compile the shipped Fashion-MNIST network for 2 FPGAs, classify the "
+                            "test set in the simulator, check a sample against the RTL under Verilator, and "
+                            "predict resnet18's throughput on 1..8 FPGAs");
+  if (d) {
   d->add_option("--out", demo.out, "directory for the bundle and the reports (written at the end)")->capture_default_str();
   d->add_option("--fpgas", demo.fpgas, "FPGAs for the Fashion-MNIST network")->capture_default_str()->check(CLI::PositiveNumber);
   d->add_option("--device", demo.device, "their device (see `qdf devices`)")->capture_default_str();
@@ -214,23 +245,26 @@ int main(int argc, char** argv) {
   d->add_option("--rtl-images", demo.rtl_images, "of which the first N also through the RTL and the reference model")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   d->add_option("--scaling-fpgas", demo.scaling_fpgas, "resnet18 on 1..N FPGAs (0: skip)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  }
 
-  auto* ck = app.add_subcommand("cosim", "compile an example kernel to Verilog, run it in the interpreter and in "
-                                         "Verilator under random stalls, and show that they agree");
+  auto* ck = qdf_only("cosim", "compile an example kernel to Verilog, run it in the interpreter and in "
+                               "Verilator under random stalls, and show that they agree");
+  if (ck) {
   ck->add_option("kernel", kernel, "example kernel (see `qdf kernels`)")->capture_default_str();
   ck->add_option("--out", out, "directory for the generated Verilog")->capture_default_str();
   ck->add_option("--seed", seed, "seed of the random input streams")->capture_default_str();
+  }
 
-  auto* k = app.add_subcommand("kernels", "list the example kernels");
+  auto* k = qdf_only("kernels", "list the example kernels");
   auto* dv = app.add_subcommand("devices", "list the FPGA devices and their resource budgets");
-  auto* nt = app.add_subcommand("nets", "list the built-in networks");
+  auto* nt = qdf_only("nets", "list the built-in networks");
 
   DesignArgs compile_design;
   bool json_out = false;
   auto* c = app.add_subcommand("compile", "fold a network, partition it over FPGAs and write its bundle (manifest, "
                                           "Verilog per FPGA, init files)");
   add_design_options(c, compile_design, DesignTarget::Network,
-                     "built-in network (see `qdf nets`), a QONNX .onnx or a .qdfmodel written by `qdf import`");
+                     "built-in network (see `qdf nets`), a QONNX .onnx or a .qdfmodel written by `qdf import`", program);
   c->add_option("--out", compile_design.request.out, "bundle directory (written atomically)")->required();
   c->add_flag("--json", json_out, "print the manifest's summary as JSON instead of the table");
 
@@ -244,7 +278,8 @@ int main(int argc, char** argv) {
   auto sim_options = [&](CLI::App* a) {
     add_design_options(a, sim_design, DesignTarget::BundleOrNetwork,
                        "a bundle directory (from `qdf compile`), a built-in network (see `qdf nets`), a QONNX .onnx or an "
-                       "imported .qdfmodel");
+                       "imported .qdfmodel",
+                       program);
     a->add_option("--image-seed,--seed", image_seed, "seed of the random input images (the weights': --weights-seed)")->capture_default_str();
     a->add_flag("--json", sim_json_out, "print one JSON object instead of the tables");
     a->add_option("--threads", threads, "threads for the values and the reference check: 0 = every core, or 1 .. 256; "
@@ -271,12 +306,12 @@ int main(int argc, char** argv) {
     std::int64_t images = 0;
     bool json = false;
   } ea;
-  auto* ev = app.add_subcommand("eval", "accuracy of a trained model on Fashion-MNIST, or an IDX pair of --image-file and "
-                                        "--label-file, through a backend (by default the shipped fashion-cnv on the 10,000 test images "
-                                        "in the simulator)");
-  ea.design.target = "fashion-cnv";  // the default design
+  auto* ev = app.add_subcommand("eval", fmt::format("accuracy of a trained model on Fashion-MNIST, or an IDX pair of --image-file and "
+                                                    "--label-file, through a backend (by default {} on the 10,000 test images in the simulator)",
+                                                    program ? "the program's network" : "the shipped fashion-cnv"));
+  ea.design.target = "fashion-cnv";  // the default design of `qdf eval`
   add_design_options(ev, ea.design, DesignTarget::BundleOrNetwork,
-                     "a bundle directory, a built-in network with a trained model, a QONNX .onnx or an imported .qdfmodel");
+                     "a bundle directory, a built-in network with a trained model, a QONNX .onnx or an imported .qdfmodel", program);
   ev->add_option("--backend", ea.backend, "reference, sim or rtl")->capture_default_str()->check(CLI::IsMember({"reference", "sim", "rtl"}));
   ev->add_option("--images", ea.images, "the first N images (default: all)")->check(CLI::PositiveNumber);
   ev->add_option("--split", ea.split, "test or train")->capture_default_str()->check(CLI::IsMember({"test", "train"}));
@@ -296,14 +331,16 @@ int main(int argc, char** argv) {
     std::string model, out, input_range = "auto";
     bool json = false;
   } ia;
-  auto* im = app.add_subcommand("import", "turn a QONNX model (ONNX with Quant, BipolarQuant, MultiThreshold) into a qdf network and "
-                                          "its model file (docs/onnx.md)");
+  auto* im = qdf_only("import", "turn a QONNX model (ONNX with Quant, BipolarQuant, MultiThreshold) into a qdf network and "
+                                "its model file (docs/onnx.md)");
+  if (im) {
   im->add_option("model", ia.model, "the .onnx file")->required()->check(CLI::ExistingFile);
   im->add_option("--out", ia.out, "model file to write (.qdfmodel; it describes the network too)")->required();
   im->add_option("--input-range", ia.input_range, "the model's float input for a pixel p: auto, unit (p / 255) or byte (p)")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "unit", "byte"}));
   im->add_flag("--json", ia.json, "print the network as JSON instead of its layers");
+  }
 
   // `qdf export` writes weights, not a design: only the options that choose the weights.
   struct {
@@ -311,19 +348,28 @@ int main(int argc, char** argv) {
     std::string out;
   } xa;
   auto* ex = app.add_subcommand("export", "write a network and its weights as a QONNX model (docs/onnx.md)");
-  ex->add_option("net", xa.request.net, "a built-in network (its shipped model, --model or random weights), or a .qdfmodel written by "
-                                        "`qdf import`")
-      ->required();
-  ex->add_option("--model", xa.request.model, "model file with the weights (default: the network's shipped model, else seeded random weights)")
+  if (program) {
+    xa.request.net = program->net.name.empty() ? program->program : program->net.name;
+    xa.request.network = program->net;
+    xa.request.network_weights = program->weights;
+  } else {
+    ex->add_option("net", xa.request.net, "a built-in network (its shipped model, --model or random weights), or a .qdfmodel written by "
+                                          "`qdf import`")
+        ->required();
+  }
+  ex->add_option("--model", xa.request.model, fmt::format("model file with the weights (default: the {}, else seeded random weights)",
+                                                          program ? "program's weights" : "network's shipped model"))
       ->check(CLI::ExistingFile);
   ex->add_option("--weights-seed", xa.request.seed, "seed of the random weights")->capture_default_str();
   ex->add_flag("--random-weights", xa.request.random_weights, "seeded random weights even for a network shipped with a trained model");
   ex->add_option("--out", xa.out, "the .onnx file to write")->required();
 
   TrainArgs ta;
+  ta.program = program;
+  if (program) ta.net = program->net.name.empty() ? program->program : program->net.name;
   auto* tr = app.add_subcommand("train", "quantization-aware training of a network on Fashion-MNIST; writes the folded "
                                          "model (docs/model_format.md)");
-  tr->add_option("net", ta.net, "built-in network (see `qdf nets`)")->capture_default_str();
+  if (!program) tr->add_option("net", ta.net, "built-in network (see `qdf nets`)")->capture_default_str();
   tr->add_option("--out", ta.out, "model file to write")->required();
   tr->add_option("--epochs", ta.opt.epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);
   tr->add_option("--batch", ta.opt.batch, "images per batch")->capture_default_str()->check(CLI::PositiveNumber);
@@ -341,7 +387,7 @@ int main(int argc, char** argv) {
   bool scale_simulate = false, scale_json_out = false;
   auto* sc = app.add_subcommand("scale", "a network's highest throughput on 1..K FPGAs: cycles per image, images/s, scaling "
                                          "efficiency, the busiest FPGA, ring link loads, and what limits each");
-  add_design_options(sc, scale_args, DesignTarget::Network, "built-in network (see `qdf nets`)");
+  add_design_options(sc, scale_args, DesignTarget::Network, "built-in network (see `qdf nets`)", program);
   sc->remove_option(sc->get_option("--fpgas"));
   sc->remove_option(sc->get_option("--fps"));
   sc->remove_option(sc->get_option("--max-throughput"));
@@ -349,10 +395,12 @@ int main(int argc, char** argv) {
   sc->add_flag("--simulate", scale_simulate, "also simulate each plan for timing (steady state) and report the simulated cycles");
   sc->add_flag("--json", scale_json_out, "print one JSON object instead of the table");
 
-  auto* e = app.add_subcommand("emit", "write the Verilog of an example kernel");
-  e->add_option("kernel", kernel, "example kernel")->required();
-  e->add_option("--out", out, "output directory")->capture_default_str();
-  e->add_flag("--dump-ir", dump_ir, "print the IR after each pass");
+  auto* e = qdf_only("emit", "write the Verilog of an example kernel");
+  if (e) {
+    e->add_option("kernel", kernel, "example kernel")->required();
+    e->add_option("--out", out, "output directory")->capture_default_str();
+    e->add_flag("--dump-ir", dump_ir, "print the IR after each pass");
+  }
 
   try {
     app.parse(argc, argv);
@@ -360,13 +408,18 @@ int main(int argc, char** argv) {
     return app.exit(err);
   }
   try {
-    if (d->parsed()) return host::run_demo(demo, std::cout);
-    if (ck->parsed()) return kernel_cosim(kernel, out, seed);
+    if (parsed(d)) return host::run_demo(demo, std::cout);
+    if (parsed(ck)) return kernel_cosim(kernel, out, seed);
     if (ev->parsed()) {
       const std::string& target = ea.design.target;
       const host::CompileRequest& request = ea.design.request;
       refuse_network_options(ev, target);
-      if (!std::filesystem::is_directory(target) && !host::is_network_file(target)) {
+      if (program && !std::filesystem::is_directory(target) && request.model.empty() && !request.random_weights &&
+          !program->weights)
+        throw qdf::UserError(fmt::format("network '{}' has no trained weights: name a model file with --model FILE (from `{} train`), "
+                                         "or evaluate a bundle",
+                                         request.net, tool));
+      if (!program && !std::filesystem::is_directory(target) && !host::is_network_file(target)) {
         manager::builtin_net(target);  // a UserError that lists the networks when it is none
         if (request.model.empty() && !request.random_weights && host::shipped_model(target).empty()) {
           std::string trained;
@@ -387,7 +440,7 @@ int main(int argc, char** argv) {
       else std::cout << host::eval_table(engine, r);
       return 0;
     }
-    if (im->parsed()) {
+    if (parsed(im)) {
       host::ImportOptions opt;
       opt.input_range = host::input_range_from_name(ia.input_range);
       host::ImportedModel m = host::import_qonnx(ia.model, opt);
@@ -415,16 +468,16 @@ int main(int argc, char** argv) {
       std::cout << fmt::format("qdf export: {} ({}) written to {}\n", in.net.name, in.weights_source, xa.out);
       return 0;
     }
-    if (k->parsed()) {
+    if (parsed(k)) {
       for (const auto& ex : qdf::examples::example_kernels()) std::cout << fmt::format("{:<20} {}\n", ex.name, ex.description);
       return 0;
     }
-    if (e->parsed()) return emit(kernel, out, dump_ir);
+    if (parsed(e)) return emit(kernel, out, dump_ir);
     if (tr->parsed()) return train(ta);
     if (c->parsed()) {
       refuse_seed(compile_design, "compile");
       host::CompileRequest cr = compile_design.request;
-      cr.net = compile_design.target;
+      if (!program) cr.net = compile_design.target;
       host::Compiled r = host::compile_network(cr);
       if (json_out) {
         nlohmann::json m = manager::bundle_manifest(r.plan, r.net);
@@ -441,7 +494,7 @@ int main(int argc, char** argv) {
     if (sc->parsed()) {
       refuse_seed(scale_args, "scale");
       host::CompileRequest r = scale_args.request;
-      r.net = scale_args.target;
+      if (!program) r.net = scale_args.target;
       const manager::ScaleStudy s = host::scale_design(r, manager::parse_fpga_counts(scale_fpgas), scale_simulate);
       if (scale_json_out) std::cout << manager::scale_json(s).dump(2) << "\n";
       else std::cout << manager::scale_table(s);
@@ -467,7 +520,7 @@ int main(int argc, char** argv) {
       else std::cout << host::verify_table(design, v);
       return v.bit_exact && v.reference_match ? 0 : 3;
     }
-    if (nt->parsed()) {
+    if (parsed(nt)) {
       std::cout << fmt::format("{:<11} {:>6} {:>14} {:>15} {:>12}  {}\n", "network", "layers", "MACs", "binary MACs", "input",
                                "description");
       for (const auto& n : qdf::manager::builtin_nets())
@@ -490,10 +543,10 @@ int main(int argc, char** argv) {
       return 0;
     }
   } catch (const qdf::UserError& err) {
-    std::cerr << "qdf: error: " << err.what() << "\n";
+    std::cerr << tool << ": error: " << err.what() << "\n";
     return 1;
   } catch (const std::exception& err) {
-    std::cerr << "qdf: " << err.what() << "\n";
+    std::cerr << tool << ": " << err.what() << "\n";
     return 2;
   }
   return 0;

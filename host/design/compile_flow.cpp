@@ -39,7 +39,7 @@ bool is_network_file(const std::string& target) {
 DesignInputs design_inputs(const CompileRequest& r) {
   DesignInputs c;
   if (r.random_weights && !r.model.empty()) throw UserError("give either a model file or random weights, not both");
-  if (is_network_file(r.net)) {
+  if (!r.network && is_network_file(r.net)) {
     // A QONNX graph, or a model file that describes its network (`qdf import`): weights included.
     if (!r.model.empty() || r.random_weights)
       throw UserError(fmt::format("{} holds its own weights: --model and --random-weights apply to a built-in network", r.net));
@@ -55,10 +55,29 @@ DesignInputs design_inputs(const CompileRequest& r) {
       c.weights_source = "model " + r.net;
     }
   } else {
-    c.net = manager::builtin_net(r.net).net;
-    const std::string model = r.model.empty() && !r.random_weights ? shipped_model(r.net) : r.model;
-    c.weights = model.empty() ? manager::random_weights(c.net, r.seed) : manager::load_model(model, c.net);
-    c.weights_source = model.empty() ? fmt::format("random weights, seed {}", r.seed) : "model " + model;
+    // A network built in C++: one of the built-in networks, or the program's own. Its weights: a
+    // model file, else the weights it came with (a built-in network's shipped model, the
+    // program's), else seeded random weights.
+    std::string given;  // the weights the network came with, as a model file or "" for the program's
+    bool has_given = false;
+    if (r.network) {
+      c.net = *r.network;
+      has_given = r.network_weights.has_value();
+    } else {
+      c.net = manager::builtin_net(r.net).net;
+      given = shipped_model(r.net);
+      has_given = !given.empty();
+    }
+    if (!r.model.empty()) {
+      c.weights = manager::load_model(r.model, c.net);
+      c.weights_source = "model " + r.model;
+    } else if (has_given && !r.random_weights) {
+      c.weights = given.empty() ? *r.network_weights : manager::load_model(given, c.net);
+      c.weights_source = given.empty() ? "the program's weights" : "model " + given;
+    } else {
+      c.weights = manager::random_weights(c.net, r.seed);
+      c.weights_source = fmt::format("random weights, seed {}", r.seed);
+    }
   }
   manager::PlanOptions& o = c.options;
   o.fpgas = r.fpgas;
@@ -76,7 +95,7 @@ DesignInputs design_inputs(const CompileRequest& r) {
     for (const auto& [name, fold] : f) {
       bool found = false;
       for (const manager::Layer* l : layers) found |= l->name == name;
-      if (!found) throw UserError(fmt::format("folding file '{}' names layer '{}', which network {} does not have", r.folding, name, r.net));
+      if (!found) throw UserError(fmt::format("folding file '{}' names layer '{}', which network {} does not have", r.folding, name, c.net.name));
     }
     for (const manager::Layer* l : layers)
       if ((l->kind == manager::LayerKind::Conv || l->kind == manager::LayerKind::FullyConnected) && !f.count(l->name))

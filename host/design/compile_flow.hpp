@@ -11,7 +11,13 @@ namespace qdf::host {
 
 struct CompileRequest {
   std::string net = "sfc";        // a built-in network, a QONNX file (.onnx) or a model file that
-                                  // describes its network (.qdfmodel, as `qdf import` writes)
+                                  // describes its network (.qdfmodel, as `qdf import` writes);
+                                  // with `network` set, only its name in messages
+  // A network a program built (the public API, host/api/qdf/qdf.hpp), planned in place of `net`:
+  // its weights are `model` when given, else `network_weights` (unless random_weights), else
+  // seeded random weights.
+  std::optional<manager::Net> network;
+  std::optional<manager::ModelWeights> network_weights;
   std::string model;              // model file (docs/model_format.md); empty: the network's shipped
                                   // model (shipped_model), else random weights
   std::uint64_t seed = 1;         // of the random weights

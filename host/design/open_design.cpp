@@ -30,14 +30,14 @@ Design plan_design(manager::Net net, manager::ModelWeights weights, const manage
 
 Design open_design(const std::string& target, CompileRequest r) {
   if (std::filesystem::is_directory(target)) return open_bundle(target);
-  Design d;
-  r.net = target;
+  if (!r.network) r.net = target;
   r.out.clear();
   Compiled c = compile_network(r);
+  Design d;
   d.net = std::move(c.net);
   d.weights = std::move(c.weights);
   d.plan = std::move(c.plan);
-  d.source = fmt::format("network {} with {}", target, c.weights_source);
+  d.source = fmt::format("network {} with {}", r.net, c.weights_source);
   return d;
 }
 

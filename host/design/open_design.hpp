@@ -17,8 +17,9 @@ struct Design {
   std::string source;  // "bundle DIR" or "network NET"
 };
 
-// `target`: a bundle directory (holding manifest.json), else a built-in network planned with `r`
-// (r.out is ignored: nothing is written).
+// `target`: a bundle directory (holding manifest.json), else a built-in network planned with `r`,
+// or r.network when set (a program's own network; then `target` is only a bundle or "").
+// r.out is ignored: nothing is written.
 Design open_design(const std::string& target, CompileRequest r);
 // A network the caller built, with its weights, planned with `opt`; `source` says what it is.
 Design plan_design(manager::Net net, manager::ModelWeights weights, const manager::PlanOptions& opt, std::string source);
