@@ -85,7 +85,17 @@ struct DesignArgs {
   host::CompileRequest request;  // how a built-in network is planned (its net and out are set by the caller)
   bool max_throughput = false;   // the default already: request.fps == 0
   CLI::Option* refused_seed = nullptr;  // `--seed` where there are no images (add_design_options)
+  bool allow_edited_bundle = false;     // a bundle whose files differ from its manifest is run as it is
 };
+
+// Opens the design, saying on stderr which files of an edited bundle run as they are.
+host::Design open_design(const DesignArgs& d) {
+  if (d.allow_edited_bundle && !std::filesystem::is_directory(d.target))
+    throw qdf::UserError(fmt::format("--allow-edited-bundle applies to a bundle, but '{}' is a built-in network, planned afresh", d.target));
+  host::Design design = host::open_design(d.target, d.request, d.allow_edited_bundle);
+  for (const std::string& e : design.edited_files) std::cerr << "qdf: warning: edited bundle file run as it is: " << e << "\n";
+  return design;
+}
 
 void refuse_seed(const DesignArgs& d, const std::string& subcommand) {
   if (d.refused_seed && d.refused_seed->count() > 0)
@@ -132,6 +142,9 @@ void add_design_options(CLI::App* a, DesignArgs& d, DesignTarget kind, const std
   a->add_option("--ring-latency-us", r.ring_latency_us, p + "ring link latency, microseconds (default 1)")->check(latency);
   a->add_option("--host-gbps", r.host_gbps, p + "host link bandwidth, GB/s per direction (default 3.2)")->check(gbps);
   a->add_option("--host-latency-us", r.host_latency_us, p + "host link latency, microseconds (default 2)")->check(latency);
+  if (!network_only)
+    a->add_flag("--allow-edited-bundle", d.allow_edited_bundle,
+                "(bundle) run a bundle whose files differ from those its manifest records, as they are, saying so");
 }
 
 struct TrainArgs {
@@ -235,12 +248,15 @@ int main(int argc, char** argv) {
   int images = 0;
   bool timing_only = false, sim_json_out = false;
   std::uint64_t image_seed = 1;
+  std::int64_t max_cycles = 0;  // none
   std::string backend = "rtl";
   auto sim_options = [&](CLI::App* a) {
     add_design_options(a, sim_design, DesignTarget::BundleOrNetwork,
                        "a bundle directory (from `qdf compile`) or a built-in network (see `qdf nets`)");
     a->add_option("--image-seed,--seed", image_seed, "seed of the random input images (the weights': --weights-seed)")->capture_default_str();
     a->add_flag("--json", sim_json_out, "print one JSON object instead of the tables");
+    a->add_option("--max-cycles", max_cycles, "stop the simulation with an error past this many cycles (default: no limit)")
+        ->check(CLI::PositiveNumber);
   };
   auto* sm = app.add_subcommand("sim", "simulate a design: images/s, latency, per-engine stalls, FIFO peaks, link use, "
                                        "and outputs against the reference model");
@@ -327,7 +343,7 @@ int main(int argc, char** argv) {
         }
       }
       host::Dataset data = host::load_fashion_mnist(ea.split, ea.data);
-      host::Engine engine(host::open_design(target, request), host::backend_from_name(ea.backend));
+      host::Engine engine(open_design(ea.design), host::backend_from_name(ea.backend));
       host::EvalRun r = host::evaluate(engine, data, ea.images, !ea.json);
       if (ea.json) std::cout << host::eval_json(engine, r).dump(2) << "\n";
       else std::cout << host::eval_table(engine, r);
@@ -367,16 +383,16 @@ int main(int argc, char** argv) {
     }
     if (sm->parsed()) {
       refuse_network_options(sm, sim_design.target);
-      host::Design design = host::open_design(sim_design.target, sim_design.request);
-      host::SimRun r = host::simulate_design(design, images, timing_only, image_seed);
+      host::Design design = open_design(sim_design);
+      host::SimRun r = host::simulate_design(design, images, timing_only, image_seed, false, max_cycles);
       if (sim_json_out) std::cout << host::sim_json(design, r).dump(2) << "\n";
       else std::cout << host::sim_table(design, r);
       return timing_only || r.outputs_match_reference ? 0 : 3;
     }
     if (vf->parsed()) {
       refuse_network_options(vf, sim_design.target);
-      host::Design design = host::open_design(sim_design.target, sim_design.request);
-      host::VerifyRun v = host::verify_design(design, images, image_seed);
+      host::Design design = open_design(sim_design);
+      host::VerifyRun v = host::verify_design(design, images, image_seed, max_cycles);
       if (sim_json_out) std::cout << host::verify_json(design, v).dump(2) << "\n";
       else std::cout << host::verify_table(design, v);
       return v.bit_exact && v.reference_match ? 0 : 3;

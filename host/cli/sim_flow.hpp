@@ -25,11 +25,16 @@ struct SimRun {
   sim::SimResult result;
   int images = 0;
   bool timing_only = false;
-  std::vector<std::vector<std::int64_t>> inputs;  // the images run (none when timing only)
+  std::vector<std::vector<std::int64_t>> inputs;  // the images run, when kept (keep_images)
   bool outputs_match_reference = false;  // (values runs only) against host/reference/reference_model.hpp
   std::string mismatch;
 };
-SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint64_t seed);
+// Values are computed image by image and compared with the reference model as they come; only
+// with `keep_images` are the images and the simulator's outputs kept (SimRun::inputs,
+// result.outputs: for a backend to run the same), so that a long run's memory stays bounded.
+// `max_cycles`: the simulator's cycle limit (sim::SimOptions), 0 none.
+SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint64_t seed, bool keep_images = false,
+                       std::int64_t max_cycles = 0);
 // Of a simulator run (host/design/open_design.hpp says what a steady state needs).
 int images_for_steady_state(const SimRun& r);
 bool steady(const SimRun& r);
@@ -51,7 +56,7 @@ struct VerifyRun {
   double cycles_error = 0;          // (sim - rtl) / rtl, cycles per image in steady state
   double latency_error = 0;         // (sim - rtl) / rtl, latency of the first image
 };
-VerifyRun verify_design(const Design& d, int images, std::uint64_t seed);
+VerifyRun verify_design(const Design& d, int images, std::uint64_t seed, std::int64_t max_cycles = 0);
 nlohmann::json verify_json(const Design& d, const VerifyRun& r);
 std::string verify_table(const Design& d, const VerifyRun& r);
 

@@ -14,6 +14,7 @@
 #pragma once
 
 #include "dsl/verilator_runner.hpp"
+#include "manager/bundle.hpp"
 #include "manager/plan.hpp"
 #include "sim/run_timing.hpp"
 
@@ -26,7 +27,7 @@ namespace qdf::host {
 struct RtlRun {
   std::vector<std::vector<std::int64_t>> outputs;  // per image: the output stream's values (its lanes unpacked)
   sim::HostTimes times;   // host_in: cycle each element left the host; host_out: cycle each reached it
-  sim::RunTiming timing;  // measure_run(times, input elements per image, output elements per image)
+  sim::RunTiming timing;  // times.timing()
   std::uint64_t cycles = 0;  // cycles simulated after reset, until the last output was taken and `done` rose
   double build_seconds = 0;  // generating the system's Verilog and building it (or finding it in the cache)
   double run_seconds = 0;    // the cycle loop only
@@ -35,18 +36,23 @@ struct RtlRun {
 // The system module of `plan`: its Verilog (the system first, then every module of every FPGA
 // top) and its ports (without clk): rst, images [31:0], done, fpga<i>_done, host_in_*, host_out_*,
 // and for each ring link L, L_send_* (the sending FPGA's link_out) and L_recv_* (the receiving
-// FPGA's link_in), each a valid/ready stream (_data, _valid, _ready).
+// FPGA's link_in), each a valid/ready stream (_data, _valid, _ready). The FPGA tops' modules come
+// from `fpga_modules` (a bundle's own files: open_bundle), else are generated from the plan.
 struct SystemDesign {
   std::vector<dsl::VerilogModule> modules;
   std::vector<dsl::DesignPort> ports;
 };
-SystemDesign system_design(const manager::Plan& plan);
+SystemDesign system_design(const manager::Plan& plan, const manager::FpgaModuleSource& fpga_modules = {});
 std::string system_top_name(const manager::Plan& plan);
+
+// A stall: no element moved for this many cycles while none was in flight on a link.
+constexpr std::int64_t kRtlStallCycles = 1'000'000;
 
 // images: per image, the input stream's values in stream order (row, column, channel), as the
 // graph's input stream carries them (a binary input: bits, 1 = +1). A UserError names an image of
-// the wrong size, and reports a stall (no element moved for 1,000,000 cycles) with the ports that
-// were waiting.
-RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std::int64_t>>& images);
+// the wrong size, and reports a stall (no element moved for `stall_cycles` cycles, and none in
+// flight on a link: a link's latency may be longer than the bound) with the ports that were waiting.
+RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std::int64_t>>& images,
+                   const manager::FpgaModuleSource& fpga_modules = {}, std::int64_t stall_cycles = kRtlStallCycles);
 
 }  // namespace qdf::host
