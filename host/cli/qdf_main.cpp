@@ -245,7 +245,9 @@ int main(int argc, char** argv) {
 
   // `qdf sim` and `qdf verify` take a bundle, or a built-in network that they plan as `qdf compile` does.
   DesignArgs sim_design;
-  int images = 0;
+  // Each subcommand its own count: CLI11 writes an option's default into its variable when the
+  // option is declared, so one variable shared by sim and verify took verify's default for both.
+  int sim_images = 8, verify_images = 3;
   bool timing_only = false, sim_json_out = false;
   std::uint64_t image_seed = 1;
   std::int64_t max_cycles = 0;  // none
@@ -256,17 +258,17 @@ int main(int argc, char** argv) {
     a->add_option("--image-seed,--seed", image_seed, "seed of the random input images (the weights': --weights-seed)")->capture_default_str();
     a->add_flag("--json", sim_json_out, "print one JSON object instead of the tables");
     a->add_option("--max-cycles", max_cycles, "stop the simulation with an error past this many cycles (default: no limit)")
-        ->check(CLI::PositiveNumber);
+        ->check(number_in(0, false, 9e18, "a positive number of cycles"));
   };
   auto* sm = app.add_subcommand("sim", "simulate a design: images/s, latency, per-engine stalls, FIFO peaks, link use, "
                                        "and outputs against the reference model");
   sim_options(sm);
-  sm->add_option("--images", images, "images to run")->default_val(8)->check(CLI::PositiveNumber);
+  sm->add_option("--images", sim_images, "images to run")->capture_default_str()->check(CLI::PositiveNumber);
   sm->add_flag("--timing-only", timing_only, "skip values (for design sweeps)");
   auto* vf = app.add_subcommand("verify", "run the same images through the simulator and a backend, and compare "
                                           "outputs and cycles");
   sim_options(vf);
-  vf->add_option("--images", images, "images to run")->default_val(3)->check(CLI::PositiveNumber);
+  vf->add_option("--images", verify_images, "images to run")->capture_default_str()->check(CLI::PositiveNumber);
   vf->add_option("--backend", backend, "backend to check the simulator against")->check(CLI::IsMember({"rtl"}))->capture_default_str();
 
   struct {
@@ -384,7 +386,7 @@ int main(int argc, char** argv) {
     if (sm->parsed()) {
       refuse_network_options(sm, sim_design.target);
       host::Design design = open_design(sim_design);
-      host::SimRun r = host::simulate_design(design, images, timing_only, image_seed, false, max_cycles);
+      host::SimRun r = host::simulate_design(design, sim_images, timing_only, image_seed, false, max_cycles);
       if (sim_json_out) std::cout << host::sim_json(design, r).dump(2) << "\n";
       else std::cout << host::sim_table(design, r);
       return timing_only || r.outputs_match_reference ? 0 : 3;
@@ -392,7 +394,7 @@ int main(int argc, char** argv) {
     if (vf->parsed()) {
       refuse_network_options(vf, sim_design.target);
       host::Design design = open_design(sim_design);
-      host::VerifyRun v = host::verify_design(design, images, image_seed, max_cycles);
+      host::VerifyRun v = host::verify_design(design, verify_images, image_seed, max_cycles);
       if (sim_json_out) std::cout << host::verify_json(design, v).dump(2) << "\n";
       else std::cout << host::verify_table(design, v);
       return v.bit_exact && v.reference_match ? 0 : 3;
