@@ -9,6 +9,7 @@ packages=(
   doctest-dev                           # tests
   libfmt-dev nlohmann-json3-dev libcli11-dev  # formatting, JSON, command line
   zlib1g-dev                            # reading gzip-compressed datasets
+  clang libclang-rt-14-dev libomp-dev   # the fuzz targets: libFuzzer (tests/fuzz/)
   dataset-fashion-mnist                 # the real data of training, qdf eval and qdf demo
 )
 missing=()
