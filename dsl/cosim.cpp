@@ -1,10 +1,31 @@
 #include "dsl/cosim.hpp"
 
 #include "dsl/bits.hpp"
+#include "dsl/errors.hpp"
 
+#include <cerrno>
+#include <cstdlib>
 #include <fmt/format.h>
 
 namespace qdf::dsl {
+
+std::uint64_t stall_seed() {
+  const char* v = std::getenv("QDF_SEED");
+  if (!v || !*v) return 1;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long s = std::strtoull(v, &end, 10);
+  if (*end || errno || v[0] == '-' || v[0] == '+' || v[0] == ' ')
+    throw UserError(fmt::format("QDF_SEED is '{}': expected the seed of the co-simulations' random stalls, an unsigned integer", v));
+  return s;
+}
+
+std::vector<StallPattern> seeded_patterns(const std::vector<std::pair<double, double>>& gaps_and_stalls) {
+  const std::uint64_t base = stall_seed();
+  std::vector<StallPattern> out;
+  for (const auto& [gap, stall] : gaps_and_stalls) out.push_back({gap, stall, base + out.size()});
+  return out;
+}
 
 std::string compare_streams(const std::string& name, const Stream& expected, const Stream& actual, std::size_t max) {
   std::string out;
@@ -43,6 +64,7 @@ std::string CosimReport::summary() const {
                      r.pattern.seed, r.match ? "bit-exact" : "MISMATCH", r.cycles, r.done ? "" : " (did not finish)");
     s += r.mismatches;
   }
+  if (!match) s += fmt::format("(the stalls' seeds start at QDF_SEED={}: set it to replay them)\n", stall_seed());
   return s;
 }
 

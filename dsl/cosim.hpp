@@ -18,9 +18,17 @@ struct StallPattern {
   std::uint64_t seed = 1;
 };
 
+// The seed of the random input gaps and output backpressure of co-simulations: $QDF_SEED (an
+// unsigned integer), else 1. A failing co-simulation prints it (CosimReport::summary, and the
+// engine tests); running the test again with QDF_SEED=N replays the same stalls, and another N
+// tries others. A QDF_SEED that is not an unsigned integer is a UserError.
+std::uint64_t stall_seed();
+// `patterns` of gaps and stalls, their seeds stall_seed(), stall_seed() + 1, ...
+std::vector<StallPattern> seeded_patterns(const std::vector<std::pair<double, double>>& gaps_and_stalls);
+
 struct CosimOptions {
   CompileOptions compile;  // for the RTL (the interpreter always uses the zero-latency model)
-  std::vector<StallPattern> patterns = {{0.0, 0.0, 1}, {0.3, 0.3, 2}, {0.6, 0.1, 3}, {0.1, 0.6, 4}};
+  std::vector<StallPattern> patterns = seeded_patterns({{0.0, 0.0}, {0.3, 0.3}, {0.6, 0.1}, {0.1, 0.6}});
   std::size_t max_reported = 5;
 };
 

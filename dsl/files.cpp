@@ -81,6 +81,26 @@ void write_directory_atomically(const std::string& dir, const std::function<void
   fs::remove_all(old);
 }
 
+void write_file_atomically(const std::string& path, const std::function<void(const std::string&)>& fill) {
+  if (path.empty()) throw UserError("the output file's name is empty: name a file to write");
+  const fs::path target = fs::absolute(path).lexically_normal();
+  std::error_code ec;
+  if (!target.has_filename() || fs::is_directory(target, ec))
+    throw UserError(fmt::format("output file '{}' is a directory: name a file to write", path));
+  clean_up_after_dead_runs(target);
+  const fs::path tmp = target.string() + fmt::format(".partial.{}", ::getpid());
+  try {
+    fill(tmp.string());
+    fs::rename(tmp, target);
+  } catch (const fs::filesystem_error& e) {
+    fs::remove(tmp, ec);
+    throw UserError(fmt::format("cannot write '{}': {}", path, e.code().message()));
+  } catch (...) {
+    fs::remove(tmp, ec);
+    throw;
+  }
+}
+
 void write_text_file(const std::string& path, const std::string& text) {
   fs::path p(path);
   if (p.has_parent_path()) fs::create_directories(p.parent_path());

@@ -634,7 +634,8 @@ RunResult Interpreter::run(const RunSpec& spec) const {
                                     n.name, st.width));
     ins.push_back({st.words.data(), st.size(), 0});
   }
-  for (const auto& [name, s] : spec.inputs) {
+  for (const auto& input : spec.inputs) {
+    const std::string& name = input.first;  // a named variable: clang 14 cannot capture a structured binding
     bool known = std::any_of(k.inputs.begin(), k.inputs.end(), [&](NodeId port) { return k.at(port).name == name; });
     if (!known) throw UserError(fmt::format("kernel '{}' has no input named '{}'", k.name, name));
   }

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -186,6 +188,44 @@ void publish(const fs::path& tmp, const fs::path& final_dir) {
   if (ec) fs::remove_all(tmp, ec);
 }
 
+// A cache entry (a simulation, a library with its ROM files, the runtime) is sealed when it is
+// made: its file .seal holds the size and hash of every other file in it. An entry that does not
+// match its seal (a file truncated or corrupted on disk, or no seal: an older qdf's entry) is
+// removed and built again rather than trusted: a truncated library would fail to load, a changed
+// ROM file would run.
+std::string seal_of(const fs::path& dir) {
+  std::vector<fs::path> files;
+  for (const fs::directory_entry& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file() && e.path().filename() != ".seal") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::string s;
+  for (const fs::path& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    const std::string b = std::move(bytes).str();
+    s += fmt::format("{} {} {:016x}\n", fs::relative(f, dir).generic_string(), b.size(), fnv1a(b));
+  }
+  return s;
+}
+void seal(const fs::path& dir) {
+  const std::string s = seal_of(dir);
+  std::ofstream f(dir / ".seal");
+  f << s;
+  if (!f) throw UserError("cannot write " + (dir / ".seal").string());
+}
+// True when entry `dir` holds `artefact` and matches its seal; else the entry is removed.
+bool intact_or_removed(const fs::path& artefact, const fs::path& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return false;
+  std::ifstream s(dir / ".seal");
+  std::ostringstream want;
+  want << s.rdbuf();
+  if (s && fs::exists(artefact, ec) && want.str() == seal_of(dir)) return true;
+  fs::remove_all(dir, ec);
+  return false;
+}
+
 fs::path temp_beside(const fs::path& final_dir) {
   return final_dir.string() + fmt::format(".tmp.{}", ::getpid());
 }
@@ -201,7 +241,7 @@ const char* kLibraryLinkFlags = "-shared -Wl,-Bsymbolic -Wl,--version-script=exp
 std::string runtime_library(const std::string& flags = kCxxFlags) {
   fs::path dir = fs::path(cache_dir()) / fmt::format("verilator-runtime-{:016x}", fnv1a(verilator_version() + flags));
   fs::path lib = dir / "libverilated.a";
-  if (fs::exists(lib)) return lib.string();
+  if (intact_or_removed(lib, dir)) return lib.string();
   fs::path tmp = temp_beside(dir);
   fs::remove_all(tmp);
   fs::create_directories(tmp);
@@ -217,6 +257,7 @@ std::string runtime_library(const std::string& flags = kCxxFlags) {
   std::string out;
   if (run_command(fmt::format("ar rcs {}/libverilated.a{} 2>&1", tmp.string(), objs), &out) != 0)
     throw UserError("cannot archive the Verilator runtime: " + out);
+  seal(tmp);
   publish(tmp, dir);
   return lib.string();
 }
@@ -301,8 +342,28 @@ bool is_identifier(const std::string& s) {
 
 }  // namespace
 
-int run_command(const std::string& cmd, std::string* output) {
-  std::string full = cmd;
+double tool_timeout_s() {
+  const char* v = std::getenv("QDF_TOOL_TIMEOUT_S");
+  if (!v || !*v) return 7200;
+  char* end = nullptr;
+  const double t = std::strtod(v, &end);
+  if (*end || !std::isfinite(t) || t <= 0)
+    throw UserError(fmt::format("QDF_TOOL_TIMEOUT_S is '{}': expected the time limit of one Verilator or Yosys run, a positive number "
+                                "of seconds",
+                                v));
+  return t;
+}
+
+int run_command(const std::string& cmd, std::string* output) { return run_command(cmd, output, tool_timeout_s()); }
+
+int run_command(const std::string& cmd, std::string* output, double timeout_s) {
+  if (!(timeout_s > 0)) throw InternalError(fmt::format("run_command: a time limit of {} s", timeout_s));
+  // coreutils' timeout runs the command in its own process group and signals the whole group
+  // (the compilers a build starts too): TERM at the limit, KILL 10 s later. Its status is then 124.
+  std::string escaped;
+  for (char c : cmd) escaped += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  const std::string full = fmt::format("timeout -k 10 {:.3f} sh -c '{}'", timeout_s, escaped);
+  const auto t0 = std::chrono::steady_clock::now();
   FILE* pipe = ::popen(full.c_str(), "r");
   if (!pipe) throw UserError("cannot run: " + cmd);
   std::array<char, 4096> buf{};
@@ -310,8 +371,15 @@ int run_command(const std::string& cmd, std::string* output) {
   size_t n;
   while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
   int status = ::pclose(pipe);
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  if ((code == 124 || code == 137) && took >= timeout_s)
+    throw UserError(fmt::format("a tool run took longer than its limit of {:g} s and was stopped (set QDF_TOOL_TIMEOUT_S to allow "
+                                "longer): {}{}",
+                                timeout_s, cmd.size() > 300 ? cmd.substr(0, 300) + "..." : cmd,
+                                out.empty() ? "" : "\nits output so far:\n" + (out.size() > 2000 ? out.substr(out.size() - 2000) : out)));
   if (output) *output = out;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+  return code;
 }
 
 std::string cache_dir() {
@@ -357,7 +425,7 @@ BuiltModel verilator_build(const VerilogModule& m, const Kernel& k) {
   h.add(tb).add(verilator_version()).add(kCxxFlags);
   fs::path dir = fs::path(cache_dir()) / "models" / fmt::format("{}-{:016x}", m.top, h.value());
   BuiltModel model{dir.string(), (dir / "sim").string()};
-  if (fs::exists(model.exe)) return model;
+  if (intact_or_removed(model.exe, dir)) return model;
 
   std::string runtime = runtime_library();
   fs::path tmp = temp_beside(dir);
@@ -374,6 +442,7 @@ BuiltModel verilator_build(const VerilogModule& m, const Kernel& k) {
                     quote(tmp.string()), QDF_CXX, kCxxFlags, root, root, m.top, quote(runtime));
   if (run_command(cmd, &out) != 0) throw UserError("cannot compile the simulation of " + m.top + ":\n" + out);
   fs::remove_all(tmp / "obj");
+  seal(tmp);
   publish(tmp, dir);
   return model;
 }
@@ -468,7 +537,7 @@ BuiltLibrary verilator_build_library(const std::vector<VerilogModule>& modules, 
   h.add(verilator_version()).add(flags).add(kLibraryLinkFlags);
   const fs::path dir = fs::path(cache_dir()) / "libraries" / fmt::format("{}-{:016x}", top, h.value());
   BuiltLibrary lib{dir.string(), (dir / ("lib" + top + ".so")).string(), top, ports};
-  if (fs::exists(lib.so)) return lib;
+  if (intact_or_removed(lib.so, dir)) return lib;
   // ROM files are read when the model starts, by name relative to the working directory; a
   // library runs in its caller's, so the names become absolute paths into the cache entry.
   if (lib.dir.find_first_of("\"\\") != std::string::npos)
@@ -524,6 +593,7 @@ BuiltLibrary verilator_build_library(const std::vector<VerilogModule>& modules, 
   if (run_command(cmd, &out) != 0) throw UserError("cannot link the simulation library of " + top + ":\n" + out);
   fs::remove_all(tmp / "obj");
   fs::remove(tmp / "exports.map");
+  seal(tmp);
   publish(tmp, dir);
   return lib;
 }

@@ -107,7 +107,15 @@ class VerilatedDesign {
   mutable std::vector<std::uint64_t> buf_;
 };
 
-// Runs a command, capturing stdout and stderr together; returns the exit status.
-int run_command(const std::string& cmd, std::string* output);
+// The time limit of one run of Verilator, the C++ compiler, Yosys or a built simulation, in
+// seconds: $QDF_TOOL_TIMEOUT_S (a positive number), else 7200. A value that is not a positive
+// number is a UserError naming the variable.
+double tool_timeout_s();
+
+// Runs a command (through sh), capturing stdout and stderr together; returns the exit status.
+// A command still running after `timeout_s` seconds is stopped, with every process it started,
+// and is a UserError that names the command and the limit.
+int run_command(const std::string& cmd, std::string* output, double timeout_s);
+int run_command(const std::string& cmd, std::string* output);  // with tool_timeout_s()
 
 }  // namespace qdf::dsl

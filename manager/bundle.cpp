@@ -2,12 +2,15 @@
 
 #include "dsl/errors.hpp"
 #include "dsl/files.hpp"
+#include "dsl/hash.hpp"
 #include "dsl/passes.hpp"
 #include "dsl/verilog_writer.hpp"
 
 #include <cctype>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fstream>
+#include <sstream>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
@@ -330,20 +333,33 @@ json bundle_manifest(const Plan& p, const Net& net) {
   return m;
 }
 
+std::string file_hash(const std::string& bytes) { return fmt::format("{:016x}", dsl::fnv1a(bytes)); }
+
 void write_bundle(const Plan& p, const Net& net, const ModelWeights& w, const std::string& dir) {
   // Everything is generated before anything is written, then written into a temporary directory
-  // that replaces DIR.
+  // that replaces DIR; the manifest last, with the hash of every file as it is on disk.
+  namespace fs = std::filesystem;
   std::vector<std::vector<dsl::VerilogModule>> tops;
   for (int f = 0; f < static_cast<int>(p.fpgas.size()); ++f) tops.push_back(fpga_modules(p, f));
-  const json manifest = bundle_manifest(p, net);
+  json manifest = bundle_manifest(p, net);
   dsl::write_directory_atomically(dir, [&](const std::string& d) {
-    dsl::write_text_file(d + "/manifest.json", manifest.dump(2) + "\n");
-    save_model(d + "/model.qdfmodel", net, w);
+    save_model(d + "/" + manifest["model"].get<std::string>(), net, w);
     for (size_t f = 0; f < tops.size(); ++f) {
       const std::string fd = fmt::format("{}/fpga{}", d, f);
-      std::filesystem::create_directories(fd);
+      fs::create_directories(fd);
       for (const dsl::VerilogModule& m : tops[f]) dsl::write_verilog(m, fd);
     }
+    json files = json::object();
+    for (const fs::directory_entry& e : fs::recursive_directory_iterator(d)) {
+      if (!e.is_regular_file()) continue;
+      std::ifstream in(e.path(), std::ios::binary);
+      std::ostringstream bytes;
+      bytes << in.rdbuf();
+      if (!in) throw UserError(fmt::format("cannot read back '{}', just written", e.path().string()));
+      files[fs::relative(e.path(), d).generic_string()] = file_hash(std::move(bytes).str());
+    }
+    manifest["files"] = files;
+    dsl::write_text_file(d + "/manifest.json", manifest.dump(2) + "\n");
   });
 }
 

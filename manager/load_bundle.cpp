@@ -4,12 +4,17 @@
 #include "manager/bundle.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <optional>
+#include <set>
+#include <sstream>
 
 namespace qdf::manager {
 
@@ -291,11 +296,79 @@ std::vector<int> partition_from(const Fields& f, const json& m, const EngineGrap
   return first;
 }
 
+bool hidden(const std::filesystem::path& p) {
+  for (const auto& part : p)
+    if (!part.empty() && part.string()[0] == '.' && part != "." && part != "..") return true;
+  return false;
+}
+
+std::string read_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  if (!in) throw UserError(fmt::format("cannot read '{}'", p.string()));
+  return std::move(bytes).str();
+}
+
+// The bundle's files against the manifest's "files": what differs, one line each.
+std::vector<std::string> check_files(const Fields& f, const json& m, const std::string& dir) {
+  namespace fs = std::filesystem;
+  const json& files = f.object(m, "", "files");
+  const size_t fpgas = f.array(m, "", "fpgas").size();
+  std::vector<std::string> out;
+  std::set<std::string> listed;
+  for (const auto& [name, hash] : files.items()) {
+    // A plain file name, or fpga<i>/<file name>: never a path out of the bundle.
+    const size_t slash = name.find('/');
+    const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
+    auto plain = [](const std::string& s) {
+      return !s.empty() && s[0] != '.' &&
+             std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'; });
+    };
+    bool ok = plain(base) && base != "manifest.json";
+    if (ok && slash != std::string::npos) {
+      const std::string d = name.substr(0, slash);
+      ok = false;
+      for (size_t i = 0; i < fpgas; ++i) ok = ok || d == fmt::format("fpga{}", i);
+    }
+    if (!ok)
+      f.fail(fmt::format("field 'files' names \"{}\": expected a file of the bundle, \"NAME\" or \"fpga<i>/NAME\" (letters, digits, "
+                         "'_', '-', '.')",
+                         name));
+    if (!hash.is_string() || hash.get<std::string>().size() != 16)
+      f.fail(fmt::format("field 'files.{}' must be a hash of 16 hex digits, found {}", name, shown(hash)));
+    listed.insert(name);
+    const fs::path p = fs::path(dir) / name;
+    std::error_code ec;
+    if (!fs::is_regular_file(p, ec)) {
+      out.push_back(fmt::format("{}: missing (the manifest lists it)", name));
+      continue;
+    }
+    const std::string got = file_hash(read_bytes(p));
+    if (got != hash.get<std::string>())
+      out.push_back(fmt::format("{}: changed since the bundle was written (hash {}, the manifest records {})", name, got,
+                                hash.get<std::string>()));
+  }
+  // Files the manifest does not list (hidden ones aside: qdf's marker, editors' swap files).
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::path rel = fs::relative(it->path(), dir);
+    if (hidden(rel)) {
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_directory() || rel == "manifest.json" || listed.count(rel.generic_string())) continue;
+    out.push_back(fmt::format("{}: not one of the files the manifest lists (stale, or added by hand)", rel.generic_string()));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace
 
 Net network_from_json(const json& j) { return network_from(Fields("network JSON"), j, ""); }
 
-LoadedBundle load_bundle(const std::string& dir) {
+LoadedBundle load_bundle(const std::string& dir, bool allow_edited) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(dir, ec))
@@ -329,6 +402,12 @@ LoadedBundle load_bundle(const std::string& dir) {
   if (version != kBundleVersion)
     f.fail(fmt::format("is bundle format version {}; this qdf reads version {}: write the bundle again with this qdf (qdf compile)",
                        shown(version), kBundleVersion));
+  // The files first: a changed model or Verilog is named as such, before what it breaks.
+  b.edited = check_files(f, m, dir);
+  if (!b.edited.empty() && !allow_edited)
+    throw UserError(fmt::format("bundle '{}': {} of its files differ{} from what its manifest.json records:\n  {}\ncompile the bundle "
+                                "again (qdf compile), or run it as it is with --allow-edited-bundle",
+                                dir, b.edited.size(), b.edited.size() == 1 ? "s" : "", fmt::join(b.edited, "\n  ")));
 
   // Ordered so that each step reads only what the ones before have checked: the network, then
   // its weights, then the design choices (device, links, folding, partition), then the plan
@@ -339,6 +418,7 @@ LoadedBundle load_bundle(const std::string& dir) {
   if (model.empty() || model == "." || model == ".." || model.find('/') != std::string::npos || model.find('\0') != std::string::npos)
     f.fail(fmt::format("field 'model' is {}: expected the name of a file inside the bundle directory, such as \"model.qdfmodel\"",
                        shown(json(model))));
+  if (!m["files"].contains(model)) f.fail(fmt::format("field 'files' does not list the model, \"{}\"", model));
   try {
     b.weights = load_model(dir + "/" + model, b.net);
   } catch (const UserError& e) {
@@ -381,6 +461,36 @@ LoadedBundle load_bundle(const std::string& dir) {
     }
   }
   return b;
+}
+
+std::vector<dsl::VerilogModule> bundle_fpga_modules(const LoadedBundle& b, int fpga) {
+  namespace fs = std::filesystem;
+  const std::string top = fpga_top_name(b.plan, fpga);
+  const fs::path d = fs::path(b.dir) / fmt::format("fpga{}", fpga);
+  std::vector<dsl::VerilogModule> mods;
+  std::map<std::string, std::string> roms;
+  std::vector<fs::path> paths;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(d, ec))
+    if (!hidden(e.path().filename()) && e.is_regular_file()) paths.push_back(e.path());
+  if (ec) throw UserError(fmt::format("bundle '{}': cannot read its directory fpga{}: {}", b.dir, fpga, ec.message()));
+  std::sort(paths.begin(), paths.end());
+  for (const fs::path& p : paths) {
+    if (p.extension() == ".v") mods.push_back({p.stem().string(), read_bytes(p), {}, {}});
+    else roms[p.filename().string()] = read_bytes(p);
+  }
+  auto it = std::find_if(mods.begin(), mods.end(), [&](const dsl::VerilogModule& m) { return m.top == top; });
+  if (it == mods.end())
+    throw UserError(fmt::format("bundle '{}': FPGA {}'s top, fpga{}/{}.v, is missing", b.dir, fpga, fpga, top));
+  std::rotate(mods.begin(), it, it + 1);
+  // Each ROM file goes with the module that reads it, whose $readmemh the RTL build points at it.
+  for (auto& [name, text] : roms) {
+    dsl::VerilogModule* reader = &mods[0];
+    for (dsl::VerilogModule& m : mods)
+      if (m.verilog.find(fmt::format("$readmemh(\"{}\"", name)) != std::string::npos) reader = &m;
+    reader->files[name] = std::move(text);
+  }
+  return mods;
 }
 
 }  // namespace qdf::manager

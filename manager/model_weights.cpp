@@ -2,6 +2,7 @@
 
 #include "dsl/bits.hpp"
 #include "dsl/errors.hpp"
+#include "dsl/files.hpp"
 #include "manager/bundle.hpp"
 #include "manager/load_bundle.hpp"
 
@@ -171,8 +172,7 @@ void save_model(const std::string& path, const Net& net, const ModelWeights& w) 
     }
   }
   const std::string text = header.dump();
-  std::filesystem::path tmp = path + fmt::format(".partial.{}", ::getpid());
-  {
+  dsl::write_file_atomically(path, [&](const std::string& tmp) {
     std::ofstream f(tmp, std::ios::binary);
     std::uint32_t v = kVersion, reserved = 0;
     std::uint64_t n = text.size();
@@ -182,12 +182,9 @@ void save_model(const std::string& path, const Net& net, const ModelWeights& w) 
     f.write(reinterpret_cast<const char*>(&n), sizeof n);
     f.write(text.data(), static_cast<std::streamsize>(text.size()));
     f.write(reinterpret_cast<const char*>(payload.data()), static_cast<std::streamsize>(payload.size() * 8));
-    if (!f) {
-      std::filesystem::remove(tmp);
-      throw UserError(fmt::format("cannot write model file {}", path));
-    }
-  }
-  std::filesystem::rename(tmp, path);
+    f.close();
+    if (!f) throw UserError(fmt::format("cannot write model file {}", path));
+  });
 }
 
 ModelWeights load_model(const std::string& path, const Net& net) {

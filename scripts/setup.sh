@@ -11,6 +11,7 @@ packages=(
   zlib1g-dev                            # reading gzip-compressed datasets
   libonnx-dev libprotobuf-dev           # QONNX import and export (host/onnx)
   python3-onnx python3-numpy            # the tests' independent QONNX evaluator
+  clang libclang-rt-14-dev libomp-dev   # the fuzz targets: libFuzzer (tests/fuzz/)
   dataset-fashion-mnist                 # the real data of training, qdf eval and qdf demo
 )
 missing=()

@@ -55,15 +55,22 @@ std::vector<std::int64_t> graph_forward(const manager::EngineGraph& g, const std
   return v[static_cast<size_t>(g.output_stream)];
 }
 
+RandomImages::RandomImages(const manager::EngineGraph& g, std::uint64_t seed)
+    : size_(static_cast<size_t>(g.streams[static_cast<size_t>(g.input_stream)].elements *
+                                g.streams[static_cast<size_t>(g.input_stream)].lanes.lanes)),
+      values_(g.input_binary ? 2 : std::uint64_t{1} << g.input_bits),
+      state_(seed * 0x9e3779b97f4a7c15ull + 1) {}
+
+std::vector<std::int64_t> RandomImages::next() {
+  std::vector<std::int64_t> img(size_);
+  for (auto& v : img) v = static_cast<std::int64_t>(dsl::bits::splitmix64(state_) % values_);
+  return img;
+}
+
 std::vector<std::vector<std::int64_t>> random_images(const manager::EngineGraph& g, int n, std::uint64_t seed) {
-  const manager::StreamEdge& s = g.streams[static_cast<size_t>(g.input_stream)];
-  const std::uint64_t values = g.input_binary ? 2 : std::uint64_t{1} << g.input_bits;
-  std::vector<std::vector<std::int64_t>> out(static_cast<size_t>(n));
-  std::uint64_t state = seed * 0x9e3779b97f4a7c15ull + 1;
-  for (auto& img : out) {
-    img.resize(static_cast<size_t>(s.elements * s.lanes.lanes));
-    for (auto& v : img) v = static_cast<std::int64_t>(dsl::bits::splitmix64(state) % values);
-  }
+  RandomImages gen(g, seed);
+  std::vector<std::vector<std::int64_t>> out;
+  for (int i = 0; i < n; ++i) out.push_back(gen.next());
   return out;
 }
 

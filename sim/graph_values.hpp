@@ -22,4 +22,16 @@ std::vector<std::int64_t> graph_forward(const manager::EngineGraph& g, const std
 // n images for the graph's input, seeded: uniform values of the input's precision (splitmix64).
 std::vector<std::vector<std::int64_t>> random_images(const manager::EngineGraph& g, int n, std::uint64_t seed);
 
+// The same images one at a time, for runs that do not hold them all: the i-th next() is
+// random_images(g, n, seed)[i].
+class RandomImages {
+ public:
+  RandomImages(const manager::EngineGraph& g, std::uint64_t seed);
+  std::vector<std::int64_t> next();
+
+ private:
+  std::size_t size_;
+  std::uint64_t values_, state_;
+};
+
 }  // namespace qdf::sim

@@ -289,12 +289,12 @@ struct LinkProcess : Process {
       cycle = t + 1;
       const std::int64_t arrive = t + model.params().latency;
       if (from) sim.pop(*from, t);
-      else times->sent.push_back(t);
+      else times->sent(t);
       if (to) {
         sim.push(*to, arrive - 1);  // visible from `arrive`
       } else {
         model.receive(arrive);
-        times->received.push_back(arrive);
+        times->received(arrive);
         ++sim.delivered;
       }
     }
@@ -378,6 +378,7 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
     res.schedule_seconds = std::chrono::duration<double>(Clock::now() - ts).count();
   }
 
+  res.times = HostTimes(g.streams[static_cast<size_t>(g.input_stream)].elements, g.streams[static_cast<size_t>(g.output_stream)].elements);
   Simulation sim;
   // Where each stream is cut by a ring link: the link's index and the stream's in it; the credits
   // of the link FIFO at its end, whose output channel keeps that many pop cycles.
@@ -497,6 +498,10 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
     p->queued = false;
     p->step(sim);
     ++steps;
+    if (opt.max_cycles > 0 && p->cycle > opt.max_cycles)
+      throw UserError(fmt::format("the simulation of {} ({} images) passed its cycle limit, --max-cycles {}: {} reached cycle {} with {} "
+                                  "of {} output elements delivered; raise --max-cycles, or run fewer images",
+                                  g.net, n, opt.max_cycles, p->name, p->cycle, sim.delivered, sim.expected));
     if (opt.progress && (steps & 0xfff) == 0) opt.progress(static_cast<double>(sim.delivered) / static_cast<double>(sim.expected));
   }
   res.events = sim.events;
@@ -537,9 +542,7 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
     throw DeadlockError(msg);
   }
 
-  const std::int64_t in_elements = g.streams[static_cast<size_t>(g.input_stream)].elements;
-  const std::int64_t out_elements = g.streams[static_cast<size_t>(g.output_stream)].elements;
-  res.timing = measure_run(res.times, in_elements, out_elements);
+  res.timing = res.times.timing();
   res.fps = res.timing.cycles_per_image > 0 ? plan.clock_mhz * 1e6 / res.timing.cycles_per_image : 0;
   const double total = static_cast<double>(std::max<std::int64_t>(res.timing.total_cycles, 1));
   for (size_t id = 0; id < g.engines.size(); ++id) {

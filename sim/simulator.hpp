@@ -39,6 +39,10 @@ struct SimOptions {
   int images = 1;            // used when no image values are given (timing only)
   bool timing_only = false;  // skip values
   int threads = 0;           // for values and schedules: 0 = every core, else 1 .. kMaxThreads (sim/thread_pool.hpp)
+  // The run's cycle limit: a run that needs more cycles stops with a UserError naming
+  // `--max-cycles` (so that a mistaken design or a run far too long does not go on for hours).
+  // 0: no limit.
+  std::int64_t max_cycles = 0;
   // Called now and then with the fraction of output elements delivered (0..1).
   std::function<void(double)> progress;
 };

@@ -155,7 +155,7 @@ std::vector<std::vector<std::int64_t>> Engine::run() {
       break;
     }
     case Backend::Rtl:
-      rtl = run_plan_rtl(design_.plan, queue_);
+      rtl = run_plan_rtl(design_.plan, queue_, design_.fpga_modules);
       outputs = std::move(rtl.outputs);
       timing = &rtl.timing;
       st.rtl_build_seconds = rtl.build_seconds;

@@ -90,7 +90,17 @@ struct DesignArgs {
   host::CompileRequest request;  // how a built-in network is planned (its net and out are set by the caller)
   bool max_throughput = false;   // the default already: request.fps == 0
   CLI::Option* refused_seed = nullptr;  // `--seed` where there are no images (add_design_options)
+  bool allow_edited_bundle = false;     // a bundle whose files differ from its manifest is run as it is
 };
+
+// Opens the design, saying on stderr which files of an edited bundle run as they are.
+host::Design open_design(const DesignArgs& d) {
+  if (d.allow_edited_bundle && !std::filesystem::is_directory(d.target))
+    throw qdf::UserError(fmt::format("--allow-edited-bundle applies to a bundle, but '{}' is a built-in network, planned afresh", d.target));
+  host::Design design = host::open_design(d.target, d.request, d.allow_edited_bundle);
+  for (const std::string& e : design.edited_files) std::cerr << "qdf: warning: edited bundle file run as it is: " << e << "\n";
+  return design;
+}
 
 void refuse_seed(const DesignArgs& d, const std::string& subcommand) {
   if (d.refused_seed && d.refused_seed->count() > 0)
@@ -153,6 +163,9 @@ void add_design_options(CLI::App* a, DesignArgs& d, DesignTarget kind, const std
   a->add_option("--ring-latency-us", r.ring_latency_us, p + "ring link latency, microseconds (default 1)")->check(latency);
   a->add_option("--host-gbps", r.host_gbps, p + "host link bandwidth, GB/s per direction (default 3.2)")->check(gbps);
   a->add_option("--host-latency-us", r.host_latency_us, p + "host link latency, microseconds (default 2)")->check(latency);
+  if (!network_only)
+    a->add_flag("--allow-edited-bundle", d.allow_edited_bundle,
+                "(bundle) run a bundle whose files differ from those its manifest records, as they are, saying so");
 }
 
 struct TrainArgs {
@@ -270,10 +283,13 @@ int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* pro
 
   // `qdf sim` and `qdf verify` take a bundle, or a built-in network that they plan as `qdf compile` does.
   DesignArgs sim_design;
-  int images = 0, threads = 0;
+  // Each subcommand its own count: CLI11 writes an option's default into its variable when the
+  // option is declared, so one variable shared by sim and verify took verify's default for both.
+  int sim_images = 8, verify_images = 3, threads = 0;
   std::string reference = "default";
   bool timing_only = false, sim_json_out = false;
   std::uint64_t image_seed = 1;
+  std::int64_t max_cycles = 0;  // none
   std::string backend = "rtl";
   auto sim_options = [&](CLI::App* a) {
     add_design_options(a, sim_design, DesignTarget::BundleOrNetwork,
@@ -285,11 +301,13 @@ int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* pro
     a->add_option("--threads", threads, "threads for the values and the reference check: 0 = every core, or 1 .. 256; "
                                         "the results are the same on any number")
         ->capture_default_str();
+    a->add_option("--max-cycles", max_cycles, "stop the simulation with an error past this many cycles (default: no limit)")
+        ->check(number_in(0, false, 9e18, "a positive number of cycles"));
   };
   auto* sm = app.add_subcommand("sim", "simulate a design: images/s, latency, per-engine stalls, FIFO peaks, link use, "
                                        "and outputs against the reference model");
   sim_options(sm);
-  sm->add_option("--images", images, "images to run")->default_val(8)->check(CLI::PositiveNumber);
+  sm->add_option("--images", sim_images, "images to run")->capture_default_str()->check(CLI::PositiveNumber);
   sm->add_flag("--timing-only", timing_only, "skip values (for design sweeps)");
   sm->add_option("--reference", reference,
                  "images checked against the reference model: all, none, or N spread over the run (default: as many as "
@@ -297,7 +315,7 @@ int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* pro
   auto* vf = app.add_subcommand("verify", "run the same images through the simulator and a backend, and compare "
                                           "outputs and cycles");
   sim_options(vf);
-  vf->add_option("--images", images, "images to run")->default_val(3)->check(CLI::PositiveNumber);
+  vf->add_option("--images", verify_images, "images to run")->capture_default_str()->check(CLI::PositiveNumber);
   vf->add_option("--backend", backend, "backend to check the simulator against")->check(CLI::IsMember({"rtl"}))->capture_default_str();
 
   struct {
@@ -430,7 +448,7 @@ int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* pro
                                            target, target, trained.empty() ? "none" : trained));
         }
       }
-      host::Engine engine(host::open_design(target, request), host::backend_from_name(ea.backend));
+      host::Engine engine(open_design(ea.design), host::backend_from_name(ea.backend));
       host::Dataset data = ea.image_file.empty()
                                ? host::load_fashion_mnist(ea.split, ea.data)
                                : host::load_idx(ea.image_file, ea.label_file, std::filesystem::path(ea.image_file).filename().string(),
@@ -505,17 +523,17 @@ int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* pro
       qdf::sim::resolve_threads(threads);  // bad flags are refused before any work
       const host::ReferenceCheck ref = reference == "default" ? host::ReferenceCheck{} : host::parse_reference_check(reference);
       if (timing_only && sm->count("--reference")) throw qdf::UserError("--reference checks values, which --timing-only skips");
-      host::Design design = host::open_design(sim_design.target, sim_design.request);
-      host::SimRun r = host::simulate_design(design, images, timing_only, image_seed, threads, ref);
+      host::Design design = open_design(sim_design);
+      host::SimRun r = host::simulate_design(design, sim_images, timing_only, image_seed, threads, ref, false, max_cycles);
       if (sim_json_out) std::cout << host::sim_json(design, r).dump(2) << "\n";
       else std::cout << host::sim_table(design, r);
       return timing_only || r.outputs_match_reference ? 0 : 3;
     }
     if (vf->parsed()) {
       refuse_network_options(vf, sim_design.target);
-      host::Design design = host::open_design(sim_design.target, sim_design.request);
       qdf::sim::resolve_threads(threads);
-      host::VerifyRun v = host::verify_design(design, images, image_seed, threads);
+      host::Design design = open_design(sim_design);
+      host::VerifyRun v = host::verify_design(design, verify_images, image_seed, threads, max_cycles);
       if (sim_json_out) std::cout << host::verify_json(design, v).dump(2) << "\n";
       else std::cout << host::verify_table(design, v);
       return v.bit_exact && v.reference_match ? 0 : 3;

@@ -71,8 +71,8 @@ std::vector<int> reference_images(const manager::Net& net, int images, const Ref
 int images_for_steady_state(const SimRun& r) { return images_for_steady_state(r.result.timing); }
 bool steady(const SimRun& r) { return r.images >= images_for_steady_state(r); }
 
-SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint64_t seed, int threads,
-                       const ReferenceCheck& reference) {
+SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint64_t seed, int threads, const ReferenceCheck& reference,
+                       bool keep_images, std::int64_t max_cycles) {
   if (images < 1) throw UserError(fmt::format("--images must be at least 1, not {}", images));
   SimRun r;
   r.images = images;
@@ -80,17 +80,19 @@ SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint6
   r.threads = sim::resolve_threads(threads);
   ProgressBar bar("simulating");
   sim::SimOptions o;
-  o.timing_only = timing_only;
+  o.timing_only = timing_only || !keep_images;
   o.images = images;
   o.threads = r.threads;
+  o.max_cycles = max_cycles;
   o.progress = [&](double f) { bar.update(f); };
-  if (!timing_only) r.inputs = random_images(d.plan.graph, images, seed);
+  if (!timing_only && keep_images) r.inputs = random_images(d.plan.graph, images, seed);
   r.result = sim::simulate(d.plan, r.inputs, o);
   bar.finish();
-  if (!timing_only) {
+  if (timing_only) return r;
+  r.checked = reference_images(d.net, images, reference);
+  if (keep_images) {
     // The reference model on the images checked, in parallel, timed apart from the simulation.
     const auto t0 = std::chrono::steady_clock::now();
-    r.checked = reference_images(d.net, images, reference);
     const size_t n = r.checked.size();
     std::vector<std::vector<std::int64_t>> ref(n), got(n);
     sim::parallel_for(static_cast<int>(n), r.threads, [&](int i) {
@@ -99,8 +101,35 @@ SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint6
     for (size_t i = 0; i < n; ++i) got[i] = r.result.outputs[static_cast<size_t>(r.checked[i])];
     r.reference_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.mismatch = compare_outputs(ref, got, "simulator vs reference", 5, r.checked);
-    r.outputs_match_reference = r.mismatch.empty();
+  } else {
+    // The values a chunk of images at a time (the engines' functional models, as the simulator
+    // computes them, on every thread), the checked ones compared with the reference model, and
+    // dropped: a long run's memory stays bounded.
+    const int chunk = 16 * r.threads;
+    sim::RandomImages gen(d.plan.graph, seed);
+    size_t next_checked = 0;
+    for (int first = 0; first < images && r.mismatch.empty(); first += chunk) {
+      const int n = std::min(chunk, images - first);
+      std::vector<std::vector<std::int64_t>> imgs;
+      for (int i = 0; i < n; ++i) imgs.push_back(gen.next());
+      const auto t0 = std::chrono::steady_clock::now();
+      std::vector<std::vector<std::int64_t>> got(static_cast<size_t>(n));
+      sim::parallel_for(n, r.threads, [&](int i) { got[static_cast<size_t>(i)] = sim::graph_forward(d.plan.graph, imgs[static_cast<size_t>(i)]); });
+      const auto t1 = std::chrono::steady_clock::now();
+      std::vector<int> ids;
+      while (next_checked < r.checked.size() && r.checked[next_checked] < first + n) ids.push_back(r.checked[next_checked++]);
+      std::vector<std::vector<std::int64_t>> ref(ids.size()), sim_out(ids.size());
+      sim::parallel_for(static_cast<int>(ids.size()), r.threads, [&](int i) {
+        ref[static_cast<size_t>(i)] = reference_forward(d.net, d.weights, imgs[static_cast<size_t>(ids[static_cast<size_t>(i)] - first)]);
+      });
+      for (size_t i = 0; i < ids.size(); ++i) sim_out[i] = got[static_cast<size_t>(ids[i] - first)];
+      r.mismatch = compare_outputs(ref, sim_out, "simulator vs reference", 5, ids);
+      r.result.value_seconds += std::chrono::duration<double>(t1 - t0).count();
+      r.reference_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+    }
+    r.result.seconds += r.result.value_seconds;
   }
+  r.outputs_match_reference = r.mismatch.empty();
   return r;
 }
 
@@ -210,11 +239,11 @@ std::string sim_table(const Design& d, const SimRun& r) {
   return t;
 }
 
-VerifyRun verify_design(const Design& d, int images, std::uint64_t seed, int threads) {
+VerifyRun verify_design(const Design& d, int images, std::uint64_t seed, int threads, std::int64_t max_cycles) {
   VerifyRun v;
-  v.sim = simulate_design(d, images, false, seed, threads);
+  v.sim = simulate_design(d, images, false, seed, threads, {}, true, max_cycles);
   v.reference_match = v.sim.outputs_match_reference;
-  v.rtl = run_plan_rtl(d.plan, v.sim.inputs);
+  v.rtl = run_plan_rtl(d.plan, v.sim.inputs, d.fpga_modules);
   v.mismatch = compare_outputs(v.sim.result.outputs, v.rtl.outputs, "RTL vs simulator");
   v.bit_exact = v.mismatch.empty();
   const sim::RunTiming& s = v.sim.result.timing;
@@ -231,6 +260,7 @@ nlohmann::json verify_json(const Design& d, const VerifyRun& v) {
   j["fpgas"] = d.plan.fpgas.size();
   j["images"] = v.sim.images;
   j["backend"] = "rtl";
+  if (!d.edited_files.empty()) j["edited_files"] = d.edited_files;
   j["bit_exact"] = v.bit_exact;
   j["reference_match"] = v.reference_match;
   if (!v.mismatch.empty()) j["mismatch"] = v.mismatch;
@@ -249,6 +279,7 @@ nlohmann::json verify_json(const Design& d, const VerifyRun& v) {
 
 std::string verify_table(const Design& d, const VerifyRun& v) {
   std::string t = fmt::format("qdf verify: {}, {} images, simulator vs RTL under Verilator\n", title(d), v.sim.images);
+  for (const std::string& e : d.edited_files) t += fmt::format("  edited bundle file run as it is: {}\n", e);
   t += fmt::format("  {:<34} {:>14} {:>14} {:>8}\n", "", "simulator", "RTL", "error");
   t += fmt::format("  {:<34} {:>14.1f} {:>14.1f} {:>+7.2f}%\n", "cycles per image, steady state", v.sim.result.timing.cycles_per_image,
                    v.rtl.timing.cycles_per_image, 100 * v.cycles_error);

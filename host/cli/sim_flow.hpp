@@ -45,7 +45,7 @@ struct SimRun {
   int images = 0;
   bool timing_only = false;
   int threads = 1;  // the threads that computed values and the reference check
-  std::vector<std::vector<std::int64_t>> inputs;  // the images run (none when timing only)
+  std::vector<std::vector<std::int64_t>> inputs;  // the images run, when kept (keep_images)
   // (values runs only) against host/reference/reference_model.hpp, on the images `checked`
   // (true when none is checked).
   bool outputs_match_reference = false;
@@ -53,9 +53,13 @@ struct SimRun {
   double reference_seconds = 0;  // wall time of the reference check
   std::string mismatch;
 };
-// `threads`: 0 for every core (sim/thread_pool.hpp); the results do not depend on it.
+// `threads`: 0 for every core (sim/thread_pool.hpp); the results do not depend on it. Values are
+// computed a chunk of images at a time and the checked ones compared with the reference model as
+// they come; only with `keep_images` are the images and the simulator's outputs kept
+// (SimRun::inputs, result.outputs: for a backend to run the same), so that a long run's memory
+// stays bounded. `max_cycles`: the simulator's cycle limit (sim::SimOptions), 0 none.
 SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint64_t seed, int threads = 0,
-                       const ReferenceCheck& reference = {});
+                       const ReferenceCheck& reference = {}, bool keep_images = false, std::int64_t max_cycles = 0);
 // Of a simulator run (host/design/open_design.hpp says what a steady state needs).
 int images_for_steady_state(const SimRun& r);
 bool steady(const SimRun& r);
@@ -77,7 +81,7 @@ struct VerifyRun {
   double cycles_error = 0;          // (sim - rtl) / rtl, cycles per image in steady state
   double latency_error = 0;         // (sim - rtl) / rtl, latency of the first image
 };
-VerifyRun verify_design(const Design& d, int images, std::uint64_t seed, int threads = 0);
+VerifyRun verify_design(const Design& d, int images, std::uint64_t seed, int threads = 0, std::int64_t max_cycles = 0);
 nlohmann::json verify_json(const Design& d, const VerifyRun& r);
 std::string verify_table(const Design& d, const VerifyRun& r);
 

@@ -6,16 +6,21 @@
 #include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
+#include <memory>
 
 namespace qdf::host {
 
-Design open_bundle(const std::string& dir) {
-  manager::LoadedBundle b = manager::load_bundle(dir);
+Design open_bundle(const std::string& dir, bool allow_edited) {
+  auto b = std::make_shared<manager::LoadedBundle>(manager::load_bundle(dir, allow_edited));
   Design d;
-  d.net = std::move(b.net);
-  d.weights = std::move(b.weights);
-  d.plan = std::move(b.plan);
+  d.net = b->net;
+  d.weights = b->weights;
+  d.plan = b->plan;
+  d.edited_files = b->edited;
   d.source = "bundle " + dir;
+  if (!d.edited_files.empty())
+    d.source += fmt::format(", EDITED ({} files differ from its manifest; run as they are: --allow-edited-bundle)", d.edited_files.size());
+  d.fpga_modules = [b](int fpga) { return manager::bundle_fpga_modules(*b, fpga); };
   return d;
 }
 
@@ -28,8 +33,8 @@ Design plan_design(manager::Net net, manager::ModelWeights weights, const manage
   return d;
 }
 
-Design open_design(const std::string& target, CompileRequest r) {
-  if (std::filesystem::is_directory(target)) return open_bundle(target);
+Design open_design(const std::string& target, CompileRequest r, bool allow_edited) {
+  if (std::filesystem::is_directory(target)) return open_bundle(target, allow_edited);
   if (!r.network) r.net = target;
   r.out.clear();
   Compiled c = compile_network(r);

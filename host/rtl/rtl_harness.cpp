@@ -6,6 +6,7 @@
 #include "manager/bundle.hpp"
 #include "sim/link_model.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <fmt/format.h>
@@ -17,7 +18,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr std::int64_t kStallCycles = 1'000'000;  // cycles without any element moving
 constexpr int kResetCycles = 4;
 
 // The two ends of a host link in the system module: the host is the harness, the FPGA end is a
@@ -60,7 +60,7 @@ int ring_port_width(const manager::LinkUse& l, const RingPort& p) {
 
 std::string system_top_name(const manager::Plan& plan) { return manager::verilog_identifier(plan.graph.net) + "_system"; }
 
-SystemDesign system_design(const manager::Plan& plan) {
+SystemDesign system_design(const manager::Plan& plan, const manager::FpgaModuleSource& fpga_modules) {
   const manager::EngineGraph& g = plan.graph;
   const int fpgas = static_cast<int>(plan.fpgas.size());
   if (plan.links.size() != static_cast<size_t>(fpgas + 1) || plan.links.front().kind != "host" || plan.links.back().kind != "host")
@@ -127,10 +127,11 @@ SystemDesign system_design(const manager::Plan& plan) {
   }
   d.modules.push_back({top, v.text(), {}, {}});
 
-  // The FPGAs' modules; engine names are unique in the graph, so a name seen twice is one module.
+  // The FPGAs' modules (a bundle's own files, else generated from the plan); engine names are
+  // unique in the graph, so a name seen twice is one module.
   std::map<std::string, const std::string*> seen;
   for (int f = 0; f < fpgas; ++f)
-    for (dsl::VerilogModule& m : manager::fpga_modules(plan, f)) {
+    for (dsl::VerilogModule& m : fpga_modules ? fpga_modules(f) : manager::fpga_modules(plan, f)) {
       if (auto it = seen.find(m.top); it != seen.end()) {
         if (*it->second != m.verilog) throw InternalError(fmt::format("two different modules named {} in the plan's tops", m.top));
         continue;
@@ -141,7 +142,9 @@ SystemDesign system_design(const manager::Plan& plan) {
   return d;
 }
 
-RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std::int64_t>>& images) {
+RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std::int64_t>>& images,
+                   const manager::FpgaModuleSource& fpga_modules, std::int64_t stall_cycles) {
+  if (stall_cycles < 1) throw InternalError(fmt::format("run_plan_rtl: a stall bound of {} cycles", stall_cycles));
   const manager::EngineGraph& g = plan.graph;
   const manager::StreamEdge& in_s = g.streams.at(static_cast<size_t>(g.input_stream));
   const manager::StreamEdge& out_s = g.streams.at(static_cast<size_t>(g.output_stream));
@@ -160,8 +163,9 @@ RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std
   }
 
   RtlRun r;
+  r.times = sim::HostTimes(in_s.elements, out_s.elements);
   const auto t_build = Clock::now();
-  const SystemDesign sys = system_design(plan);
+  const SystemDesign sys = system_design(plan, fpga_modules);
   const dsl::BuiltLibrary lib = dsl::verilator_build_library(sys.modules, sys.ports);
   r.build_seconds = std::chrono::duration<double>(Clock::now() - t_build).count();
   dsl::VerilatedDesign rtl(lib);
@@ -250,7 +254,7 @@ RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std
           const std::uint64_t* w = input.at(static_cast<size_t>(l.model.sent()));
           l.in_flight.emplace_back(w, w + input.words_per_element());
           l.model.send(c);
-          r.times.sent.push_back(c);
+          r.times.sent(c);
           last_move = c;
         }
       } else {
@@ -324,12 +328,23 @@ RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std
         } else {  // the host takes each element in the cycle it arrives
           const std::int64_t arrival = l.model.arrival(l.model.received());
           l.model.receive(arrival);
-          r.times.received.push_back(arrival);
+          r.times.received(arrival);
           output.push_words(l.data.data());
         }
       }
     }
-    if (c - last_move >= kStallCycles) {
+    if (c - last_move >= stall_cycles) {
+      // Not a stall while an element or a credit is in flight on a link: it lands later, and
+      // a link's latency may be longer than the bound.
+      const bool in_flight = std::any_of(links.begin(), links.end(), [&](const LinkRun& l) {
+        const bool element = l.model.received() < l.model.sent() && l.model.arrival(l.model.received()) > c;
+        const std::int64_t t = l.model.sent() < l.total ? l.model.earliest_send(c + 1) : sim::kNever;
+        return element || (t != sim::kNever && t > c + 1);
+      });
+      if (in_flight) {
+        last_move = c;
+        continue;
+      }
       // Each port as the harness and the RTL drove it in the last cycle.
       std::string waits;
       for (const LinkRun& l : links) {
@@ -367,7 +382,7 @@ RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std
                    output.words.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(i + 1) * out_per_image * words));
     r.outputs.push_back(engines::unpack_lanes(s, out_s.lanes));
   }
-  r.timing = sim::measure_run(r.times, in_s.elements, out_s.elements);
+  r.timing = r.times.timing();
   return r;
 }
 

@@ -52,8 +52,8 @@ const host::RtlRun& checked_run(int fpgas) {
     REQUIRE(static_cast<std::int64_t>(labels.size()) == out.elements * out.lanes.lanes);
     for (std::int64_t label : labels) CHECK((label >= 0 && label <= 9));
   }
-  CHECK(r.times.sent.size() == kImages * static_cast<size_t>(p.graph.streams.at(static_cast<size_t>(p.graph.input_stream)).elements));
-  CHECK(r.times.received.size() == kImages * static_cast<size_t>(out.elements));
+  CHECK(r.times.sent_count() == kImages * p.graph.streams.at(static_cast<size_t>(p.graph.input_stream)).elements);
+  CHECK(r.times.received_count() == kImages * out.elements);
   CHECK(r.timing.images == kImages);
   CHECK(r.timing.cycles_per_image >= 0.98 * static_cast<double>(p.cycles_per_image));
   CHECK(r.timing.cycles_per_image <= 1.02 * static_cast<double>(p.cycles_per_image));
@@ -61,8 +61,8 @@ const host::RtlRun& checked_run(int fpgas) {
 
   const host::RtlRun again = host::run_plan_rtl(p, images());
   CHECK(again.outputs == r.outputs);
-  CHECK(again.times.sent == r.times.sent);
-  CHECK(again.times.received == r.times.received);
+  CHECK(again.times.sent_digest() == r.times.sent_digest());
+  CHECK(again.times.received_digest() == r.times.received_digest());
   CHECK(again.cycles == r.cycles);
   return runs.emplace(fpgas, r).first->second;
 }
@@ -91,4 +91,41 @@ TEST_CASE("an RTL run rejects an image of the wrong size and values that do not 
   CHECK_THROWS_AS(host::run_plan_rtl(p, {}), UserError);
   imgs[1].push_back(2);  // not a bit
   CHECK_THROWS_AS(host::run_plan_rtl(p, imgs), UserError);
+}
+
+TEST_CASE("the RTL watchdog waits for elements in flight on a link longer than its bound, and reports a real stall") {
+  // sfc on two FPGAs whose ring link takes 50,000 cycles (500 us at 100 MHz; 1 MB/s, so that its
+  // FIFO of a round trip stays small): at the end of the run nothing moves while the last
+  // elements cross it. A bound of 20,000 cycles, well above the gaps between the FPGAs' own moves
+  // (about 4,096 cycles per image), must not call that a stall.
+  const Net& n = builtin_net("sfc").net;
+  PlanOptions o;
+  o.fpgas = 2;
+  o.device = device("zynq");
+  o.fps = 20000;
+  o.ring = default_link("ring");
+  o.ring.latency = 500e-6;
+  o.ring.bandwidth = 1e6;
+  const Plan slow = plan_network(n, random_weights(n, 11), o);
+  REQUIRE(slow.links.size() == 3);
+  REQUIRE(slow.links[1].latency_cycles >= 50000);
+  const host::RtlRun r = host::run_plan_rtl(slow, images(), {}, 20000);
+  CHECK(r.outputs == checked_run(1).outputs);
+
+  // The same bound on a top whose last engine's output is cut off (its ready tied low, its valid
+  // never reaching the port): a stall, reported with the ports that wait.
+  const Plan& p = sfc_plan(1);
+  auto stuck = [&](int fpga) {
+    std::vector<dsl::VerilogModule> mods = fpga_modules(p, fpga);
+    std::string& top = mods[0].verilog;
+    for (auto [from, to] : {std::pair<std::string, std::string>{"(host_out_ready)", "(1'b0)"}, {"(host_out_valid)", "()"},
+                            {"endmodule", "  assign host_out_valid = 1'b0;\nendmodule"}}) {
+      const size_t at = top.find(from);
+      REQUIRE(at != std::string::npos);
+      top.replace(at, from.size(), to);
+    }
+    return mods;
+  };
+  CHECK_THROWS_WITH_AS(host::run_plan_rtl(p, images(), stuck, 20000), doctest::Contains("the RTL of 'sfc' stalled: no element moved"),
+                       UserError);
 }

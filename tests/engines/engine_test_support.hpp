@@ -24,7 +24,7 @@ inline RtlCheck check_rtl(const dsl::Kernel& k, const dsl::RunSpec& frames1, con
   Kernel hw = compile_kernel(k);
   VerilogModule m = emit_verilog(hw);
   BuiltModel model = verilator_build(m, hw);
-  for (const StallPattern& p : std::vector<StallPattern>{{0.0, 0.0, 1}, {0.4, 0.4, 2}}) {
+  for (const StallPattern& p : seeded_patterns({{0.0, 0.0}, {0.4, 0.4}})) {
     RtlRunOptions o;
     o.seed = p.seed;
     o.input_gap = p.input_gap;
@@ -33,7 +33,8 @@ inline RtlCheck check_rtl(const dsl::Kernel& k, const dsl::RunSpec& frames1, con
     CHECK(r.done);
     std::string diff;
     for (const auto& [output, expected] : expected3) diff += compare_streams(output, expected, r.outputs.at(output), 5);
-    INFO(k.name << " under gap " << p.input_gap << ", stall " << p.output_stall << ":\n" << diff);
+    INFO(k.name << " under gap " << p.input_gap << ", stall " << p.output_stall << ", seed " << p.seed << " (replay: QDF_SEED="
+                << stall_seed() << "):\n" << diff);
     CHECK(diff.empty());
   }
   RtlRunResult one = verilator_run(model, hw, frames1, {});

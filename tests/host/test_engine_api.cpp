@@ -298,7 +298,7 @@ TEST_CASE("Engine::load: a missing directory, a file, a directory without a mani
   std::ifstream(other + "/manifest.json") >> m;
   m["version"] = 99;
   std::ofstream(other + "/manifest.json") << m.dump(2);
-  CHECK_THROWS_WITH_AS(Engine::load(other, Backend::Sim), Contains("is bundle format version 99; this qdf reads version 1"), UserError);
+  CHECK_THROWS_WITH_AS(Engine::load(other, Backend::Sim), Contains(fmt::format("is bundle format version 99; this qdf reads version {}", manager::kBundleVersion).c_str()), UserError);
   fs::remove_all(other);
 }
 

@@ -9,6 +9,10 @@
 #include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
 #include <unistd.h>
 
 using namespace qdf;
@@ -175,7 +179,7 @@ TEST_CASE("load_bundle: a missing, foreign, malformed or inconsistent bundle is 
   };
   const std::vector<Case> cases = {
       {"format", [](json& m) { m["format"] = "something-else"; }, "is not a qdf bundle manifest: its \"format\" is \"something-else\""},
-      {"version", [](json& m) { m["version"] = 2; }, "is bundle format version 2; this qdf reads version 1"},
+      {"version", [](json& m) { m["version"] = 1; }, "is bundle format version 1; this qdf reads version 2"},
       {"field-type", [](json& m) { m["folding"]["conv1"]["pe"] = "two"; }, "field 'folding.conv1': \"pe\" must be a positive integer, found \"two\""},
       {"field-missing", [](json& m) { m.erase("ring"); }, "field 'ring' is missing"},
       {"layer-kind", [](json& m) { m["network"]["layers"][2]["kind"] = "deconv"; }, "field 'network.layers[2].kind' is \"deconv\", not a layer kind"},
@@ -219,13 +223,16 @@ TEST_CASE("load_bundle: a missing, foreign, malformed or inconsistent bundle is 
     fs::remove_all(dir);
   }
 
-  // A model of another network, and a model missing.
+  // A model of another network, and a model missing: named as changed and missing, and with an
+  // edited bundle allowed, what the model's own checks find.
   const std::string dir = edited_copy(w.dir, "model", [](json&) {});
   const Net& sfc = builtin_net("sfc").net;
   save_model(dir + "/model.qdfmodel", sfc, random_weights(sfc, 1));
-  CHECK_THROWS_WITH_AS(load_bundle(dir), doctest::Contains("it is a model of network 'sfc', not of 'resnet-mini'"), UserError);
+  CHECK_THROWS_WITH_AS(load_bundle(dir), doctest::Contains("model.qdfmodel: changed since the bundle was written"), UserError);
+  CHECK_THROWS_WITH_AS(load_bundle(dir, true), doctest::Contains("it is a model of network 'sfc', not of 'resnet-mini'"), UserError);
   fs::remove(dir + "/model.qdfmodel");
-  CHECK_THROWS_WITH_AS(load_bundle(dir), doctest::Contains(fmt::format("bundle '{}': cannot open model file", dir).c_str()), UserError);
+  CHECK_THROWS_WITH_AS(load_bundle(dir), doctest::Contains("model.qdfmodel: missing (the manifest lists it)"), UserError);
+  CHECK_THROWS_WITH_AS(load_bundle(dir, true), doctest::Contains(fmt::format("bundle '{}': cannot open model file", dir).c_str()), UserError);
   fs::remove_all(dir);
   fs::remove_all(w.dir);
 }
@@ -245,4 +252,100 @@ TEST_CASE("plan_partition: the plan of a given folding and partition, and a part
   CHECK_THROWS_WITH_AS(plan_partition(n, w, o, {1}), doctest::Contains("must place its first layer on FPGA 0"), UserError);
   CHECK_THROWS_WITH_AS(plan_partition(n, w, o, {0, 3, 3}), doctest::Contains("at least one of its 10 layers, in order"), UserError);
   CHECK_THROWS_WITH_AS(plan_partition(n, w, o, {0, 10}), doctest::Contains("at least one of its 10 layers"), UserError);
+}
+
+namespace {
+
+std::string read_text(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// The FNV-1a 64 of `bytes` written out here, bit by bit as the standard gives it, so that the
+// manifest's hashes are checked against an independent computation.
+std::string naive_fnv1a(const std::string& bytes) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+}  // namespace
+
+TEST_CASE("write_bundle records every file it writes with its hash; load_bundle names a changed, missing or stale file") {
+  const Written w = write("sfc", 2, "zynq", 20000);
+  const json m = read_json(w.dir + "/manifest.json");
+  REQUIRE(m.contains("files"));
+  // Every file on disk but the manifest (and qdf's hidden marker) is listed, with its hash.
+  std::set<std::string> on_disk;
+  for (const auto& e : fs::recursive_directory_iterator(w.dir)) {
+    const std::string rel = fs::relative(e.path(), w.dir).generic_string();
+    if (e.is_regular_file() && rel != "manifest.json" && rel[0] != '.') on_disk.insert(rel);
+  }
+  std::set<std::string> listed;
+  for (const auto& [name, hash] : m["files"].items()) {
+    listed.insert(name);
+    CAPTURE(name);
+    CHECK(hash == naive_fnv1a(read_text(w.dir + "/" + name)));
+  }
+  CHECK(listed == on_disk);
+  CHECK(listed.count("model.qdfmodel") == 1);
+  const std::string top = m["fpgas"][1]["top"].get<std::string>();
+  CHECK(listed.count("fpga1/" + top + ".v") == 1);
+  std::string rom;
+  for (const std::string& f : listed)
+    if (f.rfind("fpga0/", 0) == 0 && f.find(".v") == std::string::npos) rom = f;
+  REQUIRE(!rom.empty());
+
+  // One byte of the top changed, a ROM file missing, a stale file added: each named, all at once.
+  const std::string dir = temp_dir("files-edited");
+  fs::remove_all(dir);
+  fs::copy(w.dir, dir, fs::copy_options::recursive);
+  std::string v = read_text(dir + "/fpga1/" + top + ".v");
+  v[v.size() / 2] = v[v.size() / 2] == ' ' ? '\t' : ' ';
+  std::ofstream(dir + "/fpga1/" + top + ".v", std::ios::binary) << v;
+  fs::remove(dir + "/" + rom);
+  std::ofstream(dir + "/fpga0/old_engine.v") << "module old_engine; endmodule\n";
+  CHECK_THROWS_WITH_AS(load_bundle(dir), doctest::Contains("3 of its files differ from what its manifest.json records"), UserError);
+  CHECK_THROWS_WITH_AS(load_bundle(dir), doctest::Contains(fmt::format("fpga1/{}.v: changed since the bundle was written", top).c_str()), UserError);
+  CHECK_THROWS_WITH_AS(load_bundle(dir), doctest::Contains(fmt::format("{}: missing (the manifest lists it)", rom).c_str()), UserError);
+  CHECK_THROWS_WITH_AS(load_bundle(dir), doctest::Contains("fpga0/old_engine.v: not one of the files the manifest lists"), UserError);
+  CHECK_THROWS_WITH_AS(load_bundle(dir), doctest::Contains("--allow-edited-bundle"), UserError);
+  // Allowed: loaded, each difference listed.
+  const LoadedBundle b = load_bundle(dir, true);
+  REQUIRE(b.edited.size() == 3);
+  check_same_plan(w.plan, b.plan);
+  // The modules run are the files on disk: the edited top as it is, the stale module too.
+  const std::vector<dsl::VerilogModule> mods = bundle_fpga_modules(b, 1);
+  REQUIRE(!mods.empty());
+  CHECK(mods[0].top == top);
+  CHECK(mods[0].verilog == v);
+  const std::vector<dsl::VerilogModule> mods0 = bundle_fpga_modules(b, 0);
+  CHECK(std::any_of(mods0.begin(), mods0.end(), [](const dsl::VerilogModule& x) { return x.top == "old_engine"; }));
+  // An intact bundle's modules are those generated from its plan, ROM files with the module that reads them.
+  const LoadedBundle intact = load_bundle(w.dir);
+  CHECK(intact.edited.empty());
+  for (int f = 0; f < 2; ++f) {
+    const std::vector<dsl::VerilogModule> gen = fpga_modules(w.plan, f), got = bundle_fpga_modules(intact, f);
+    REQUIRE(gen.size() == got.size());
+    CHECK(got[0].top == gen[0].top);
+    std::map<std::string, const dsl::VerilogModule*> by_name;
+    for (const auto& g : got) by_name[g.top] = &g;
+    for (const auto& g : gen) {
+      CAPTURE(g.top);
+      REQUIRE(by_name.count(g.top) == 1);
+      CHECK(by_name[g.top]->verilog == g.verilog);
+      CHECK(by_name[g.top]->files == g.files);
+    }
+  }
+  // A manifest whose "files" points out of the bundle is refused.
+  const std::string out = edited_copy(w.dir, "files-outside", [](json& j) { j["files"]["../x"] = "0000000000000000"; });
+  CHECK_THROWS_WITH_AS(load_bundle(out), doctest::Contains("field 'files' names \"../x\""), UserError);
+  fs::remove_all(out);
+  fs::remove_all(dir);
+  fs::remove_all(w.dir);
 }

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <doctest/doctest.h>
+#include <random>
 #include <fmt/format.h>
 
 using namespace qdf;
@@ -39,7 +40,7 @@ TEST_CASE("simulator: sfc runs at the plan's predicted rate, the same every run"
   CHECK(a.timing.cycles_per_image >= 0.98 * static_cast<double>(p.cycles_per_image));
   CHECK(a.timing.cycles_per_image <= 1.3 * static_cast<double>(p.cycles_per_image));
   CHECK(a.timing.latency_cycles > a.timing.cycles_per_image);
-  CHECK(a.times.received == b.times.received);
+  CHECK(a.times.received_digest() == b.times.received_digest());
   CHECK(a.outputs == b.outputs);
   REQUIRE(a.outputs.size() == 4);
   const Net& n = builtin_net("sfc").net;
@@ -190,4 +191,48 @@ TEST_CASE("thread pool: every index once, the lowest failing index's error whate
   CHECK(sim::resolve_threads(3) == 3);
   CHECK_THROWS_WITH_AS(sim::resolve_threads(-1), doctest::Contains("--threads must be 0 (every core) or 1 .. 256, not -1"), UserError);
   CHECK_THROWS_AS(sim::resolve_threads(sim::kMaxThreads + 1), UserError);
+}
+
+TEST_CASE("HostTimes: the streamed figures are those of the whole lists of cycles") {
+  // Random cycles for 3 input and 2 output elements per image; the figures computed here from
+  // the whole lists, naively, as a run's timing is defined (run_timing.hpp).
+  std::mt19937_64 rng(7);
+  for (int images : {1, 2, 5, 40}) {
+    CAPTURE(images);
+    std::vector<std::int64_t> sent, received;
+    std::int64_t c = 5;
+    for (int i = 0; i < 3 * images; ++i) sent.push_back(c += 1 + static_cast<std::int64_t>(rng() % 4));
+    c = 50;
+    for (int i = 0; i < 2 * images; ++i) received.push_back(c += 1 + static_cast<std::int64_t>(rng() % 9));
+    sim::HostTimes t(3, 2);
+    for (std::int64_t s : sent) t.sent(s);
+    for (std::int64_t r : received) t.received(r);
+    const sim::RunTiming got = t.timing();
+    std::vector<std::int64_t> gaps;
+    for (int i = 1; i < images; ++i) gaps.push_back(received[static_cast<size_t>(2 * i + 1)] - received[static_cast<size_t>(2 * i - 1)]);
+    std::sort(gaps.begin(), gaps.end());
+    double median = static_cast<double>(received[1] - sent[0] + 1);
+    if (!gaps.empty())
+      median = gaps.size() % 2 ? static_cast<double>(gaps[gaps.size() / 2])
+                               : (static_cast<double>(gaps[gaps.size() / 2 - 1]) + static_cast<double>(gaps[gaps.size() / 2])) / 2;
+    CHECK(got.images == images);
+    CHECK(got.latency_cycles == received[1] - sent[0] + 1);
+    CHECK(got.total_cycles == received.back() + 1);
+    CHECK(got.cycles_per_image == median);
+    CHECK(t.sent_count() == 3 * images);
+    CHECK(t.received_count() == 2 * images);
+  }
+}
+
+TEST_CASE("simulator: a run past its cycle limit stops with an error naming the limit") {
+  const Plan p = plan_for("sfc", 1, 20000);  // about 4,096 cycles per image
+  sim::SimOptions o;
+  o.timing_only = true;
+  o.images = 8;
+  o.max_cycles = 10'000;
+  CHECK_THROWS_WITH_AS(sim::simulate(p, {}, o), doctest::Contains("passed its cycle limit, --max-cycles 10000"), UserError);
+  o.max_cycles = 1'000'000;
+  const sim::SimResult r = sim::simulate(p, {}, o);
+  CHECK(r.timing.images == 8);
+  CHECK(r.timing.total_cycles <= 1'000'000);
 }
