@@ -341,7 +341,9 @@ RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std
         const std::int64_t t = l.model.sent() < l.total ? l.model.earliest_send(c + 1) : sim::kNever;
         return element || (t != sim::kNever && t > c + 1);
       });
-      if (in_flight) {
+      // A ring channel's flits and credits still to arrive.
+      const bool ring_in_flight = std::any_of(rings.begin(), rings.end(), [](const RingRun& l) { return !l.lane.empty() || !l.credits.empty(); });
+      if (in_flight || ring_in_flight) {
         last_move = c;
         continue;
       }

@@ -94,9 +94,9 @@ TEST_CASE("an RTL run rejects an image of the wrong size and values that do not 
 }
 
 TEST_CASE("the RTL watchdog waits for elements in flight on a link longer than its bound, and reports a real stall") {
-  // sfc on two FPGAs whose ring link takes 50,000 cycles (500 us at 100 MHz; 1 MB/s, so that its
-  // FIFO of a round trip stays small): at the end of the run nothing moves while the last
-  // elements cross it. A bound of 20,000 cycles, well above the gaps between the FPGAs' own moves
+  // sfc on two FPGAs whose ring link takes 50,000 cycles (500 us at 100 MHz; 12.5 MB/s, a lane of
+  // 1 bit per cycle, so that its FIFO of a round trip stays small): at the end of the run nothing
+  // moves while the last elements cross it. A bound of 20,000 cycles, well above the gaps between the FPGAs' own moves
   // (about 4,096 cycles per image), must not call that a stall.
   const Net& n = builtin_net("sfc").net;
   PlanOptions o;
@@ -105,7 +105,7 @@ TEST_CASE("the RTL watchdog waits for elements in flight on a link longer than i
   o.fps = 20000;
   o.ring = default_link("ring");
   o.ring.latency = 500e-6;
-  o.ring.bandwidth = 1e6;
+  o.ring.bandwidth = 1.25e7;
   const Plan slow = plan_network(n, random_weights(n, 11), o);
   REQUIRE(slow.links.size() == 3);
   REQUIRE(slow.links[1].latency_cycles >= 50000);

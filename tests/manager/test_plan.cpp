@@ -257,10 +257,14 @@ TEST_CASE("partition: a ring link too slow for a stream limits the design, and t
   PlanOptions o;
   o.fpgas = 2;
   o.device = device("zynq");
-  o.ring.bandwidth = 1e5;  // 100 kB/s
+  o.ring.bandwidth = 1.25e7;  // 12.5 MB/s: a lane of 1 bit per cycle at 100 MHz
   Plan p = plan_network(n, random_weights(n, 1), o);
   if (p.fpgas.size() == 2) CHECK(p.bottleneck.find("ring") != std::string::npos);
   else CHECK(p.limit.find("ring") != std::string::npos);
+  // Under 1 bit per cycle there is no lane: a user error naming the option.
+  o.ring.bandwidth = 1e5;
+  CHECK_THROWS_WITH_AS(plan_network(n, random_weights(n, 1), o), doctest::Contains("--ring-gbps 0.0001 gives 0.008 bits per cycle"),
+                       UserError);
 }
 
 TEST_CASE("plan: impossible targets are user errors that say why") {
