@@ -177,18 +177,7 @@ TEST_CASE("a model file describes its network: load_network_model gives both bac
   for (const auto& [name, b] : w.weights) CHECK(m.weights.weights.at(name).words == b.words);
   for (const auto& [name, t] : w.thresholds) CHECK(m.weights.thresholds.at(name).t == t.t);
   // A file of weights only (no "net" in its header) names the way to use it.
-  {
-    nlohmann::json header = {{"network", "tiny"}, {"layers", nlohmann::json::array()}};
-    const std::string text = header.dump();
-    std::ofstream f(path, std::ios::binary);
-    const std::uint32_t version = 1, reserved = 0;
-    const std::uint64_t n = text.size();
-    f.write("QDFMODEL", 8);
-    f.write(reinterpret_cast<const char*>(&version), 4);
-    f.write(reinterpret_cast<const char*>(&reserved), 4);
-    f.write(reinterpret_cast<const char*>(&n), 8);
-    f.write(text.data(), static_cast<std::streamsize>(n));
-  }
+  write_model(path, {{"network", "tiny"}, {"layers", nlohmann::json::array()}}, {});
   CHECK_THROWS_WITH_AS(load_network_model(path), doctest::Contains("does not describe its network"), UserError);
   std::filesystem::remove(path);
 }

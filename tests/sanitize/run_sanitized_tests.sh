@@ -23,7 +23,10 @@ export QDF_CACHE_DIR="$bin/qdf-cache"
 no_rtl='*RTL*,*rtl*,*lint*,*synthesize*'
 "$bin/tests/test_dsl" --no-intro=true
 "$bin/tests/test_engines" --no-intro=true --test-case-exclude="$no_rtl"
-"$bin/tests/test_manager" --no-intro=true
+# Planning the big networks many times over (resnet18, budgets over many plans, the folding
+# search's brute force) takes minutes under the sanitizers; the rest of the manager runs.
+"$bin/tests/test_manager" --no-intro=true \
+  --test-case-exclude='partition: a cut inside*,plan: no FPGA is over*,folding: each layer*,plan: impossible*,partition: contiguous*,scaling study*'
 "$bin/tests/test_sim" --no-intro=true
 echo "sanitized tests: $(($(date +%s) - built)) s"
 echo "sanitizers: every test clean"
