@@ -39,6 +39,9 @@ void header(dsl::VerilogModuleWriter& v, const RingLinkConfig& c, const char* wh
 
 std::string uint_lit(int bits, std::int64_t value) { return fmt::format("{}'d{}", bits, value); }
 
+// The module a writer has written (its name, its text; no kernel port names).
+dsl::VerilogModule written(const dsl::VerilogModuleWriter& v) { return {v.name(), v.text(), {}, {}}; }
+
 }  // namespace
 
 dsl::VerilogModule ring_tx_module(const RingLinkConfig& c) {
@@ -119,10 +122,7 @@ dsl::VerilogModule ring_tx_module(const RingLinkConfig& c) {
   v.line(fmt::format("  assign lane_valid = {};", lane_valid));
   v.line("  assign lane_stream = owner;");
 
-  dsl::VerilogModule m;
-  m.top = v.name();
-  m.verilog = v.text();
-  return m;
+  return written(v);
 }
 
 dsl::VerilogModule ring_rx_module(const RingLinkConfig& c) {
@@ -178,10 +178,7 @@ dsl::VerilogModule ring_rx_module(const RingLinkConfig& c) {
   v.line("  end");
   v.line("  assign overflow = lost;");
 
-  dsl::VerilogModule m;
-  m.top = v.name();
-  m.verilog = v.text();
-  return m;
+  return written(v);
 }
 
 // Counted from ring_tx_module, per stream: the credit counter (up, down, its mux and the != 0

@@ -63,6 +63,13 @@ class Writer {
   onnx::GraphProto& g_;
 };
 
+// A window's attributes (Conv, MaxPool): K x K, stride S, padding P on every side.
+void set_window(onnx::NodeProto& n, const Layer& l) {
+  Writer::set(n, "kernel_shape", std::vector<std::int64_t>{l.k, l.k});
+  Writer::set(n, "strides", std::vector<std::int64_t>{l.s, l.s});
+  Writer::set(n, "pads", std::vector<std::int64_t>{l.p, l.p, l.p, l.p});
+}
+
 void value_info(onnx::ValueInfoProto& v, const std::string& name, const std::vector<std::int64_t>& dims, bool int64) {
   v.set_name(name);
   auto* t = v.mutable_type()->mutable_tensor_type();
@@ -134,9 +141,7 @@ void export_qonnx(const manager::Net& net, const manager::ModelWeights& w, const
         wr.node("BipolarQuant", l.name + "_wquant", {wr.constant(t, l.name + "_w"), wr.constant(Tensor::scalar(1), l.name + "_wscale")},
                 {l.name + "_wq"}, true);
         auto& n = wr.node("Conv", l.name, {x, l.name + "_wq"}, {out});
-        Writer::set(n, "kernel_shape", std::vector<std::int64_t>{l.k, l.k});
-        Writer::set(n, "strides", std::vector<std::int64_t>{l.s, l.s});
-        Writer::set(n, "pads", std::vector<std::int64_t>{l.p, l.p, l.p, l.p});
+        set_window(n, l);
         dims = {1, l.out.c, l.out.h, l.out.w};
         break;
       }
@@ -184,9 +189,7 @@ void export_qonnx(const manager::Net& net, const manager::ModelWeights& w, const
       }
       case LayerKind::MaxPool: {
         auto& n = wr.node("MaxPool", l.name, {x}, {out});
-        Writer::set(n, "kernel_shape", std::vector<std::int64_t>{l.k, l.k});
-        Writer::set(n, "strides", std::vector<std::int64_t>{l.s, l.s});
-        Writer::set(n, "pads", std::vector<std::int64_t>{l.p, l.p, l.p, l.p});
+        set_window(n, l);
         dims = {1, l.out.c, l.out.h, l.out.w};
         break;
       }

@@ -128,7 +128,8 @@ def run(model, image):
         elif op in ("Identity", "Softmax"):
             y = x[0]  # a final Softmax does not change the top label
         else:
-            raise NotImplementedError(op)
+            raise ValueError(f"node {node.name or node.output[0]}: the NumPy evaluator does not support op {op}; "
+                             "it supports the QONNX ops qdf imports and exports (docs/onnx.md)")
         env[node.output[0]] = y
     return env[g.output[0].name]
 
