@@ -25,4 +25,10 @@ struct ProgramNetwork {
 // against the reference model, verify's simulator against the RTL). `program` null: `qdf`.
 int run_command_line(int argc, char** argv, const ProgramNetwork* program = nullptr);
 
+// Parses argv and checks every value that needs no design, model or dataset (the flags, their
+// ranges and combinations), as run_command_line does before any work, and stops there: 0 when the
+// command would run, or what run_command_line returns for a parse error (help: 0) or a user error.
+// Nothing is read but the existence of named files, and nothing is written.
+int check_command_line(int argc, char** argv, const ProgramNetwork* program = nullptr);
+
 }  // namespace qdf::host

@@ -70,6 +70,9 @@ CLI::Validator number_in(double lo, bool lo_included, double hi, const std::stri
       range);
 }
 const double kHuge = std::numeric_limits<double>::max();
+// Counts: CLI11's PositiveNumber and NonNegativeNumber name the largest double in their message.
+const CLI::Validator kPositive = number_in(0, false, kHuge, "a positive number");
+const CLI::Validator kNonNegative = number_in(0, true, kHuge, "a number >= 0");
 
 // A bundle was compiled with its own network, weights, FPGAs and folding: the options that plan
 // a built-in network (their help starts with "(network)") would be ignored, so they are refused.
@@ -140,7 +143,7 @@ void add_design_options(CLI::App* a, DesignArgs& d, DesignTarget kind, const std
     if (d.target.empty()) t->required();
     else t->capture_default_str();
   }
-  a->add_option("--fpgas", r.fpgas, p + "number of FPGAs on the ring")->capture_default_str()->check(CLI::PositiveNumber);
+  a->add_option("--fpgas", r.fpgas, p + "number of FPGAs on the ring")->capture_default_str()->check(kPositive);
   a->add_option("--device", r.device, p + "FPGA device (see `qdf devices`)")->capture_default_str();
   a->add_option("--fps", r.fps, p + "target images per second")
       ->check(number_in(0, false, kHuge, "a finite number of images per second > 0"))
@@ -230,7 +233,12 @@ bool parsed(const CLI::App* a) { return a && a->parsed(); }
 
 }  // namespace
 
-int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* program) {
+namespace {
+
+enum class Stop { AfterChecks, Never };
+
+int command_line(int argc, char** argv, const qdf::host::ProgramNetwork* program, Stop stop) {
+  using namespace qdf;
   const std::string tool = program ? program->program : "qdf";
   CLI::App app{program ? fmt::format("network {} as a qdf tool: compiled, simulated, verified against its RTL, evaluated and "
                                      "trained with qdf's subcommands",
@@ -252,12 +260,12 @@ int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* pro
                             "predict resnet18's throughput on 1..8 FPGAs");
   if (d) {
   d->add_option("--out", demo.out, "directory for the bundle and the reports (written at the end)")->capture_default_str();
-  d->add_option("--fpgas", demo.fpgas, "FPGAs for the Fashion-MNIST network")->capture_default_str()->check(CLI::PositiveNumber);
+  d->add_option("--fpgas", demo.fpgas, "FPGAs for the Fashion-MNIST network")->capture_default_str()->check(kPositive);
   d->add_option("--device", demo.device, "their device (see `qdf devices`)")->capture_default_str();
-  d->add_option("--images", demo.images, "test images through the simulator (default: all 10,000)")->check(CLI::PositiveNumber);
+  d->add_option("--images", demo.images, "test images through the simulator (default: all 10,000)")->check(kPositive);
   d->add_option("--rtl-images", demo.rtl_images, "of which the first N also through the RTL and the reference model")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  d->add_option("--scaling-fpgas", demo.scaling_fpgas, "resnet18 on 1..N FPGAs (0: skip)")->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(kNonNegative);
+  d->add_option("--scaling-fpgas", demo.scaling_fpgas, "resnet18 on 1..N FPGAs (0: skip)")->capture_default_str()->check(kNonNegative);
   }
 
   auto* ck = qdf_only("cosim", "compile an example kernel to Verilog, run it in the interpreter and in "
@@ -307,7 +315,7 @@ int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* pro
   auto* sm = app.add_subcommand("sim", "simulate a design: images/s, latency, per-engine stalls, FIFO peaks, link use, "
                                        "and outputs against the reference model");
   sim_options(sm);
-  sm->add_option("--images", sim_images, "images to run")->capture_default_str()->check(CLI::PositiveNumber);
+  sm->add_option("--images", sim_images, "images to run")->capture_default_str()->check(kPositive);
   sm->add_flag("--timing-only", timing_only, "skip values (for design sweeps)");
   sm->add_option("--reference", reference,
                  "images checked against the reference model: all, none, or N spread over the run (default: as many as "
@@ -315,7 +323,7 @@ int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* pro
   auto* vf = app.add_subcommand("verify", "run the same images through the simulator and a backend, and compare "
                                           "outputs and cycles");
   sim_options(vf);
-  vf->add_option("--images", verify_images, "images to run")->capture_default_str()->check(CLI::PositiveNumber);
+  vf->add_option("--images", verify_images, "images to run")->capture_default_str()->check(kPositive);
   vf->add_option("--backend", backend, "backend to check the simulator against")->check(CLI::IsMember({"rtl"}))->capture_default_str();
 
   struct {
@@ -331,7 +339,7 @@ int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* pro
   add_design_options(ev, ea.design, DesignTarget::BundleOrNetwork,
                      "a bundle directory, a built-in network with a trained model, a QONNX .onnx or an imported .qdfmodel", program);
   ev->add_option("--backend", ea.backend, "reference, sim or rtl")->capture_default_str()->check(CLI::IsMember({"reference", "sim", "rtl"}));
-  ev->add_option("--images", ea.images, "the first N images (default: all)")->check(CLI::PositiveNumber);
+  ev->add_option("--images", ea.images, "the first N images (default: all)")->check(kPositive);
   ev->add_option("--split", ea.split, "test or train")->capture_default_str()->check(CLI::IsMember({"test", "train"}));
   ev->add_option("--data", ea.data, "directory of the Fashion-MNIST IDX files (default: Debian's, or $QDF_FASHION_MNIST_DIR)")->check(CLI::ExistingDirectory);
   ev->add_flag("--json", ea.json, "print one JSON object instead of the table");
@@ -389,13 +397,13 @@ int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* pro
                                          "model (docs/model_format.md)");
   if (!program) tr->add_option("net", ta.net, "built-in network (see `qdf nets`)")->capture_default_str();
   tr->add_option("--out", ta.out, "model file to write")->required();
-  tr->add_option("--epochs", ta.opt.epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  tr->add_option("--batch", ta.opt.batch, "images per batch")->capture_default_str()->check(CLI::PositiveNumber);
+  tr->add_option("--epochs", ta.opt.epochs, "epochs")->capture_default_str()->check(kPositive);
+  tr->add_option("--batch", ta.opt.batch, "images per batch")->capture_default_str()->check(kPositive);
   tr->add_option("--optimizer", ta.opt.optimizer, "adam, or sgd with momentum")->capture_default_str()->check(CLI::IsMember({"adam", "sgd"}));
   tr->add_option("--lr", ta.opt.lr, "peak learning rate, decayed to 0 by a cosine (default 2e-3 adam, 0.05 sgd)")->check(number_in(0, false, kHuge, "a finite learning rate > 0"));
   tr->add_option("--momentum", ta.opt.momentum, "momentum of sgd")->capture_default_str()->check(number_in(0, true, 1, "0..1"));
   tr->add_option("--seed", ta.opt.seed, "seed of the weights, the batch order and the flips")->capture_default_str();
-  tr->add_option("--train-images", ta.opt.train_images, "train on the first N training images (default: all 60,000)")->check(CLI::PositiveNumber);
+  tr->add_option("--train-images", ta.opt.train_images, "train on the first N training images (default: all 60,000)")->check(kPositive);
   tr->add_flag("--no-flip", ta.no_flip, "no random left-right flips of training images");
   tr->add_option("--data", ta.data, "directory of the Fashion-MNIST IDX files (default: Debian's, or $QDF_FASHION_MNIST_DIR)")->check(CLI::ExistingDirectory);
   tr->add_flag("--json", ta.json, "print one JSON object instead of the table");
@@ -426,12 +434,28 @@ int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* pro
     return app.exit(err);
   }
   try {
+    // The checks of parsed values that need no design, file contents or network, done before any
+    // work, and all that check_command_line does.
+    if (c->parsed()) refuse_seed(compile_design, "compile");
+    if (sc->parsed()) {
+      refuse_seed(scale_args, "scale");
+      (void)manager::parse_fpga_counts(scale_fpgas);
+    }
+    if (ev->parsed()) refuse_network_options(ev, ea.design.target);
+    for (CLI::App* a : {sm, vf})
+      if (a->parsed()) {
+        refuse_network_options(a, sim_design.target);
+        qdf::sim::resolve_threads(threads);
+      }
+    if (sm->parsed() && timing_only && sm->count("--reference")) throw qdf::UserError("--reference checks values, which --timing-only skips");
+    const host::ReferenceCheck ref = reference == "default" ? host::ReferenceCheck{} : host::parse_reference_check(reference);
+    if (stop == Stop::AfterChecks) return 0;
+
     if (parsed(d)) return host::run_demo(demo, std::cout);
     if (parsed(ck)) return kernel_cosim(kernel, out, seed);
     if (ev->parsed()) {
       const std::string& target = ea.design.target;
       const host::CompileRequest& request = ea.design.request;
-      refuse_network_options(ev, target);
       if (program && !std::filesystem::is_directory(target) && request.model.empty() && !request.random_weights &&
           !program->weights)
         throw qdf::UserError(fmt::format("network '{}' has no trained weights: name a model file with --model FILE (from `{} train`), "
@@ -493,7 +517,6 @@ int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* pro
     if (parsed(e)) return emit(kernel, out, dump_ir);
     if (tr->parsed()) return train(ta);
     if (c->parsed()) {
-      refuse_seed(compile_design, "compile");
       host::CompileRequest cr = compile_design.request;
       if (!program) cr.net = compile_design.target;
       host::Compiled r = host::compile_network(cr);
@@ -510,7 +533,6 @@ int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* pro
       return 0;
     }
     if (sc->parsed()) {
-      refuse_seed(scale_args, "scale");
       host::CompileRequest r = scale_args.request;
       if (!program) r.net = scale_args.target;
       const manager::ScaleStudy s = host::scale_design(r, manager::parse_fpga_counts(scale_fpgas), scale_simulate);
@@ -519,10 +541,6 @@ int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* pro
       return 0;
     }
     if (sm->parsed()) {
-      refuse_network_options(sm, sim_design.target);
-      qdf::sim::resolve_threads(threads);  // bad flags are refused before any work
-      const host::ReferenceCheck ref = reference == "default" ? host::ReferenceCheck{} : host::parse_reference_check(reference);
-      if (timing_only && sm->count("--reference")) throw qdf::UserError("--reference checks values, which --timing-only skips");
       host::Design design = open_design(sim_design);
       host::SimRun r = host::simulate_design(design, sim_images, timing_only, image_seed, threads, ref, false, max_cycles);
       if (sim_json_out) std::cout << host::sim_json(design, r).dump(2) << "\n";
@@ -530,8 +548,6 @@ int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* pro
       return timing_only || r.outputs_match_reference ? 0 : 3;
     }
     if (vf->parsed()) {
-      refuse_network_options(vf, sim_design.target);
-      qdf::sim::resolve_threads(threads);
       host::Design design = open_design(sim_design);
       host::VerifyRun v = host::verify_design(design, verify_images, image_seed, threads, max_cycles);
       if (sim_json_out) std::cout << host::verify_json(design, v).dump(2) << "\n";
@@ -568,4 +584,14 @@ int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* pro
     return 2;
   }
   return 0;
+}
+
+}  // namespace
+
+int qdf::host::run_command_line(int argc, char** argv, const ProgramNetwork* program) {
+  return command_line(argc, argv, program, Stop::Never);
+}
+
+int qdf::host::check_command_line(int argc, char** argv, const ProgramNetwork* program) {
+  return command_line(argc, argv, program, Stop::AfterChecks);
 }

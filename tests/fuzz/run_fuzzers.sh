@@ -7,7 +7,7 @@
 # Usage: run_fuzzers.sh SOURCE_DIR BUILD_DIR SECONDS [COMPILER_LAUNCHER]
 set -eu
 src=$1 bin=$2 seconds=$3 launcher=${4:-}
-targets="model_file bundle_manifest idx_dataset folding_json"
+targets="model_file bundle_manifest idx_dataset folding_json command_line"
 command -v clang++ >/dev/null || { echo "clang++ is missing: scripts/setup.sh installs clang and libclang-rt-14-dev"; exit 1; }
 start=$(date +%s)
 options="-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQDF_SANITIZE=ON -DQDF_FUZZ=ON"
