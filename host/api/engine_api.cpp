@@ -182,10 +182,11 @@ std::vector<std::vector<std::int64_t>> Engine::run_split(const Ranks& ranks) {
     }
   } else {
     // Each rank the values of its block of the images, with the simulator's functional models
-    // (sim/graph_values.hpp) or the reference model; rank 0 also times the whole stream. The
-    // simulator's timing does not depend on the values (it replays each engine's tick schedule),
-    // so a timing-only run of all n images gives the cycles of one process's run of them.
-    const Block b = block_of(n, ranks.rank(), ranks.size());
+    // (sim/graph_values.hpp) or the reference model; on sim, rank 0 times the whole stream beside
+    // the others' values (block_beside_root). The simulator's timing does not depend on the
+    // values (it replays each engine's tick schedule), so a timing-only run of all n images
+    // gives the cycles of one process's run of them.
+    const Block b = backend_ == Backend::Sim ? block_beside_root(n, ranks.rank(), ranks.size()) : block_of(n, ranks.rank(), ranks.size());
     const std::vector<std::string> parts = gather_work(ranks, [&] {
       std::vector<std::vector<std::int64_t>> mine;
       if (backend_ == Backend::Reference) {

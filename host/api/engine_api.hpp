@@ -103,8 +103,8 @@ class Engine {
   // queue is a UserError; if the backend fails, the queue is left as it was.
   std::vector<std::vector<std::int64_t>> run();
   // run() split over the ranks of an MPI job (host/distributed/ranks.hpp), every rank having
-  // queued the same images: each rank computes the outputs of its block of them and rank 0 the
-  // timing of the whole stream, and rank 0 returns every output in queue order with the stats()
+  // queued the same images: each rank computes the outputs of its block of them (on sim, the
+  // ranks but 0, which times the whole stream beside them), and rank 0 returns every output in queue order with the stats()
   // of run() (wall time aside); the other ranks return nothing. Backend rtl does not split (a
   // UserError with several ranks). With one rank, run().
   std::vector<std::vector<std::int64_t>> run_split(const Ranks& ranks);

@@ -133,11 +133,11 @@ SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint6
     if (r.outputs_match_reference) r.outputs_digest = outputs_digest(hashes);
     return r;
   }
-  // The timing of the whole run on rank 0, and the values split over the ranks, each rank a
-  // block of the images (host/distributed/ranks.hpp): the simulator's timing does not depend on
+  // The timing of the whole run on rank 0, and beside it the values split over the other ranks,
+  // each a block of the images (block_beside_root, host/distributed/ranks.hpp): the simulator's timing does not depend on
   // the values (it replays each engine's tick schedule), so the cycles are those of one process,
   // and each image's values and reference check are the same computation as in one process.
-  const Block block = block_of(images, ranks.rank(), ranks.size());
+  const Block block = block_beside_root(images, ranks.rank(), ranks.size());
   const std::vector<std::string> parts = gather_work(ranks, [&] {
     if (ranks.root()) {
       r.result = sim::simulate(d.plan, r.inputs, o);

@@ -64,7 +64,7 @@ struct SimRun {
 // (SimRun::inputs, result.outputs: for a backend to run the same), so that a long run's memory
 // stays bounded. `max_cycles`: the simulator's cycle limit (sim::SimOptions), 0 none.
 // Under an MPI job (`ranks` of several processes, not with keep_images), rank 0 times the whole
-// run and each rank computes and checks the values of a block of the images; rank 0's SimRun is
+// run and each other rank computes and checks the values of a block of the images; rank 0's SimRun is
 // then one process's (wall times aside), the other ranks' hold nothing to print.
 SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint64_t seed, int threads = 0,
                        const ReferenceCheck& reference = {}, bool keep_images = false, std::int64_t max_cycles = 0,

@@ -3,10 +3,12 @@
 #include "dsl/errors.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <fmt/format.h>
 #include <mutex>
+#include <thread>
 
 #if QDF_HAVE_MPI
 #include <mpi.h>
@@ -20,6 +22,15 @@ Block block_of(std::int64_t items, int rank, int ranks) {
   const std::int64_t base = items / ranks, extra = items % ranks, r = rank;
   // Ranks 0 .. extra - 1 take base + 1 items, the rest base: rank r starts after r shares.
   return {r * base + std::min(r, extra), base + (r < extra ? 1 : 0)};
+}
+
+Block block_beside_root(std::int64_t items, int rank, int ranks) {
+  if (ranks == 1) return block_of(items, rank, ranks);
+  if (rank == 0) {
+    block_of(items, rank, ranks);  // the same checks
+    return {0, 0};
+  }
+  return block_of(items, rank - 1, ranks - 1);
 }
 
 std::vector<std::int64_t> dealt_items(std::int64_t items, int rank, int ranks) {
@@ -46,6 +57,18 @@ bool launched_by_mpirun() { return std::getenv("OMPI_COMM_WORLD_SIZE") || std::g
 
 #if QDF_HAVE_MPI
 bool started_mpi = false;
+
+// Waits for a non-blocking collective by testing it every millisecond, asleep in between:
+// OpenMPI's blocking wait polls at full speed, and a rank done with its share would take a core
+// from the ranks still computing theirs wherever ranks x threads exceed the cores.
+void wait_asleep(MPI_Request& request) {
+  int done = 0;
+  while (true) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
 #endif
 
 void make_world(int& rank, int& size) {
@@ -100,7 +123,9 @@ std::vector<std::string> Ranks::gather(const std::string& mine) const {
                                 rank_, mine.size()));
   int count = static_cast<int>(mine.size());
   std::vector<int> counts(root() ? static_cast<size_t>(size_) : 0), offsets(counts.size());
-  MPI_Gather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
+  MPI_Request request;
+  MPI_Igather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD, &request);
+  wait_asleep(request);
   std::int64_t total = 0;
   for (size_t i = 0; i < counts.size(); ++i) {
     offsets[i] = static_cast<int>(total);
@@ -108,7 +133,8 @@ std::vector<std::string> Ranks::gather(const std::string& mine) const {
     if (total > INT_MAX) throw UserError(fmt::format("the gathered results are more than 2 GiB, more than MPI gathers at once"));
   }
   std::string all(static_cast<size_t>(total), '\0');
-  MPI_Gatherv(mine.data(), count, MPI_CHAR, all.data(), counts.data(), offsets.data(), MPI_CHAR, 0, MPI_COMM_WORLD);
+  MPI_Igatherv(mine.data(), count, MPI_CHAR, all.data(), counts.data(), offsets.data(), MPI_CHAR, 0, MPI_COMM_WORLD, &request);
+  wait_asleep(request);
   std::vector<std::string> out;
   for (size_t i = 0; i < counts.size(); ++i) out.push_back(all.substr(static_cast<size_t>(offsets[i]), static_cast<size_t>(counts[i])));
   return out;

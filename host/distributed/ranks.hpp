@@ -30,6 +30,12 @@ struct Block {
 // images of a seeded generator). A UserError-free precondition: ranks >= 1, 0 <= rank < ranks.
 Block block_of(std::int64_t items, int rank, int ranks);
 
+// The block of `rank` when rank 0 has serial work of its own beside the items (the timing of a
+// whole stream of images, which the other ranks' values do not wait for): with several ranks the
+// items are split over ranks 1 .. ranks - 1 and rank 0 gets none, so that its serial work runs
+// beside them rather than before its own share; one rank alone gets every item.
+Block block_beside_root(std::int64_t items, int rank, int ranks);
+
 // The items of `rank` when dealt round-robin: rank, rank + ranks, rank + 2 ranks, ... For work
 // whose items differ in cost in order (design points of growing FPGA counts).
 std::vector<std::int64_t> dealt_items(std::int64_t items, int rank, int ranks);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# `mpirun -n 2 qdf eval|sim|sweep` against one process: the same predictions (byte for byte), the
+# `mpirun -n 2 qdf eval|sim|sweep` (and -n 3 of sim) against one process: the same predictions (byte for byte), the
 # same JSON but for wall times and the rank count (accuracy, cycles per image, latency, reference
 # check, every design point), the same sweep table; and the subcommands that do not split are
 # refused under mpirun.
@@ -39,6 +39,10 @@ grep -q '"ranks": 2' sim2.json || fail "mpirun -n 2 qdf sim did not run on 2 ran
 grep -q '"outputs_match_reference": true' sim2.json || fail "mpirun -n 2 qdf sim: outputs not checked as matching"
 grep -q '"outputs_digest": "[0-9a-f]*"' sim2.json || fail "mpirun -n 2 qdf sim: no digest of the outputs"
 same_json sim1.json sim2.json "qdf sim --json"
+# With 3 ranks rank 0 times the run and the values are split unevenly over ranks 1 and 2 (51 + 50).
+"$mpirun" --allow-run-as-root --oversubscribe -n 3 "$qdf" $sim > sim3.json || fail "mpirun -n 3 qdf sim"
+grep -q '"ranks": 3' sim3.json || fail "mpirun -n 3 qdf sim did not run on 3 ranks"
+same_json sim1.json sim3.json "qdf sim --json on 3 ranks"
 
 # qdf sweep: 2 devices x 2 fps targets x K = 1..3, table and JSON byte for byte.
 sweep="sweep sfc --device zynq,stratix --fpgas 1..3 --fps 20000,max"

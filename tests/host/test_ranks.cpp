@@ -60,6 +60,20 @@ TEST_CASE("ranks: an uneven split gives the first ranks one more; more ranks tha
   CHECK_THROWS_AS(dealt_items(3, 0, 0), InternalError);
 }
 
+TEST_CASE("ranks: beside rank 0's own work, the items go to the other ranks; alone, to rank 0") {
+  CHECK(block_beside_root(10, 0, 1).count == 10);
+  CHECK(block_beside_root(10, 0, 3).count == 0);
+  CHECK(block_beside_root(10, 1, 3).first == 0);
+  CHECK(block_beside_root(10, 1, 3).count == 5);
+  CHECK(block_beside_root(10, 2, 3).first == 5);
+  CHECK(block_beside_root(10, 2, 3).count == 5);
+  CHECK(block_beside_root(3, 1, 2).count == 3);
+  // More ranks than items: 2 items over ranks 1..4.
+  CHECK(block_beside_root(2, 2, 5).first == 1);
+  CHECK(block_beside_root(2, 2, 5).count == 1);
+  CHECK(block_beside_root(2, 3, 5).count == 0);
+}
+
 TEST_CASE("ranks: dealt items cover every item once") {
   for (std::int64_t items : {0, 1, 3, 24, 25})
     for (int ranks : {1, 2, 3, 30}) {
