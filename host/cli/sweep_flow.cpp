@@ -63,7 +63,7 @@ std::vector<double> parse_fps_list(const std::string& text) {
 
 std::vector<std::string> parse_folding_list(const std::string& text) {
   std::vector<std::string> out;
-  for (const std::string& f : list_items(text, "--folding", "folding files, or search")) {
+  for (const std::string& f : list_items(text, "--folding", "folding files (or search)")) {
     if (f != "search" && !std::filesystem::is_regular_file(f))
       throw UserError(fmt::format("--folding '{}': '{}' is not a file (expected folding files, JSON {{\"layer\": {{\"pe\": P, "
                                   "\"simd\": S}}}}, or search for the folding search)",
