@@ -136,13 +136,17 @@ inline int popcount(const Word* v, int w) {
 
 // The next value of a splitmix64 sequence: the seeded generator of every random stream, weight
 // and threshold in qdf, so that a seed means the same thing everywhere.
+inline constexpr Word kSplitmix64Increment = 0x9e3779b97f4a7c15ull;
 inline Word splitmix64(Word& state) {
-  state += 0x9e3779b97f4a7c15ull;
+  state += kSplitmix64Increment;
   Word z = state;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
 }
+
+// The state after n more values of the sequence (it advances by the increment whatever it returns).
+inline void splitmix64_skip(Word& state, std::uint64_t n) { state += n * kSplitmix64Increment; }
 
 // Parse "0x1f" / "31" into words of the given width; false if it does not fit.
 bool parse(const std::string& text, int width, Word* out);

@@ -8,6 +8,37 @@
 
 namespace qdf::manager {
 
+ScalePoint plan_point(const Net& net, const ModelWeights& weights, const PlanOptions& o, const MeasurePlan& measure) {
+  ScalePoint pt;
+  pt.fpgas = o.fpgas;
+  Plan p;
+  try {
+    p = plan_network(net, weights, o);
+  } catch (const UserError& e) {
+    pt.error = e.what();
+    return pt;
+  }
+  pt.used_fpgas = static_cast<int>(p.fpgas.size());
+  pt.planned_cycles = p.cycles_per_image;
+  pt.cycles_per_image = static_cast<double>(p.cycles_per_image);
+  if (measure) {
+    std::tie(pt.measured_cycles, pt.latency_cycles) = measure(p);
+    if (pt.measured_cycles > 0) pt.cycles_per_image = pt.measured_cycles;
+  }
+  pt.fps = p.clock_mhz * 1e6 / pt.cycles_per_image;
+  for (const FpgaPlan& f : p.fpgas) {
+    pt.busiest_lut = std::max(pt.busiest_lut, f.lut_fraction);
+    pt.busiest_bram = std::max(pt.busiest_bram, f.bram_fraction);
+  }
+  for (const LinkUse& l : p.links) {
+    if (l.kind == "ring") pt.ring_loads.emplace_back(l.name, l.cycles_per_image / pt.cycles_per_image);
+    else pt.host_cycles = std::max(pt.host_cycles, l.cycles_per_image);
+  }
+  pt.bottleneck = p.bottleneck;
+  pt.limit = p.limit;
+  return pt;
+}
+
 ScaleStudy scale_study(const Net& net, const ModelWeights& weights, const PlanOptions& base, const std::vector<int>& fpgas,
                        const MeasurePlan& measure) {
   ScaleStudy s;
@@ -19,39 +50,15 @@ ScaleStudy scale_study(const Net& net, const ModelWeights& weights, const PlanOp
   const Layer& in = net.layers().front();
   s.host_floor_cycles = base.host.cycles_per_element(static_cast<double>(in.out.size()) * (in.out_binary ? 1 : in.out_bits), s.clock_mhz);
   for (int k : fpgas) {
-    ScalePoint pt;
-    pt.fpgas = k;
     PlanOptions o = base;
     o.fpgas = k;
     o.fps = 0;
-    Plan p;
-    try {
-      p = plan_network(net, weights, o);
-    } catch (const UserError& e) {
-      pt.error = e.what();
-      s.points.push_back(pt);
-      continue;
+    ScalePoint pt = plan_point(net, weights, o, measure);
+    if (pt.error.empty()) {
+      if (!s.base_fpgas) s.base_fpgas = k, base_fps = pt.fps;
+      pt.efficiency = pt.fps / (static_cast<double>(k) / s.base_fpgas * base_fps);
+      s.host_floor_cycles = std::max(s.host_floor_cycles, pt.host_cycles);  // the output, if larger
     }
-    pt.used_fpgas = static_cast<int>(p.fpgas.size());
-    pt.planned_cycles = p.cycles_per_image;
-    pt.cycles_per_image = static_cast<double>(p.cycles_per_image);
-    if (measure) {
-      std::tie(pt.measured_cycles, pt.latency_cycles) = measure(p);
-      if (pt.measured_cycles > 0) pt.cycles_per_image = pt.measured_cycles;
-    }
-    pt.fps = p.clock_mhz * 1e6 / pt.cycles_per_image;
-    if (!s.base_fpgas) s.base_fpgas = k, base_fps = pt.fps;
-    pt.efficiency = pt.fps / (static_cast<double>(k) / s.base_fpgas * base_fps);
-    for (const FpgaPlan& f : p.fpgas) {
-      pt.busiest_lut = std::max(pt.busiest_lut, f.lut_fraction);
-      pt.busiest_bram = std::max(pt.busiest_bram, f.bram_fraction);
-    }
-    for (const LinkUse& l : p.links) {
-      if (l.kind == "ring") pt.ring_loads.emplace_back(l.name, l.cycles_per_image / pt.cycles_per_image);
-      else s.host_floor_cycles = std::max(s.host_floor_cycles, l.cycles_per_image);  // the output, if larger
-    }
-    pt.bottleneck = p.bottleneck;
-    pt.limit = p.limit;
     s.points.push_back(pt);
   }
   return s;
@@ -129,28 +136,57 @@ nlohmann::json scale_json(const ScaleStudy& s) {
             {"host_floor_cycles", s.host_floor_cycles},
             {"efficiency_base_fpgas", s.base_fpgas},
             {"points", json::array()}};
-  for (const ScalePoint& p : s.points) {
-    json q = {{"fpgas", p.fpgas}};
-    if (!p.error.empty()) {
-      q["error"] = p.error;
-    } else {
-      json loads = json::object();
-      for (const auto& [name, load] : p.ring_loads) loads[name] = load;
-      q.update({{"used_fpgas", p.used_fpgas},
-                {"planned_cycles_per_image", p.planned_cycles},
-                {"cycles_per_image", p.cycles_per_image},
-                {"fps", p.fps},
-                {"efficiency", p.efficiency},
-                {"busiest_lut_fraction", p.busiest_lut},
-                {"busiest_bram_fraction", p.busiest_bram},
-                {"ring_link_loads", loads},
-                {"bottleneck", p.bottleneck},
-                {"limit", p.limit}});
-      if (p.measured_cycles > 0) q["simulated_cycles_per_image"] = p.measured_cycles, q["latency_cycles"] = p.latency_cycles;
-    }
-    j["points"].push_back(q);
-  }
+  for (const ScalePoint& p : s.points) j["points"].push_back(scale_point_json(p));
   return j;
+}
+
+nlohmann::json scale_point_json(const ScalePoint& p) {
+  using nlohmann::json;
+  json q = {{"fpgas", p.fpgas}};
+  if (!p.error.empty()) {
+    q["error"] = p.error;
+  } else {
+    // Ring links as a list of [name, load]: an object would sort them by name, not by place.
+    json loads = json::object(), order = json::array();
+    for (const auto& [name, load] : p.ring_loads) loads[name] = load, order.push_back(name);
+    q.update({{"used_fpgas", p.used_fpgas},
+              {"planned_cycles_per_image", p.planned_cycles},
+              {"cycles_per_image", p.cycles_per_image},
+              {"fps", p.fps},
+              {"efficiency", p.efficiency},
+              {"busiest_lut_fraction", p.busiest_lut},
+              {"busiest_bram_fraction", p.busiest_bram},
+              {"ring_link_loads", loads},
+              {"ring_links", order},
+              {"host_link_cycles_per_image", p.host_cycles},
+              {"bottleneck", p.bottleneck},
+              {"limit", p.limit}});
+    if (p.measured_cycles > 0) q["simulated_cycles_per_image"] = p.measured_cycles, q["latency_cycles"] = p.latency_cycles;
+  }
+  return q;
+}
+
+ScalePoint scale_point_from_json(const nlohmann::json& q) {
+  ScalePoint p;
+  p.fpgas = q.at("fpgas").get<int>();
+  if (q.contains("error")) {
+    p.error = q.at("error").get<std::string>();
+    return p;
+  }
+  p.used_fpgas = q.at("used_fpgas").get<int>();
+  p.planned_cycles = q.at("planned_cycles_per_image").get<std::int64_t>();
+  p.cycles_per_image = q.at("cycles_per_image").get<double>();
+  p.fps = q.at("fps").get<double>();
+  p.efficiency = q.at("efficiency").get<double>();
+  p.busiest_lut = q.at("busiest_lut_fraction").get<double>();
+  p.busiest_bram = q.at("busiest_bram_fraction").get<double>();
+  for (const auto& name : q.at("ring_links")) p.ring_loads.emplace_back(name.get<std::string>(), q.at("ring_link_loads").at(name.get<std::string>()).get<double>());
+  p.host_cycles = q.at("host_link_cycles_per_image").get<double>();
+  p.bottleneck = q.at("bottleneck").get<std::string>();
+  p.limit = q.at("limit").get<std::string>();
+  if (q.contains("simulated_cycles_per_image"))
+    p.measured_cycles = q.at("simulated_cycles_per_image").get<double>(), p.latency_cycles = q.at("latency_cycles").get<double>();
+  return p;
 }
 
 }  // namespace qdf::manager

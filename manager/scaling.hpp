@@ -24,6 +24,7 @@ struct ScalePoint {
   double latency_cycles = 0;         // of one image, measured; 0 if none
   double busiest_lut = 0, busiest_bram = 0;  // the largest fractions of one FPGA's LUTs and block RAMs
   std::vector<std::pair<std::string, double>> ring_loads;  // each ring link's busy fraction: its cycles per image / cycles per image
+  double host_cycles = 0;  // the busier host link's cycles per image (input or output)
   std::string bottleneck;  // the slowest engine or link
   std::string limit;       // what stops a faster design
 };
@@ -44,6 +45,11 @@ struct ScaleStudy {
 // Measures a plan's cycles per image and the latency of one image (e.g. by simulation).
 using MeasurePlan = std::function<std::pair<double, double>(const Plan&)>;
 
+// One plan of `net` with the options `o` (FPGAs, fps target, device, folding as given), measured
+// with `measure` if set: a point whose `error` says why nothing fits, if nothing does
+// (efficiency is left 0: it is a figure of a study).
+ScalePoint plan_point(const Net& net, const ModelWeights& weights, const PlanOptions& o, const MeasurePlan& measure = {});
+
 // The plans of `net` at the highest throughput on each of `fpgas` FPGAs with the options `base`
 // (its fpgas and fps are set here). A K on which nothing fits is a point with an error.
 ScaleStudy scale_study(const Net& net, const ModelWeights& weights, const PlanOptions& base, const std::vector<int>& fpgas,
@@ -54,5 +60,8 @@ std::vector<int> parse_fpga_counts(const std::string& text);
 
 std::string scale_table(const ScaleStudy& s);
 nlohmann::json scale_json(const ScaleStudy& s);
+// One point as scale_json writes it, and back (what a point sent between processes is).
+nlohmann::json scale_point_json(const ScalePoint& p);
+ScalePoint scale_point_from_json(const nlohmann::json& j);
 
 }  // namespace qdf::manager

@@ -12,6 +12,7 @@ packages=(
   libonnx-dev libprotobuf-dev           # QONNX import and export (host/onnx)
   python3-onnx python3-numpy            # the tests' independent QONNX evaluator
   clang libclang-rt-14-dev libomp-dev   # the fuzz targets: libFuzzer (tests/fuzz/)
+  libopenmpi-dev openmpi-bin           # many machines: qdf eval, sim and sweep under mpirun (host/distributed)
   dataset-fashion-mnist                 # the real data of training, qdf eval and qdf demo
 )
 missing=()

@@ -67,6 +67,10 @@ std::vector<std::int64_t> RandomImages::next() {
   return img;
 }
 
+void RandomImages::skip(std::int64_t n) {
+  dsl::bits::splitmix64_skip(state_, static_cast<std::uint64_t>(n) * size_);
+}
+
 std::vector<std::vector<std::int64_t>> random_images(const manager::EngineGraph& g, int n, std::uint64_t seed) {
   RandomImages gen(g, seed);
   std::vector<std::vector<std::int64_t>> out;

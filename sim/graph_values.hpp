@@ -28,6 +28,9 @@ class RandomImages {
  public:
   RandomImages(const manager::EngineGraph& g, std::uint64_t seed);
   std::vector<std::int64_t> next();
+  // Moves past the next n images without making them (what n calls of next() would do): a share
+  // of a run split over processes starts at its first image.
+  void skip(std::int64_t n);
 
  private:
   std::size_t size_;

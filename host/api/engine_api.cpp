@@ -3,13 +3,16 @@
 #include "dsl/errors.hpp"
 #include "host/reference/reference_model.hpp"
 #include "host/rtl/rtl_harness.hpp"
+#include "sim/graph_values.hpp"
 #include "sim/simulator.hpp"
+#include "sim/thread_pool.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <exception>
 #include <omp.h>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <utility>
 
 namespace qdf::host {
@@ -110,11 +113,45 @@ void Engine::queue(const std::uint8_t* pixels, std::size_t n) {
   queue(std::vector<std::int64_t>(pixels, pixels + n));
 }
 
-std::vector<std::vector<std::int64_t>> Engine::run() {
+std::vector<std::vector<std::int64_t>> Engine::run() { return run_split(Ranks{}); }
+
+namespace {
+
+// The reference model's outputs of images [first, first + n) of `queue`, on every core (the
+// reference model is a pure function). `progress`, if set, from the calling thread.
+std::vector<std::vector<std::int64_t>> reference_outputs(const Design& d, const std::vector<std::vector<std::int64_t>>& queue,
+                                                         std::int64_t first, std::int64_t n, const std::function<void(double)>& progress) {
+  std::vector<std::vector<std::int64_t>> outputs(static_cast<std::size_t>(n));
+  // An exception may not leave an OpenMP region: the first is kept and thrown after it.
+  std::atomic<std::size_t> done{0};
+  std::exception_ptr failed;
+#pragma omp parallel for schedule(dynamic, 4)
+  for (std::int64_t i = 0; i < n; ++i) {
+    try {
+      outputs[static_cast<std::size_t>(i)] = reference_forward(d.net, d.weights, queue[static_cast<std::size_t>(first + i)]);
+    } catch (...) {
+#pragma omp critical(qdf_reference_failure)
+      if (!failed) failed = std::current_exception();
+    }
+    const std::size_t k = ++done;
+    if (progress && omp_get_thread_num() == 0) progress(static_cast<double>(k) / static_cast<double>(n));
+  }
+  if (failed) std::rethrow_exception(failed);
+  if (progress) progress(1.0);
+  return outputs;
+}
+
+}  // namespace
+
+std::vector<std::vector<std::int64_t>> Engine::run_split(const Ranks& ranks) {
   if (queue_.empty())
     throw UserError(fmt::format("run() on backend {} with no image queued: expected at least one, found 0; queue images with "
                                 "Engine::queue first (each run empties the queue)",
                                 to_string(backend_)));
+  if (ranks.size() > 1 && backend_ == Backend::Rtl)
+    throw UserError(fmt::format("backend rtl runs the whole stream in one Verilator simulation and does not split over the {} MPI "
+                                "ranks it was launched with: run it as one process, or use backend sim or reference",
+                                ranks.size()));
   const auto t0 = std::chrono::steady_clock::now();
   RunStats st;
   st.backend = backend_;
@@ -123,47 +160,63 @@ std::vector<std::vector<std::int64_t>> Engine::run() {
   const sim::RunTiming* timing = nullptr;
   sim::SimResult simulated;
   RtlRun rtl;
-  switch (backend_) {
-    case Backend::Reference: {
-      // Images are independent: on every core (the reference model is a pure function).
-      outputs.resize(queue_.size());
-      // An exception may not leave an OpenMP region: the first is kept and thrown after it.
-      std::atomic<std::size_t> done{0};
-      std::exception_ptr failed;
-      const auto n = static_cast<std::int64_t>(queue_.size());
-#pragma omp parallel for schedule(dynamic, 4)
-      for (std::int64_t i = 0; i < n; ++i) {
-        try {
-          outputs[static_cast<std::size_t>(i)] = reference_forward(design_.net, design_.weights, queue_[static_cast<std::size_t>(i)]);
-        } catch (...) {
-#pragma omp critical(qdf_reference_failure)
-          if (!failed) failed = std::current_exception();
-        }
-        const std::size_t k = ++done;
-        if (progress_ && omp_get_thread_num() == 0) progress_(static_cast<double>(k) / static_cast<double>(n));
+  const auto n = static_cast<std::int64_t>(queue_.size());
+  if (ranks.size() == 1) {
+    switch (backend_) {
+      case Backend::Reference: outputs = reference_outputs(design_, queue_, 0, n, progress_); break;
+      case Backend::Sim: {
+        sim::SimOptions o;
+        o.progress = progress_;
+        simulated = sim::simulate(design_.plan, queue_, o);
+        outputs = std::move(simulated.outputs);
+        timing = &simulated.timing;
+        break;
       }
-      if (failed) std::rethrow_exception(failed);
-      if (progress_) progress_(1.0);
-      break;
+      case Backend::Rtl:
+        rtl = run_plan_rtl(design_.plan, queue_, design_.fpga_modules);
+        outputs = std::move(rtl.outputs);
+        timing = &rtl.timing;
+        st.rtl_build_seconds = rtl.build_seconds;
+        st.rtl_run_seconds = rtl.run_seconds;
+        break;
     }
-    case Backend::Sim: {
-      sim::SimOptions o;
-      o.progress = progress_;
-      simulated = sim::simulate(design_.plan, queue_, o);
-      outputs = std::move(simulated.outputs);
-      timing = &simulated.timing;
-      break;
+  } else {
+    // Each rank the values of its block of the images, with the simulator's functional models
+    // (sim/graph_values.hpp) or the reference model; on sim, rank 0 times the whole stream beside
+    // the others' values (block_beside_root). The simulator's timing does not depend on the
+    // values (it replays each engine's tick schedule), so a timing-only run of all n images
+    // gives the cycles of one process's run of them.
+    const Block b = backend_ == Backend::Sim ? block_beside_root(n, ranks.rank(), ranks.size()) : block_of(n, ranks.rank(), ranks.size());
+    const std::vector<std::string> parts = gather_work(ranks, [&] {
+      std::vector<std::vector<std::int64_t>> mine;
+      if (backend_ == Backend::Reference) {
+        mine = reference_outputs(design_, queue_, b.first, b.count, ranks.root() ? progress_ : nullptr);
+      } else {
+        mine.resize(static_cast<std::size_t>(b.count));
+        sim::parallel_for(static_cast<int>(b.count), sim::resolve_threads(0), [&](int i) {
+          mine[static_cast<std::size_t>(i)] = sim::graph_forward(design_.plan.graph, queue_[static_cast<std::size_t>(b.first + i)]);
+        });
+        if (ranks.root()) {
+          sim::SimOptions o;
+          o.timing_only = true;
+          o.images = static_cast<int>(n);
+          o.progress = progress_;
+          simulated = sim::simulate(design_.plan, {}, o);
+          timing = &simulated.timing;
+        }
+      }
+      return nlohmann::json(mine).dump();
+    });
+    queue_.clear();
+    if (!ranks.root()) {
+      stats_ = RunStats{};
+      return {};
     }
-    case Backend::Rtl:
-      rtl = run_plan_rtl(design_.plan, queue_, design_.fpga_modules);
-      outputs = std::move(rtl.outputs);
-      timing = &rtl.timing;
-      st.rtl_build_seconds = rtl.build_seconds;
-      st.rtl_run_seconds = rtl.run_seconds;
-      break;
+    for (const std::string& p : parts)
+      for (auto& out : nlohmann::json::parse(p).get<std::vector<std::vector<std::int64_t>>>()) outputs.push_back(std::move(out));
   }
-  if (outputs.size() != queue_.size())
-    throw InternalError(fmt::format("backend {} returned {} outputs for {} images", to_string(backend_), outputs.size(), queue_.size()));
+  if (outputs.size() != static_cast<std::size_t>(n))
+    throw InternalError(fmt::format("backend {} returned {} outputs for {} images", to_string(backend_), outputs.size(), n));
   if (timing) {
     st.timed = true;
     st.cycles_per_image = timing->cycles_per_image;
@@ -181,13 +234,13 @@ std::vector<std::vector<std::int64_t>> Engine::run() {
   return outputs;
 }
 
-std::vector<int> Engine::run_labels() {
+std::vector<int> Engine::run_labels(const Ranks& ranks) {
   if (!output_.labels)
     throw UserError(fmt::format("run_labels(): network '{}' ends in layer '{}', not in label select, so it gives {}, not labels: "
                                 "expected a network ending in label_select(); call run() for the scores",
                                 design_.net.name, output_.layer, output_.describe()));
   std::vector<int> labels;
-  for (const auto& out : run()) labels.push_back(static_cast<int>(out.at(0)));  // best first
+  for (const auto& out : run_split(ranks)) labels.push_back(static_cast<int>(out.at(0)));  // best first
   return labels;
 }
 

@@ -20,6 +20,7 @@
 #pragma once
 
 #include "host/design/open_design.hpp"
+#include "host/distributed/ranks.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -101,9 +102,15 @@ class Engine {
   // queue order (each output().values_per_image values); the queue is then empty. An empty
   // queue is a UserError; if the backend fails, the queue is left as it was.
   std::vector<std::vector<std::int64_t>> run();
-  // run(), keeping each image's best label. A UserError, before anything runs, if the network
-  // does not end in label select.
-  std::vector<int> run_labels();
+  // run() split over the ranks of an MPI job (host/distributed/ranks.hpp), every rank having
+  // queued the same images: each rank computes the outputs of its block of them (on sim, the
+  // ranks but 0, which times the whole stream beside them), and rank 0 returns every output in queue order with the stats()
+  // of run() (wall time aside); the other ranks return nothing. Backend rtl does not split (a
+  // UserError with several ranks). With one rank, run().
+  std::vector<std::vector<std::int64_t>> run_split(const Ranks& ranks);
+  // run() (or run_split() over `ranks`), keeping each image's best label. A UserError, before
+  // anything runs, if the network does not end in label select.
+  std::vector<int> run_labels(const Ranks& ranks = Ranks{});
   // The last run's statistics (all zero before the first run).
   const RunStats& stats() const { return stats_; }
 

@@ -1,14 +1,16 @@
 #include "host/cli/eval_flow.hpp"
 
 #include "dsl/errors.hpp"
+#include "dsl/files.hpp"
 #include "host/cli/progress.hpp"
 
 #include <fmt/format.h>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace qdf::host {
 
-EvalRun evaluate(Engine& e, const Dataset& data, std::int64_t n, bool show_progress) {
+EvalRun evaluate(Engine& e, const Dataset& data, std::int64_t n, bool show_progress, const Ranks& ranks) {
   const InputSpec& in = e.input();
   if (in.shape != manager::Shape{data.rows, data.cols, 1})
     throw UserError(fmt::format("the design takes {}, but the {} images are {}x{}x1", in.describe(), data.name, data.rows, data.cols));
@@ -22,13 +24,17 @@ EvalRun evaluate(Engine& e, const Dataset& data, std::int64_t n, bool show_progr
   e.clear();
   for (std::int64_t i = 0; i < n; ++i) e.queue(data.stream(i, in.bits));
   ProgressBar bar(fmt::format("{} images on {}", n, to_string(e.backend())));
-  if (show_progress) e.on_progress([&](double f) { bar.update(f); });
+  if (show_progress && ranks.root()) e.on_progress([&](double f) { bar.update(f); });
   struct Unhook {  // the callback refers to `bar`: remove it however run_labels() ends
     Engine& e;
     ~Unhook() { e.on_progress(nullptr); }
   } unhook{e};
-  r.predicted = e.run_labels();
+  r.predicted = e.run_labels(ranks);
   bar.finish();
+  if (!ranks.root()) {  // rank 0 has the predictions
+    r.images = 0;
+    return r;
+  }
   r.stats = e.stats();
   r.confusion.assign(static_cast<size_t>(data.classes), std::vector<std::int64_t>(static_cast<size_t>(data.classes), 0));
   for (std::int64_t i = 0; i < n; ++i) {
@@ -42,6 +48,17 @@ EvalRun evaluate(Engine& e, const Dataset& data, std::int64_t n, bool show_progr
   }
   r.accuracy = static_cast<double>(r.correct) / static_cast<double>(n);
   return r;
+}
+
+void write_predictions(const std::string& path, const EvalRun& r) {
+  std::string text;
+  for (int p : r.predicted) text += std::to_string(p) + "\n";
+  dsl::write_file_atomically(path, [&](const std::string& tmp) {
+    std::ofstream f(tmp, std::ios::binary);
+    f << text;
+    f.close();
+    if (!f) throw UserError(fmt::format("--predictions {}: could not write the file", path));
+  });
 }
 
 namespace {

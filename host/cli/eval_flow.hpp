@@ -24,7 +24,14 @@ struct EvalRun {
 // input's values (Dataset::stream), the top-1 label compared with the data's. A UserError, before
 // anything runs, if the design's input is not the data's image shape or its output is not a
 // label among the data's classes.
-EvalRun evaluate(Engine& e, const Dataset& data, std::int64_t n = 0, bool show_progress = true);
+// Under an MPI job (`ranks` of several processes) the images are split over the ranks
+// (Engine::run_split) and rank 0 gets the whole EvalRun, equal to one process's but for the wall
+// time; the other ranks get one with no images, to print nothing.
+EvalRun evaluate(Engine& e, const Dataset& data, std::int64_t n = 0, bool show_progress = true, const Ranks& ranks = Ranks{});
+
+// Writes each image's predicted label, one a line in image order, to `path` (atomically: a
+// failed write leaves no file).
+void write_predictions(const std::string& path, const EvalRun& r);
 
 nlohmann::json eval_json(const Engine& e, const EvalRun& r);
 std::string eval_table(const Engine& e, const EvalRun& r);

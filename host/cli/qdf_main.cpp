@@ -9,6 +9,8 @@
 #include "host/cli/demo_flow.hpp"
 #include "host/cli/eval_flow.hpp"
 #include "host/cli/sim_flow.hpp"
+#include "host/cli/sweep_flow.hpp"
+#include "host/distributed/ranks.hpp"
 #include "host/cli/kernel_flow.hpp"
 #include "host/cli/progress.hpp"
 #include "host/onnx/export_qonnx.hpp"
@@ -20,6 +22,7 @@
 #include "sim/thread_pool.hpp"
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <filesystem>
@@ -231,6 +234,11 @@ int train(TrainArgs& a) {
 
 bool parsed(const CLI::App* a) { return a && a->parsed(); }
 
+// Which process of an MPI job reports an error: "" for rank 0 (and one process alone). A rank
+// other than 0 reports its own errors too, since they may be its own (a file missing on its
+// node); an error of every rank (a bad flag) is then said once by each, the others' labelled.
+std::string rank_note(const host::Ranks& r) { return r.root() ? "" : fmt::format("(rank {} of {}) ", r.rank(), r.size()); }
+
 }  // namespace
 
 namespace {
@@ -240,6 +248,19 @@ enum class Stop { AfterChecks, Never };
 int command_line(int argc, char** argv, const qdf::host::ProgramNetwork* program, Stop stop) {
   using namespace qdf;
   const std::string tool = program ? program->program : "qdf";
+  // The processes of an MPI job (one without mpirun): MPI is started here when mpirun launched
+  // qdf, and ended when the command returns; only rank 0 prints results.
+  const host::Ranks* ranks_ptr = nullptr;
+  try {
+    ranks_ptr = &host::Ranks::world();
+  } catch (const qdf::UserError& err) {
+    std::cerr << tool << ": error: " << err.what() << "\n";
+    return 1;
+  }
+  const host::Ranks& ranks = *ranks_ptr;
+  struct FinishMpi {
+    ~FinishMpi() { host::Ranks::finish(); }
+  } finish_mpi;
   CLI::App app{program ? fmt::format("network {} as a qdf tool: compiled, simulated, verified against its RTL, evaluated and "
                                      "trained with qdf's subcommands",
                                      program->net.name.empty() ? tool : program->net.name)
@@ -328,7 +349,7 @@ int command_line(int argc, char** argv, const qdf::host::ProgramNetwork* program
 
   struct {
     DesignArgs design;
-    std::string backend = "sim", split = "test", data, image_file, label_file;
+    std::string backend = "sim", split = "test", data, image_file, label_file, predictions;
     std::int64_t images = 0;
     bool json = false;
   } ea;
@@ -343,6 +364,7 @@ int command_line(int argc, char** argv, const qdf::host::ProgramNetwork* program
   ev->add_option("--split", ea.split, "test or train")->capture_default_str()->check(CLI::IsMember({"test", "train"}));
   ev->add_option("--data", ea.data, "directory of the Fashion-MNIST IDX files (default: Debian's, or $QDF_FASHION_MNIST_DIR)")->check(CLI::ExistingDirectory);
   ev->add_flag("--json", ea.json, "print one JSON object instead of the table");
+  ev->add_option("--predictions", ea.predictions, "write each image's predicted label to FILE, one a line in image order");
   {
     CLI::Option* imf = ev->add_option("--image-file", ea.image_file, "an IDX image file (raw or .gz; MNIST's format) instead of Fashion-MNIST")
                            ->check(CLI::ExistingFile);
@@ -421,6 +443,25 @@ int command_line(int argc, char** argv, const qdf::host::ProgramNetwork* program
   sc->add_flag("--simulate", scale_simulate, "also simulate each plan for timing (steady state) and report the simulated cycles");
   sc->add_flag("--json", scale_json_out, "print one JSON object instead of the table");
 
+  // `qdf sweep`: the design options of `qdf compile`, with lists where a sweep varies them.
+  DesignArgs sweep_args;
+  std::string sweep_devices = sweep_args.request.device, sweep_fpgas = "1..8", sweep_fps = "max", sweep_foldings = "search";
+  bool sweep_simulate = false, sweep_json_out = false;
+  auto* sw = app.add_subcommand("sweep", "a design-space sweep of a network over devices, FPGA counts, fps targets and foldings: "
+                                         "each point planned (and timed in the simulator with --simulate); split over the ranks "
+                                         "under mpirun, with the same output");
+  add_design_options(sw, sweep_args, DesignTarget::Network, "built-in network (see `qdf nets`), a QONNX .onnx or an imported .qdfmodel",
+                     program);
+  for (const char* varied : {"--fpgas", "--fps", "--max-throughput", "--device", "--folding"}) sw->remove_option(sw->get_option(varied));
+  sw->add_option("--device", sweep_devices, "FPGA devices, A,B (see `qdf devices`)")->capture_default_str();
+  sw->add_option("--fpgas", sweep_fpgas, "FPGA counts: N, A..B or A,B,C")->capture_default_str();
+  sw->add_option("--fps", sweep_fps, "fps targets in images/s, A,B, and max for the highest throughput that fits")->capture_default_str();
+  sw->add_option("--folding", sweep_foldings, "folding files F,G (JSON {\"layer\": {\"pe\": P, \"simd\": S}}), and search for the "
+                                             "folding search")
+      ->capture_default_str();
+  sw->add_flag("--simulate", sweep_simulate, "also time each plan in the simulator (timing only, steady state) and report its cycles");
+  sw->add_flag("--json", sweep_json_out, "print one JSON object instead of the table");
+
   auto* e = qdf_only("emit", "write the Verilog of an example kernel");
   if (e) {
     e->add_option("kernel", kernel, "example kernel")->required();
@@ -431,7 +472,17 @@ int command_line(int argc, char** argv, const qdf::host::ProgramNetwork* program
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& err) {
-    return app.exit(err);
+    return ranks.root() ? app.exit(err) : err.get_exit_code();  // every rank parsed the same argv: rank 0 says it
+  }
+  // A job of several ranks: eval, sim and sweep split their images or design points over them;
+  // any other subcommand would run P times over (and write the same files), so it is refused.
+  const std::string subcommand = app.get_subcommands().front()->get_name();
+  if (ranks.size() > 1 && !ev->parsed() && !sm->parsed() && !sw->parsed()) {
+    if (ranks.root())
+      std::cerr << fmt::format("{}: error: {} {} runs as one process, but mpirun launched {} of them; only eval, sim and sweep split "
+                               "their work over MPI ranks: run `{} {}` without mpirun\n",
+                               tool, tool, subcommand, ranks.size(), tool, subcommand);
+    return 1;
   }
   try {
     // The checks of parsed values that need no design, file contents or network, done before any
@@ -472,12 +523,19 @@ int command_line(int argc, char** argv, const qdf::host::ProgramNetwork* program
                                            target, target, trained.empty() ? "none" : trained));
         }
       }
+      if (!ea.predictions.empty()) {  // refused before the run, not after it
+        const std::filesystem::path out = std::filesystem::absolute(ea.predictions);
+        if (std::filesystem::is_directory(out) || !std::filesystem::is_directory(out.parent_path()))
+          throw qdf::UserError(fmt::format("--predictions {}: expected a file name in an existing directory", ea.predictions));
+      }
       host::Engine engine(open_design(ea.design), host::backend_from_name(ea.backend));
       host::Dataset data = ea.image_file.empty()
                                ? host::load_fashion_mnist(ea.split, ea.data)
                                : host::load_idx(ea.image_file, ea.label_file, std::filesystem::path(ea.image_file).filename().string(),
                                                 engine.output().labels ? engine.output().classes : 10);
-      host::EvalRun r = host::evaluate(engine, data, ea.images, !ea.json);
+      host::EvalRun r = host::evaluate(engine, data, ea.images, !ea.json, ranks);
+      if (!ranks.root()) return 0;
+      if (!ea.predictions.empty()) host::write_predictions(ea.predictions, r);
       if (ea.json) std::cout << host::eval_json(engine, r).dump(2) << "\n";
       else std::cout << host::eval_table(engine, r);
       return 0;
@@ -540,9 +598,31 @@ int command_line(int argc, char** argv, const qdf::host::ProgramNetwork* program
       else std::cout << manager::scale_table(s);
       return 0;
     }
+    if (sw->parsed()) {
+      refuse_seed(sweep_args, "sweep");
+      host::SweepRequest r;
+      r.base = sweep_args.request;
+      if (!program) r.base.net = sweep_args.target;
+      r.devices = host::parse_device_list(sweep_devices);
+      r.fpgas = manager::parse_fpga_counts(sweep_fpgas);
+      r.fps = host::parse_fps_list(sweep_fps);
+      r.foldings = host::parse_folding_list(sweep_foldings);
+      r.simulate = sweep_simulate;
+      const auto t0 = std::chrono::steady_clock::now();
+      const host::SweepStudy s = host::sweep(r, ranks);
+      if (!ranks.root()) return 0;
+      if (sweep_json_out) std::cout << host::sweep_json(s).dump(2) << "\n";
+      else std::cout << host::sweep_table(s);
+      // On stderr, so that the output is the same on any number of ranks.
+      std::cerr << fmt::format("{} sweep: {} points in {:.2f} s on {} rank{}\n", tool, s.points.size(),
+                               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), ranks.size(),
+                               ranks.size() > 1 ? "s" : "");
+      return 0;
+    }
     if (sm->parsed()) {
       host::Design design = open_design(sim_design);
-      host::SimRun r = host::simulate_design(design, sim_images, timing_only, image_seed, threads, ref, false, max_cycles);
+      host::SimRun r = host::simulate_design(design, sim_images, timing_only, image_seed, threads, ref, false, max_cycles, ranks);
+      if (!ranks.root()) return 0;
       if (sim_json_out) std::cout << host::sim_json(design, r).dump(2) << "\n";
       else std::cout << host::sim_table(design, r);
       return timing_only || r.outputs_match_reference ? 0 : 3;
@@ -576,11 +656,13 @@ int command_line(int argc, char** argv, const qdf::host::ProgramNetwork* program
         std::cout << fmt::format("{:<8} {:>14.2f} {:>12.2f}  {}\n", l.name, l.bandwidth / 1e9, l.latency * 1e6, l.description);
       return 0;
     }
+  } catch (const host::ReportedByRoot&) {
+    return 1;  // rank 0 printed this rank's error
   } catch (const qdf::UserError& err) {
-    std::cerr << tool << ": error: " << err.what() << "\n";
+    std::cerr << fmt::format("{}: error: {}{}\n", tool, rank_note(ranks), err.what()) << std::flush;
     return 1;
   } catch (const std::exception& err) {
-    std::cerr << tool << ": " << err.what() << "\n";
+    std::cerr << fmt::format("{}: {}{}\n", tool, rank_note(ranks), err.what()) << std::flush;
     return 2;
   }
   return 0;

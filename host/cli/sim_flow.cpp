@@ -1,6 +1,7 @@
 #include "host/cli/sim_flow.hpp"
 
 #include "dsl/errors.hpp"
+#include "dsl/hash.hpp"
 #include "host/cli/progress.hpp"
 #include "host/reference/reference_model.hpp"
 #include "sim/thread_pool.hpp"
@@ -68,27 +69,52 @@ std::vector<int> reference_images(const manager::Net& net, int images, const Ref
   return out;
 }
 
+namespace {
+
+// One image's output values as one word (dsl/hash.hpp); outputs_digest folds these in image order.
+std::uint64_t output_hash(const std::vector<std::int64_t>& out) {
+  dsl::Fnv1a h;
+  for (std::int64_t v : out) h.add(static_cast<std::uint64_t>(v));
+  return h.value();
+}
+
+std::uint64_t outputs_digest(const std::vector<std::uint64_t>& image_hashes) {
+  dsl::Fnv1a h;
+  for (std::uint64_t x : image_hashes) h.add(x);
+  return h.value();
+}
+
+}  // namespace
+
 int images_for_steady_state(const SimRun& r) { return images_for_steady_state(r.result.timing); }
 bool steady(const SimRun& r) { return r.images >= images_for_steady_state(r); }
 
 SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint64_t seed, int threads, const ReferenceCheck& reference,
-                       bool keep_images, std::int64_t max_cycles) {
+                       bool keep_images, std::int64_t max_cycles, const Ranks& ranks) {
   if (images < 1) throw UserError(fmt::format("--images must be at least 1, not {}", images));
+  if (keep_images && ranks.size() > 1) throw InternalError("simulate_design keeps the images of one process only, not split over ranks");
   SimRun r;
   r.images = images;
   r.timing_only = timing_only;
   r.threads = sim::resolve_threads(threads);
+  r.ranks = ranks.size();
   ProgressBar bar("simulating");
   sim::SimOptions o;
   o.timing_only = timing_only || !keep_images;
   o.images = images;
   o.threads = r.threads;
   o.max_cycles = max_cycles;
-  o.progress = [&](double f) { bar.update(f); };
+  o.progress = [&](double f) {
+    if (ranks.root()) bar.update(f);
+  };
   if (!timing_only && keep_images) r.inputs = random_images(d.plan.graph, images, seed);
-  r.result = sim::simulate(d.plan, r.inputs, o);
-  bar.finish();
-  if (timing_only) return r;
+  if (timing_only || keep_images) {
+    // Timing only is one run on rank 0 (the other ranks have nothing to do); kept images are one process's.
+    if (!ranks.root()) return r;
+    r.result = sim::simulate(d.plan, r.inputs, o);
+    bar.finish();
+    if (timing_only) return r;
+  }
   r.checked = reference_images(d.net, images, reference);
   if (keep_images) {
     // The reference model on the images checked, in parallel, timed apart from the simulation.
@@ -101,21 +127,43 @@ SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint6
     for (size_t i = 0; i < n; ++i) got[i] = r.result.outputs[static_cast<size_t>(r.checked[i])];
     r.reference_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.mismatch = compare_outputs(ref, got, "simulator vs reference", 5, r.checked);
-  } else {
+    r.outputs_match_reference = r.mismatch.empty();
+    std::vector<std::uint64_t> hashes;
+    for (const auto& out : r.result.outputs) hashes.push_back(output_hash(out));
+    if (r.outputs_match_reference) r.outputs_digest = outputs_digest(hashes);
+    return r;
+  }
+  // The timing of the whole run on rank 0, and beside it the values split over the other ranks,
+  // each a block of the images (block_beside_root, host/distributed/ranks.hpp): the simulator's timing does not depend on
+  // the values (it replays each engine's tick schedule), so the cycles are those of one process,
+  // and each image's values and reference check are the same computation as in one process.
+  const Block block = block_beside_root(images, ranks.rank(), ranks.size());
+  const std::vector<std::string> parts = gather_work(ranks, [&] {
+    if (ranks.root()) {
+      r.result = sim::simulate(d.plan, r.inputs, o);
+      bar.finish();
+    }
     // The values a chunk of images at a time (the engines' functional models, as the simulator
     // computes them, on every thread), the checked ones compared with the reference model, and
     // dropped: a long run's memory stays bounded.
     const int chunk = 16 * r.threads;
+    const int end = static_cast<int>(block.first + block.count);
     sim::RandomImages gen(d.plan.graph, seed);
+    gen.skip(block.first);
     size_t next_checked = 0;
-    for (int first = 0; first < images && r.mismatch.empty(); first += chunk) {
-      const int n = std::min(chunk, images - first);
+    while (next_checked < r.checked.size() && r.checked[next_checked] < block.first) ++next_checked;
+    std::string mismatch;
+    double value_seconds = 0, reference_seconds = 0;
+    std::vector<std::uint64_t> hashes;  // of each image's outputs, in image order
+    for (int first = static_cast<int>(block.first); first < end && mismatch.empty(); first += chunk) {
+      const int n = std::min(chunk, end - first);
       std::vector<std::vector<std::int64_t>> imgs;
       for (int i = 0; i < n; ++i) imgs.push_back(gen.next());
       const auto t0 = std::chrono::steady_clock::now();
       std::vector<std::vector<std::int64_t>> got(static_cast<size_t>(n));
       sim::parallel_for(n, r.threads, [&](int i) { got[static_cast<size_t>(i)] = sim::graph_forward(d.plan.graph, imgs[static_cast<size_t>(i)]); });
       const auto t1 = std::chrono::steady_clock::now();
+      for (const auto& out : got) hashes.push_back(output_hash(out));
       std::vector<int> ids;
       while (next_checked < r.checked.size() && r.checked[next_checked] < first + n) ids.push_back(r.checked[next_checked++]);
       std::vector<std::vector<std::int64_t>> ref(ids.size()), sim_out(ids.size());
@@ -123,13 +171,29 @@ SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint6
         ref[static_cast<size_t>(i)] = reference_forward(d.net, d.weights, imgs[static_cast<size_t>(ids[static_cast<size_t>(i)] - first)]);
       });
       for (size_t i = 0; i < ids.size(); ++i) sim_out[i] = got[static_cast<size_t>(ids[i] - first)];
-      r.mismatch = compare_outputs(ref, sim_out, "simulator vs reference", 5, ids);
-      r.result.value_seconds += std::chrono::duration<double>(t1 - t0).count();
-      r.reference_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+      mismatch = compare_outputs(ref, sim_out, "simulator vs reference", 5, ids);
+      value_seconds += std::chrono::duration<double>(t1 - t0).count();
+      reference_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     }
-    r.result.seconds += r.result.value_seconds;
+    return nlohmann::json{{"mismatch", mismatch}, {"value_seconds", value_seconds}, {"reference_seconds", reference_seconds},
+                          {"hashes", hashes}}
+        .dump();
+  });
+  if (!ranks.root()) return r;
+  // The first mismatch in image order is in the lowest rank that has one (blocks are in rank
+  // order); the ranks' values ran side by side, so their wall time is the longest rank's.
+  std::vector<std::uint64_t> hashes;
+  for (const std::string& p : parts) {
+    const nlohmann::json j = nlohmann::json::parse(p);
+    for (const auto& h : j.at("hashes")) hashes.push_back(h.get<std::uint64_t>());
+    if (r.mismatch.empty()) r.mismatch = j.at("mismatch").get<std::string>();
+    r.result.value_seconds = std::max(r.result.value_seconds, j.at("value_seconds").get<double>());
+    r.reference_seconds = std::max(r.reference_seconds, j.at("reference_seconds").get<double>());
   }
+  r.result.seconds += r.result.value_seconds;
   r.outputs_match_reference = r.mismatch.empty();
+  // A run stopped at a mismatch computed only some images: no digest of the whole then.
+  if (r.outputs_match_reference) r.outputs_digest = outputs_digest(hashes);
   return r;
 }
 
@@ -139,15 +203,17 @@ sim::RunTiming steady_timing(const Design& d) {
   return run.result.timing;
 }
 
+manager::MeasurePlan measure_steady_timing(const DesignInputs& in, const std::string& source) {
+  return [&in, source](const manager::Plan& p) {
+    const sim::RunTiming t = steady_timing(Design{in.net, in.weights, p, source});
+    return std::pair<double, double>{t.cycles_per_image, static_cast<double>(t.latency_cycles)};
+  };
+}
+
 manager::ScaleStudy scale_design(const CompileRequest& r, const std::vector<int>& fpgas, bool simulate) {
   const DesignInputs in = design_inputs(r);
-  manager::MeasurePlan measure;
-  if (simulate)
-    measure = [&](const manager::Plan& p) {
-      const sim::RunTiming t = steady_timing(Design{in.net, in.weights, p, "network " + r.net});
-      return std::pair<double, double>{t.cycles_per_image, static_cast<double>(t.latency_cycles)};
-    };
-  return manager::scale_study(in.net, in.weights, in.options, fpgas, measure);
+  return manager::scale_study(in.net, in.weights, in.options, fpgas,
+                              simulate ? measure_steady_timing(in, "network " + r.net) : manager::MeasurePlan{});
 }
 
 namespace {
@@ -188,9 +254,11 @@ nlohmann::json sim_json(const Design& d, const SimRun& r) {
   j["steady_state"] = steady(r);
   j["outputs_match_reference"] = r.timing_only || r.checked.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.outputs_match_reference);
   j["reference_images"] = r.checked;
+  if (r.outputs_digest) j["outputs_digest"] = fmt::format("{:016x}", r.outputs_digest);
   j["reference_seconds"] = r.reference_seconds;
   if (!r.mismatch.empty()) j["mismatch"] = r.mismatch;
   j["threads"] = r.threads;
+  j["ranks"] = r.ranks;
   j["sim_seconds"] = s.seconds;
   j["sim_value_seconds"] = s.value_seconds;
   j["sim_schedule_seconds"] = s.schedule_seconds;
@@ -204,7 +272,8 @@ std::string sim_table(const Design& d, const SimRun& r) {
   std::string t = fmt::format("qdf sim: {}\n", title(d));
   t += fmt::format("  {} images, {}, simulated in {:.3f} s ({:.1f} images/s{})\n", r.images,
                    r.timing_only ? "timing only" : "values and timing", s.seconds, r.images / std::max(s.seconds, 1e-9),
-                   r.timing_only ? "" : fmt::format("; values {:.3f} s on {} threads", s.value_seconds, r.threads));
+                   r.timing_only ? "" : fmt::format("; values {:.3f} s on {}{} threads", s.value_seconds,
+                                                                    r.ranks > 1 ? fmt::format("{} ranks x ", r.ranks) : "", r.threads));
   t += fmt::format("  cycles per image, steady state  {:>12.1f}   (plan: {:.0f}, {:+.1f}%)\n", s.timing.cycles_per_image, pred,
                    100.0 * (s.timing.cycles_per_image - pred) / pred);
   t += fmt::format("  latency of one image            {:>12} cycles = {:.3f} ms\n", s.timing.latency_cycles,
@@ -227,6 +296,7 @@ std::string sim_table(const Design& d, const SimRun& r) {
     t += fmt::format("  outputs vs the reference model  {}\n", which);
     if (k) t += fmt::format("  reference model check           {:>12.3f} s on {} threads, apart from the simulation\n", r.reference_seconds, r.threads);
     if (!r.outputs_match_reference) t += r.mismatch;
+    if (r.outputs_digest) t += fmt::format("  digest of every image's outputs {:>16x}   (FNV-1a, the same on any number of threads and ranks)\n", r.outputs_digest);
   }
   t += "engines (FPGA: busy / stalled on input / stalled on output, % of cycles)\n";
   for (const auto& e : s.engines)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "host/design/open_design.hpp"
+#include "host/distributed/ranks.hpp"
 #include "host/rtl/rtl_harness.hpp"
 #include "manager/scaling.hpp"
 #include "sim/graph_values.hpp"
@@ -44,7 +45,8 @@ struct SimRun {
   sim::SimResult result;
   int images = 0;
   bool timing_only = false;
-  int threads = 1;  // the threads that computed values and the reference check
+  int threads = 1;  // the threads that computed values and the reference check (on each rank)
+  int ranks = 1;    // the MPI ranks the values were split over (host/distributed/ranks.hpp)
   std::vector<std::vector<std::int64_t>> inputs;  // the images run, when kept (keep_images)
   // (values runs only) against host/reference/reference_model.hpp, on the images `checked`
   // (true when none is checked).
@@ -52,20 +54,30 @@ struct SimRun {
   std::vector<int> checked;
   double reference_seconds = 0;  // wall time of the reference check
   std::string mismatch;
+  // (values runs whose outputs all match the reference model) a digest of every image's output
+  // values in image order (dsl/hash.hpp), to compare runs; 0 when there is none.
+  std::uint64_t outputs_digest = 0;
 };
 // `threads`: 0 for every core (sim/thread_pool.hpp); the results do not depend on it. Values are
 // computed a chunk of images at a time and the checked ones compared with the reference model as
 // they come; only with `keep_images` are the images and the simulator's outputs kept
 // (SimRun::inputs, result.outputs: for a backend to run the same), so that a long run's memory
 // stays bounded. `max_cycles`: the simulator's cycle limit (sim::SimOptions), 0 none.
+// Under an MPI job (`ranks` of several processes, not with keep_images), rank 0 times the whole
+// run and each other rank computes and checks the values of a block of the images; rank 0's SimRun is
+// then one process's (wall times aside), the other ranks' hold nothing to print.
 SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint64_t seed, int threads = 0,
-                       const ReferenceCheck& reference = {}, bool keep_images = false, std::int64_t max_cycles = 0);
+                       const ReferenceCheck& reference = {}, bool keep_images = false, std::int64_t max_cycles = 0,
+                       const Ranks& ranks = Ranks{});
 // Of a simulator run (host/design/open_design.hpp says what a steady state needs).
 int images_for_steady_state(const SimRun& r);
 bool steady(const SimRun& r);
 // The design's timing in steady state (timing only, as many images as that needs): what the
 // scaling study measures each plan with.
 sim::RunTiming steady_timing(const Design& d);
+// Measures a plan of `in` (manager::MeasurePlan) by steady_timing: its cycles per image and the
+// latency of one image. `in` must outlive the function.
+manager::MeasurePlan measure_steady_timing(const DesignInputs& in, const std::string& source);
 // `qdf scale`: the built-in network of `r` at the highest throughput on each of `fpgas` FPGAs
 // (manager/scaling.hpp), each plan simulated for timing in steady state when `simulate`.
 manager::ScaleStudy scale_design(const CompileRequest& r, const std::vector<int>& fpgas, bool simulate);
