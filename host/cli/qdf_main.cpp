@@ -500,6 +500,17 @@ int command_line(int argc, char** argv, const qdf::host::ProgramNetwork* program
       }
     if (sm->parsed() && timing_only && sm->count("--reference")) throw qdf::UserError("--reference checks values, which --timing-only skips");
     const host::ReferenceCheck ref = reference == "default" ? host::ReferenceCheck{} : host::parse_reference_check(reference);
+    host::SweepRequest sweep_request;
+    if (sw->parsed()) {
+      refuse_seed(sweep_args, "sweep");
+      sweep_request.base = sweep_args.request;
+      if (!program) sweep_request.base.net = sweep_args.target;
+      sweep_request.devices = host::parse_device_list(sweep_devices);
+      sweep_request.fpgas = manager::parse_fpga_counts(sweep_fpgas);
+      sweep_request.fps = host::parse_fps_list(sweep_fps);
+      sweep_request.foldings = host::parse_folding_list(sweep_foldings);
+      sweep_request.simulate = sweep_simulate;
+    }
     if (stop == Stop::AfterChecks) return 0;
 
     if (parsed(d)) return host::run_demo(demo, std::cout);
@@ -599,17 +610,8 @@ int command_line(int argc, char** argv, const qdf::host::ProgramNetwork* program
       return 0;
     }
     if (sw->parsed()) {
-      refuse_seed(sweep_args, "sweep");
-      host::SweepRequest r;
-      r.base = sweep_args.request;
-      if (!program) r.base.net = sweep_args.target;
-      r.devices = host::parse_device_list(sweep_devices);
-      r.fpgas = manager::parse_fpga_counts(sweep_fpgas);
-      r.fps = host::parse_fps_list(sweep_fps);
-      r.foldings = host::parse_folding_list(sweep_foldings);
-      r.simulate = sweep_simulate;
       const auto t0 = std::chrono::steady_clock::now();
-      const host::SweepStudy s = host::sweep(r, ranks);
+      const host::SweepStudy s = host::sweep(sweep_request, ranks);
       if (!ranks.root()) return 0;
       if (sweep_json_out) std::cout << host::sweep_json(s).dump(2) << "\n";
       else std::cout << host::sweep_table(s);
