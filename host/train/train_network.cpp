@@ -85,8 +85,21 @@ struct Stage {
   std::vector<int> argmax;
   // label select
   Param log_scale;
+  // residual: the branches, each a list of stages on the block's input
+  std::vector<Stage> main, projection;
   Map in;  // the stage's input (kept where the backward pass needs it)
 };
+
+// Every stage of a list and of the branches inside it, in order (a residual block before its
+// main branch, then its projection).
+template <class Stages, class F>
+void for_each_stage(Stages& stages, F f) {
+  for (auto& st : stages) {
+    f(st);
+    for_each_stage(st.main, f);
+    for_each_stage(st.projection, f);
+  }
+}
 
 constexpr float kEps = 1e-5f, kMomentum = 0.1f;
 
@@ -135,8 +148,19 @@ class Trainer {
     const auto& layers = net.layers();
     if (layers.empty() || layers.front().kind != LayerKind::Input) throw UserError("qdf train: the network has no input");
     input_ = &layers.front();
-    for (size_t i = 1; i < layers.size(); ++i) {
+    if (layers.back().kind != LayerKind::LabelSelect)
+      throw UserError("qdf train: the network must end in label_select() (a classifier) to be trained");
+    stages_ = build_stages(layers, 1, false);
+    if (input_->out.h * input_->out.w * input_->out.c <= 0) throw InternalError("empty input");
+  }
+
+  // The stages of layers[from..]: the network's (top level) or a residual branch's, whose last
+  // conv gives its accumulators to the add.
+  std::vector<Stage> build_stages(const std::vector<Layer>& layers, size_t from, bool branch) {
+    std::vector<Stage> stages;
+    for (size_t i = from; i < layers.size(); ++i) {
       const Layer& l = layers[i];
+      const LayerKind next = i + 1 < layers.size() ? layers[i + 1].kind : LayerKind::Input;  // Input: none
       Stage st;
       st.layer = &l;
       switch (l.kind) {
@@ -149,14 +173,12 @@ class Trainer {
           st.w.init(std::move(w));
           st.pad = l.in_binary ? -1.0f : 0.0f;
           st.bound = l.in_binary ? fan_in : fan_in * ((std::int64_t{1} << l.in_bits) - 1);
-          if (st.bound >= (std::int64_t{1} << 24))
-            throw UserError(fmt::format("qdf train: layer {} has accumulators up to {}, beyond the 2^24 that float holds exactly; "
-                                        "the trainer needs smaller inputs or fan-in",
-                                        l.describe(), st.bound));
-          const bool last = i + 1 < layers.size() && layers[i + 1].kind == LayerKind::LabelSelect;
-          if (!last && !(i + 1 < layers.size() && layers[i + 1].kind == LayerKind::Activation))
-            throw UserError(fmt::format("qdf train: layer {} must be followed by an act() or, as the last layer, a "
-                                        "label_select(); other uses are not supported by the trainer yet", l.describe()));
+          check_exact(l, st.bound);
+          const bool ends_branch = branch && i + 1 == layers.size();
+          if (!ends_branch && next != LayerKind::Activation && !(!branch && next == LayerKind::LabelSelect))
+            throw UserError(fmt::format("qdf train: layer {} must be followed by an act(), or end a residual branch, or, as the "
+                                        "last layer, a label_select(); other uses are not supported by the trainer yet",
+                                        l.describe()));
           break;
         }
         case LayerKind::Activation: {
@@ -168,25 +190,49 @@ class Trainer {
           st.var = Row::Ones(c);
           break;
         }
-        case LayerKind::MaxPool: break;
+        case LayerKind::MaxPool:
+        case LayerKind::GlobalPool: break;
+        case LayerKind::Residual: {
+          if (next != LayerKind::Activation)
+            throw UserError(fmt::format("qdf train: layer {} must be followed by an act(); other uses are not supported by the "
+                                        "trainer yet", l.describe()));
+          st.main = build_stages(l.main, 0, true);
+          st.projection = build_stages(l.projection, 0, true);
+          // The add's largest |value|: the main branch's, plus the skip's (the projection's
+          // accumulators, or the block's unsigned input activations) times 2^shift.
+          const std::int64_t skip = st.projection.empty() ? (std::int64_t{1} << l.in_bits) - 1 : st.projection.back().bound;
+          st.bound = st.main.back().bound + (skip << l.shift);
+          check_exact(l, st.bound);
+          break;
+        }
         case LayerKind::LabelSelect: {
           if (l.top_k != 1) throw UserError(fmt::format("qdf train: layer {}: training needs top-1 labels", l.describe()));
           const Layer& fc = layers[i - 1];
+          if (branch || (fc.kind != LayerKind::Conv && fc.kind != LayerKind::FullyConnected))
+            throw UserError(fmt::format("qdf train: layer {} must follow a conv or fc; other uses are not supported by the "
+                                        "trainer yet", l.describe()));
           const double fan_in = static_cast<double>(fc.kind == LayerKind::Conv ? fc.k * fc.k * fc.in.c : fc.in.size());
-          const double act = fc.in_binary ? 1.0 : 1.5;  // typical magnitude of an input value
+          // Typical magnitude of an input value: a ±1, a 2-bit activation, or a global pool's sum
+          // of the 2-bit activations of every pixel.
+          const Layer& before = layers[i - 2];
+          const double act = fc.in_binary ? 1.0 : before.kind == LayerKind::GlobalPool ? 1.5 * before.in.h * before.in.w : 1.5;
           st.log_scale.init(Mat::Constant(1, 1, static_cast<float>(-std::log(std::sqrt(fan_in) * act))));
           if (i + 1 != layers.size()) throw UserError(fmt::format("qdf train: layer {} must be last", l.describe()));
           break;
         }
-        default:
-          throw UserError(fmt::format("qdf train: layer {} is not supported by the trainer yet (it trains input, conv, "
-                                      "fc, act, max pool and label select)", l.describe()));
+        case LayerKind::Input: throw InternalError(fmt::format("qdf train: input {} inside the network", l.describe()));
       }
-      stages_.push_back(std::move(st));
+      stages.push_back(std::move(st));
     }
-    if (layers.back().kind != LayerKind::LabelSelect)
-      throw UserError("qdf train: the network must end in label_select() (a classifier) to be trained");
-    if (input_->out.h * input_->out.w * input_->out.c <= 0) throw InternalError("empty input");
+    return stages;
+  }
+
+  // Every value the float network computes must be an integer that float holds exactly.
+  static void check_exact(const Layer& l, std::int64_t bound) {
+    if (bound >= (std::int64_t{1} << 24))
+      throw UserError(fmt::format("qdf train: layer {} has accumulators up to {}, beyond the 2^24 that float holds exactly; "
+                                  "the trainer needs smaller inputs, fan-in or shift",
+                                  l.describe(), bound));
   }
 
   void check_data(const Dataset& d) const {
@@ -220,13 +266,16 @@ class Trainer {
 
   // Forward through every stage. Training: batch statistics and caches for backward; folded:
   // the integer network, thresholds in place of batch norm. Returns the last fc's accumulators.
-  Mat forward(Map x, int batch, bool training, bool folded) {
-    for (Stage& st : stages_) {
+  Mat forward(Map x, int batch, bool training, bool folded) { return std::move(forward(stages_, std::move(x), batch, training, folded).v); }
+
+  Map forward(std::vector<Stage>& stages, Map x, int batch, bool training, bool folded) {
+    for (Stage& st : stages) {
       const Layer& l = *st.layer;
       switch (l.kind) {
         case LayerKind::Conv:
         case LayerKind::FullyConnected: {
-          st.sign = st.w.value.unaryExpr([](float v) { return v >= 0 ? 1.0f : -1.0f; });
+          if (opt_.quantize) st.sign = st.w.value.unaryExpr([](float v) { return v >= 0 ? 1.0f : -1.0f; });
+          else st.sign = st.w.value;
           Map out;
           if (l.kind == LayerKind::Conv) {
             st.cols = im2col(x, batch, l.k, l.s, l.p, st.pad, l.out.h, l.out.w);
@@ -265,6 +314,10 @@ class Trainer {
           st.xhat = (acc.rowwise() - mean).array().rowwise() * st.inv_std.array();
           st.y = (st.xhat.array().rowwise() * st.gamma.value.row(0).array()).rowwise() + st.beta.value.row(0).array();
           const int bits = st.bits;
+          if (!opt_.quantize) {
+            acc = st.y;
+            break;
+          }
           acc = st.y.unaryExpr([bits](float y) {
             const int q = quantize(y, bits);
             return bits == 1 ? (q ? 1.0f : -1.0f) : static_cast<float>(q);
@@ -303,24 +356,45 @@ class Trainer {
           x = std::move(out);
           break;
         }
+        case LayerKind::GlobalPool: {
+          const Eigen::Index pixels = static_cast<Eigen::Index>(x.h) * x.w;
+          Map out{Mat(batch, x.c), 1, 1, x.c};
+          for (Eigen::Index i = 0; i < batch; ++i) out.v.row(i) = x.v.middleRows(i * pixels, pixels).colwise().sum();
+          if (training) st.in = {Mat(), x.h, x.w, x.c};
+          x = std::move(out);
+          break;
+        }
+        case LayerKind::Residual: {
+          // The block's output: main branch accumulators + skip * 2^shift (reference_model.hpp).
+          Map skip = st.projection.empty() ? x : forward(st.projection, x, batch, training, folded);
+          Map main = forward(st.main, std::move(x), batch, training, folded);
+          main.v += skip.v * static_cast<float>(std::int64_t{1} << st.layer->shift);
+          x = std::move(main);
+          break;
+        }
         case LayerKind::LabelSelect: break;
-        default: throw InternalError("unsupported stage in forward");
+        case LayerKind::Input: throw InternalError("an input stage in forward");
       }
     }
-    return std::move(x.v);
+    return x;
   }
 
   // Backward from d(loss)/d(last accumulators); fills the parameters' gradients.
-  void backward(Mat d, int batch) {
-    for (size_t si = stages_.size(); si-- > 0;) {
-      Stage& st = stages_[si];
+  void backward(Mat d, int batch) { backward(stages_, std::move(d), batch, false); }
+
+  // Backward through `stages` from d(loss)/d(their output); returns d(loss)/d(their input), or
+  // nothing when `input_gradient` is false (the network's input).
+  Mat backward(std::vector<Stage>& stages, Mat d, int batch, bool input_gradient) {
+    for (size_t si = stages.size(); si-- > 0;) {
+      Stage& st = stages[si];
       const Layer& l = *st.layer;
       switch (l.kind) {
         case LayerKind::LabelSelect: break;
         case LayerKind::Activation: {
           const int bits = st.bits;
-          Mat dy = d.array() * st.y.unaryExpr([bits](float y) {
-                                  const bool pass = bits == 1 ? std::abs(y) <= 1.0f : (y >= 0.0f && y <= 3.0f);
+          const bool quantize = opt_.quantize;
+          Mat dy = d.array() * st.y.unaryExpr([bits, quantize](float y) {
+                                  const bool pass = !quantize || (bits == 1 ? std::abs(y) <= 1.0f : (y >= 0.0f && y <= 3.0f));
                                   return pass ? 1.0f : 0.0f;
                                 }).array();
           st.gamma.grad = (dy.array() * st.xhat.array()).colwise().sum();
@@ -337,7 +411,7 @@ class Trainer {
         case LayerKind::FullyConnected: {
           Mat gw = d.transpose() * st.cols;
           st.w.grad = std::move(gw);  // straight through the sign (the latent weights stay in [-1, 1])
-          if (si == 0) return;  // no gradient for the input
+          if (si == 0 && !input_gradient) return {};
           Mat dcols = d * st.sign;
           if (l.kind == LayerKind::Conv)
             d = col2im(dcols, batch, st.in.h, st.in.w, st.in.c, l.k, l.s, l.p, l.out.h, l.out.w).v;
@@ -356,18 +430,33 @@ class Trainer {
           d = std::move(din);
           break;
         }
-        default: throw InternalError("unsupported stage in backward");
+        case LayerKind::GlobalPool: {
+          // Every pixel of an image gets its sum's gradient.
+          const Eigen::Index pixels = static_cast<Eigen::Index>(st.in.h) * st.in.w;
+          Mat din(batch * pixels, st.in.c);
+          for (Eigen::Index i = 0; i < batch; ++i) din.middleRows(i * pixels, pixels).rowwise() = d.row(i);
+          d = std::move(din);
+          break;
+        }
+        case LayerKind::Residual: {
+          Mat dskip = d * static_cast<float>(std::int64_t{1} << st.layer->shift);
+          if (!st.projection.empty()) dskip = backward(st.projection, std::move(dskip), batch, true);
+          d = backward(st.main, std::move(d), batch, true) + dskip;
+          break;
+        }
+        case LayerKind::Input: throw InternalError("an input stage in backward");
       }
     }
+    return d;
   }
 
   std::vector<Param*> params() {
     std::vector<Param*> p;
-    for (Stage& st : stages_) {
+    for_each_stage(stages_, [&](Stage& st) {
       if (st.w.value.size()) p.push_back(&st.w);
       if (st.gamma.value.size()) p.insert(p.end(), {&st.gamma, &st.beta});
       if (st.log_scale.value.size()) p.push_back(&st.log_scale);
-    }
+    });
     return p;
   }
 
@@ -386,8 +475,9 @@ class Trainer {
         p->value -= static_cast<float>(lr) * p->m;
       }
     }
-    for (Stage& st : stages_)
+    for_each_stage(stages_, [](Stage& st) {
       if (st.w.value.size()) st.w.value = st.w.value.cwiseMax(-1.0f).cwiseMin(1.0f);
+    });
   }
 
   // Softmax cross-entropy of the scaled accumulators: loss (summed), correct count, and d(loss)/d(acc) / batch.
@@ -417,8 +507,13 @@ class Trainer {
     return {total, correct};
   }
 
-  void fold() {
-    for (Stage& st : stages_)
+  void fold() { fold(stages_); }
+
+  // An act's thresholds cover the accumulators of the stage before it (a conv, fc or residual add).
+  void fold(std::vector<Stage>& stages) {
+    for (Stage& st : stages) {
+      fold(st.main);
+      fold(st.projection);
       if (st.layer->kind == LayerKind::Activation) {
         const Stage& prev = *(&st - 1);
         BatchNorm bn;
@@ -431,11 +526,12 @@ class Trainer {
         }
         st.folded = fold_batch_norm(bn, st.bits, prev.bound);
       }
+    }
   }
 
   manager::ModelWeights weights() const {
     manager::ModelWeights w;
-    for (const Stage& st : stages_) {
+    for_each_stage(stages_, [&](const Stage& st) {
       if (st.w.value.size()) {
         engines::BinaryMatrix m(static_cast<int>(st.w.value.rows()), static_cast<int>(st.w.value.cols()));
         for (int r = 0; r < m.rows; ++r)
@@ -443,20 +539,20 @@ class Trainer {
         w.weights[st.layer->name] = std::move(m);
       }
       if (st.layer->kind == LayerKind::Activation) w.thresholds[st.layer->name] = st.folded;
-    }
+    });
     return w;
   }
 
   void load(const manager::ModelWeights& w) {
     manager::check_weights(net_, w);
-    for (Stage& st : stages_) {
+    for_each_stage(stages_, [&](Stage& st) {
       if (st.w.value.size()) {
         const engines::BinaryMatrix& m = w.weights.at(st.layer->name);
         for (int r = 0; r < m.rows; ++r)
           for (int c = 0; c < m.cols; ++c) st.w.value(r, c) = m.at(r, c) ? 1.0f : -1.0f;
       }
       if (st.layer->kind == LayerKind::Activation) st.folded = w.thresholds.at(st.layer->name);
-    }
+    });
   }
 
   std::vector<int> predict(const Dataset& d, std::int64_t n) {
@@ -476,6 +572,47 @@ class Trainer {
       }
     }
     return labels;
+  }
+
+  Parameters parameters() {
+    Parameters p;
+    for_each_stage(stages_, [&](Stage& st) {
+      for (Param* q : {&st.w, &st.gamma, &st.beta, &st.log_scale})
+        for (Eigen::Index j = 0; j < q->value.size(); ++j) {
+          p.values.push_back(q->value.data()[j]);
+          p.layers.push_back(st.layer->name);
+        }
+    });
+    return p;
+  }
+
+  void set_parameters(const std::vector<double>& theta) {
+    size_t at = 0;
+    for_each_stage(stages_, [&](Stage& st) {
+      for (Param* q : {&st.w, &st.gamma, &st.beta, &st.log_scale})
+        for (Eigen::Index j = 0; j < q->value.size(); ++j) {
+          if (at >= theta.size()) throw UserError(fmt::format("qdf train: {} parameters given, the network has more", theta.size()));
+          q->value.data()[j] = static_cast<float>(theta[at++]);
+        }
+    });
+    if (at != theta.size()) throw UserError(fmt::format("qdf train: {} parameters given, the network has {}", theta.size(), at));
+  }
+
+  LossGradient loss_gradient(const Dataset& data, std::int64_t n) {
+    n = std::clamp<std::int64_t>(n, 2, data.size());
+    std::vector<std::int64_t> idx(static_cast<size_t>(n));
+    std::iota(idx.begin(), idx.end(), 0);
+    const int b = static_cast<int>(n);
+    Mat acc = forward(input_batch(data, idx, 0, idx.size(), false), b, true, false), dacc;
+    auto [l, c] = loss(acc, data, idx, 0, dacc);
+    backward(std::move(dacc), b);
+    LossGradient r;
+    r.loss = l / static_cast<double>(n);
+    for_each_stage(stages_, [&](Stage& st) {
+      for (Param* q : {&st.w, &st.gamma, &st.beta, &st.log_scale})
+        for (Eigen::Index j = 0; j < q->grad.size(); ++j) r.gradient.push_back(q->grad.data()[j]);
+    });
+    return r;
   }
 
   TrainResult run(const Dataset& train, const Dataset& test) {
@@ -550,6 +687,19 @@ class Trainer {
 };
 
 }  // namespace
+
+Parameters initial_parameters(const manager::Net& net, const TrainOptions& opt) {
+  Trainer t(net, opt);
+  return t.parameters();
+}
+
+LossGradient training_loss(const manager::Net& net, const TrainOptions& opt, const Dataset& data, std::int64_t n,
+                           const std::vector<double>& theta) {
+  Trainer t(net, opt);
+  t.check_data(data);
+  t.set_parameters(theta);
+  return t.loss_gradient(data, n);
+}
 
 TrainResult train_network(const manager::Net& net, const Dataset& train, const Dataset& test, const TrainOptions& opt) {
   Trainer t(net, opt);

@@ -10,13 +10,18 @@
 //                +1 if y >= 0 else -1; its gradient passes through where 0 <= y <= 3 (2-bit) or
 //                |y| <= 1 (1-bit)
 //   max pool     the max, its gradient to the first maximum (none when that is padding)
+//   global pool  the sum over the pixels of each channel, its gradient to every pixel
+//   residual     the main branch's accumulators plus the skip (the block's input activations or
+//                its projection conv's accumulators) times 2^shift, as the reference model adds
+//                them; the gradient flows into both branches and the two sum at the block's input
 //   label select softmax cross-entropy of the last fc's accumulators times a learned scale (which
 //                does not change the label: the hardware takes the argmax of the accumulators)
 // At the end batch norm and the quantizer fold into the threshold rule (fold_batch_norm), and
 // the accuracy reported is the folded integer network's on the test set.
 //
-// Supported: an input of unsigned pixels or bits, conv, fc, act (1 and 2 bits), max pool, label
-// select. Residual blocks and global pools are a UserError ("not supported by the trainer yet").
+// Supported: an input of unsigned pixels or bits, conv, fc, act (1 and 2 bits), max pool, global
+// pool, residual blocks (with or without a projection, any shift) followed by an act, label
+// select after a conv or fc. Other uses are a UserError ("not supported by the trainer yet").
 #pragma once
 
 #include "host/data/idx_dataset.hpp"
@@ -47,6 +52,10 @@ struct TrainOptions {
   std::uint64_t seed = 1;          // weights, batch order, flips
   bool flip = true;                // random horizontal flips of the training images
   std::int64_t train_images = 0;   // use the first n training images (0: all)
+  // false: the float network, with the latent weights in place of their signs and the batch norm
+  // outputs in place of the quantizers (and their full gradients): a smooth function whose
+  // gradients finite differences can check (training_loss)
+  bool quantize = true;
   // Called after every batch: epoch (1-based), fraction of the epoch done, running loss, accuracy.
   std::function<void(int, double, double, double)> progress;
   std::function<void(const EpochReport&)> epoch_done;
@@ -66,6 +75,26 @@ TrainResult train_network(const manager::Net& net, const Dataset& train, const D
 // thresholds of `w` in place of batch norm and quantizer), for the first n images (0: all).
 std::vector<int> predict_folded(const manager::Net& net, const manager::ModelWeights& w, const Dataset& data,
                                 std::int64_t n = 0);
+
+// The trainable parameters (each conv's and fc's latent weights, each act's batch norm scales and
+// shifts, the label select's log scale), in one fixed order, as opt.seed initialises them;
+// layers[i] names the layer of values[i].
+struct Parameters {
+  std::vector<double> values;
+  std::vector<std::string> layers;
+};
+Parameters initial_parameters(const manager::Net& net, const TrainOptions& opt);
+
+// The training loss (mean softmax cross-entropy, batch statistics, no flips) of the first n
+// images of `data` as one batch, with the parameters `theta` (in the order of
+// initial_parameters), and its gradient from the backward pass: what gradient checks compare
+// with finite differences.
+struct LossGradient {
+  double loss = 0;
+  std::vector<double> gradient;
+};
+LossGradient training_loss(const manager::Net& net, const TrainOptions& opt, const Dataset& data, std::int64_t n,
+                           const std::vector<double>& theta);
 
 // One activation's batch norm (per channel) and quantizer.
 struct BatchNorm {
