@@ -1,7 +1,7 @@
 #include "manager/network.hpp"
 
 #include "dsl/errors.hpp"
-#include "dsl/types.hpp"
+#include "manager/layer_precision.hpp"
 
 #include <fmt/format.h>
 
@@ -35,17 +35,14 @@ namespace {
 }
 
 void require_activations(const Layer& l) {
-  if (!l.in_binary && l.in_bits > 0 && l.in_bits > 16)
-    shape_error(l, fmt::format("needs activations of at most 16 bits, found {} bits", l.in_bits));
+  if (!l.in_binary && l.in_bits > 0 && l.in_bits > precision::kMaxActivationBits)
+    shape_error(l, fmt::format("needs activations of at most {} bits, found {} bits", precision::kMaxActivationBits, l.in_bits));
 }
 
-// The skip is scaled by 2^shift; the residual add engine takes 0..16 (engines/stream_engines.cpp).
-constexpr int kMaxResidualShift = 16;
-
 void check_residual_shift(const Layer& l) {
-  if (l.shift < 0 || l.shift > kMaxResidualShift)
-    throw UserError(fmt::format("layer {}: its shift (skip scale 2^shift) must be 0..{}, found {}", l.describe(), kMaxResidualShift,
-                                l.shift));
+  if (l.shift < 0 || l.shift > precision::kMaxResidualShift)
+    throw UserError(fmt::format("layer {}: its shift (skip scale 2^shift) must be 0..{}, found {}", l.describe(),
+                                precision::kMaxResidualShift, l.shift));
 }
 
 // Output shape and precision of `l` on input (shape, bits, binary, signed accumulator?).
@@ -64,11 +61,8 @@ void infer(Layer& l, const Layer& prev, int index) {
       default: l.name = fmt::format("layer{}", index);
     }
   }
-  auto window = [&](int size) { return (size + 2 * l.p - l.k) / l.s + 1; };
-  auto acc_bits = [&](std::int64_t fan_in) {
-    std::int64_t max = l.in_binary ? fan_in : fan_in * ((std::int64_t{1} << l.in_bits) - 1);
-    return dsl::bits_for(static_cast<std::uint64_t>(max)) + 1;
-  };
+  auto window = [&](int size) { return precision::window_out(size, l.k, l.s, l.p); };
+  auto acc_bits = [&](std::int64_t fan_in) { return precision::accumulator_bits(fan_in, l.in_bits, l.in_binary); };
   switch (l.kind) {
     case LayerKind::Input: shape_error(l, "an input can only start a network");
     case LayerKind::Conv:
@@ -109,14 +103,14 @@ void infer(Layer& l, const Layer& prev, int index) {
     case LayerKind::GlobalPool:
       if (raw || l.in_binary) shape_error(l, "pools unsigned activations");
       l.out = {1, 1, l.in.c};
-      l.out_bits = dsl::bits_for(static_cast<std::uint64_t>(l.in.h * l.in.w) * ((std::uint64_t{1} << l.in_bits) - 1));
+      l.out_bits = precision::global_pool_bits(static_cast<std::int64_t>(l.in.h) * l.in.w, l.in_bits);
       l.out_binary = false;
       return;
     case LayerKind::LabelSelect:
       if (l.in.h != 1 || l.in.w != 1) shape_error(l, fmt::format("selects among a vector, found a {} map", l.in.str()));
       if (l.top_k < 1 || l.top_k > l.in.c) shape_error(l, fmt::format("top-{} of {} classes", l.top_k, l.in.c));
       l.out = {1, 1, l.top_k};
-      l.out_bits = dsl::index_bits(static_cast<std::uint64_t>(l.in.c));
+      l.out_bits = precision::label_bits(l.in.c);
       l.out_binary = false;
       return;
     case LayerKind::Residual: {
@@ -145,8 +139,7 @@ void infer(Layer& l, const Layer& prev, int index) {
         shape_error(l, fmt::format("its main branch gives {} but its skip gives {}: add a projection conv to the skip",
                                    main_net.shape().str(), skip.shape().str()));
       l.out = main_net.shape();
-      int skip_bits = l.projection.empty() ? l.in_bits + l.shift + 1 : skip.back().out_bits;
-      l.out_bits = std::max(main_net.back().out_bits, skip_bits) + 1;
+      l.out_bits = precision::residual_bits(main_net.back().out_bits, l.in_bits, l.shift, !l.projection.empty(), skip.back().out_bits);
       l.out_binary = false;
       return;
     }
