@@ -4,7 +4,9 @@
 #include "manager/network.hpp"
 #include "manager/static_network.hpp"
 
+#include <boost/hana.hpp>
 #include <doctest/doctest.h>
+#include <vector>
 
 using namespace qdf;
 using namespace qdf::manager;
@@ -38,18 +40,104 @@ TEST_CASE("a layer that does not fit names the layer and the shapes") {
   CHECK_THROWS_WITH_AS(builtin_net("vgg"), doctest::Contains("the networks are: sfc, lfc"), UserError);
 }
 
+// Field by field, through residual branches: the static expression's network against the one
+// written with runtime expressions.
+static void check_same_layers(const std::vector<Layer>& got, const std::vector<Layer>& want, const std::string& where) {
+  REQUIRE_MESSAGE(got.size() == want.size(), where);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const Layer &g = got[i], &w = want[i];
+    INFO(where, " layer ", i, " ", w.describe());
+    CHECK(g.name == w.name);
+    CHECK(g.kind == w.kind);
+    CHECK(g.out_channels == w.out_channels);
+    CHECK(g.k == w.k);
+    CHECK(g.s == w.s);
+    CHECK(g.p == w.p);
+    CHECK(g.act_bits == w.act_bits);
+    CHECK(g.shift == w.shift);
+    CHECK(g.top_k == w.top_k);
+    CHECK(g.in == w.in);
+    CHECK(g.out == w.out);
+    CHECK(g.in_bits == w.in_bits);
+    CHECK(g.out_bits == w.out_bits);
+    CHECK(g.in_binary == w.in_binary);
+    CHECK(g.out_binary == w.out_binary);
+    check_same_layers(g.main, w.main, where + "/" + w.name + ".main");
+    check_same_layers(g.projection, w.projection, where + "/" + w.name + ".projection");
+  }
+}
+
 TEST_CASE("a network with static shapes builds the same runtime network") {
-  using namespace qdf::manager::static_net;
-  auto net = static_net::input<32, 32, 3, 8>("image") >> static_net::conv<3, 64>{"conv1"} >> static_net::act<2>{} >>
-             static_net::conv<3, 64>{"conv2"} >> static_net::act<2>{} >> static_net::maxpool<2>{} >>
-             static_net::residual([](auto in) { return in >> static_net::conv<3, 64, 1, 1>{"a"} >> static_net::act<2>{} >> static_net::conv<3, 64, 1, 1>{"b"}; }) >>
-             static_net::act<2>{} >> static_net::global_pool{} >> static_net::fc<10>{"fc"} >> static_net::label_select<1>{};
+  namespace sn = static_net;
+  auto net = sn::input<32, 32, 3, 8>("image") >> sn::conv<3, 64>{"conv1"} >> sn::act<2>{} >> sn::conv<3, 64>{"conv2"} >> sn::act<2>{} >>
+             sn::maxpool<2>{} >>
+             sn::residual([](auto in) { return in >> sn::conv<3, 64, 1, 1>{"a"} >> sn::act<2>{} >> sn::conv<3, 64, 1, 1>{"b"}; }) >>
+             sn::act<2>{} >> sn::global_pool{} >> sn::fc<10>{"fc"} >> sn::label_select<1>{};
   using S = decltype(net)::shape;
   static_assert(S::h == 1 && S::w == 1 && S::c == 1);
-  CHECK(net.net.shape() == Shape{1, 1, 1});
+  Net runtime = input("image", {32, 32, 3}, 8) >> conv("conv1", 3, 64) >> act(2) >> conv("conv2", 3, 64) >> act(2) >> maxpool(2) >>
+                residual(conv("a", 3, 64, 1, 1) >> act(2) >> conv("b", 3, 64, 1, 1)) >> act(2) >> global_pool() >> fc("fc", 10) >>
+                label_select(1);
+  check_same_layers(net.net.layers(), runtime.layers(), "net");
   CHECK(net.net.layers()[5].out == Shape{14, 14, 64});
   CHECK(net.net.layers()[6].kind == LayerKind::Residual);
-  CHECK(net.net.layers()[6].out == Shape{14, 14, 64});
+}
+
+// A residual network with every layer kind: identity and projection blocks with shifts, binary and
+// 2-bit activations, pools, a fully connected layer, and a label select of a global pool's
+// unsigned scores. Its widths, worked out by hand from the layers (accumulator: bits of the largest
+// sum, plus the sign; residual: one more than the wider of main branch and skip):
+static auto every_layer_kind() {
+  namespace sn = static_net;
+  return sn::input<12, 12, 3, 8>("image") >>
+         sn::conv<3, 16, 1, 1>{"c0"} >>  // 27 * 255 = 6885 < 2^13: 14 bits
+         sn::act<2>{} >>
+         sn::residual<1>([](auto in) { return in >> sn::conv<3, 16, 1, 1>{"a1"} >> sn::act<1>{} >> sn::conv<3, 16, 1, 1>{"b1"}; },
+                         sn::no_projection{}, "block1") >>  // main: 144 (binary) < 2^8: 9 bits; skip 2 + 1 + 1 = 4 bits: 10
+         sn::act<2>{} >>
+         sn::residual<2>([](auto in) { return in >> sn::conv<3, 32, 2, 1>{"a2"} >> sn::act<2>{} >> sn::conv<3, 32, 1, 1>{"b2"}; },
+                         [](auto in) { return in >> sn::conv<1, 32, 2>{"proj2"}; }) >>  // main: 288 * 3 = 864: 11; proj: 48: 7 bits; 12
+         sn::act<2>{} >> sn::maxpool<2>{} >>                                             // 6x6 -> 3x3, 2 bits
+         sn::conv<1, 10>{"scores"} >>                                                    // 32 * 3 = 96: 8 bits
+         sn::act<2>{} >> sn::global_pool{} >>                                            // 9 * 3 = 27: 5 bits
+         sn::label_select<1>{};                                                          // index of 10: 4 bits
+}
+
+TEST_CASE("a static network carries each stream's precision, as the runtime network computes it") {
+  namespace sn = static_net;
+  namespace hana = boost::hana;
+  using E = decltype(every_layer_kind());
+  // The layer list is a hana tuple in the type: its output widths and kinds, worked out by hand above.
+  constexpr auto bits = hana::transform(E::layers, [](auto t) { return hana::int_c<decltype(t)::type::out::bits>; });
+  static_assert(bits == hana::tuple_c<int, 8, 14, 2, 10, 2, 12, 2, 2, 8, 2, 5, 4>);
+  constexpr auto values = hana::transform(E::layers, [](auto t) { return hana::int_c<static_cast<int>(decltype(t)::type::out::values)>; });
+  constexpr int R = static_cast<int>(sn::Values::raw), U = static_cast<int>(sn::Values::uint);
+  static_assert(values == hana::tuple_c<int, U, R, U, R, U, R, U, U, R, U, U, U>);
+  constexpr auto is_conv = [](auto t) { return hana::bool_c<sn::is_conv_v<typename decltype(t)::type::layer>>; };
+  static_assert(hana::count_if(E::layers, is_conv) == hana::size_c<2>);
+  // The second block keeps its shift and its branches' layer lists: its skip is the projection conv.
+  using Block2 = typename decltype(+E::layers[hana::size_c<5>])::type::layer;
+  static_assert(sn::is_residual_v<Block2> && Block2::shift == 2);
+  static_assert(hana::size(Block2::main::layers) == hana::size_c<3> && hana::size(Block2::skip::layers) == hana::size_c<1>);
+  static_assert(std::is_same_v<typename decltype(+hana::back(Block2::skip::layers))::type::layer, sn::conv<1, 32, 2, 0>>);
+  static_assert(std::is_same_v<typename decltype(+E::layers[hana::size_c<5>])::type::out, sn::at<6, 6, 32, 12, sn::Values::raw>>);
+  // The first block on binary activations, in its main branch: the 1-bit act gives binary values.
+  using Block1 = typename decltype(+E::layers[hana::size_c<3>])::type::layer;
+  static_assert(decltype(+Block1::main::layers[hana::size_c<1>])::type::out::binary);
+
+  auto net = every_layer_kind();
+  Net runtime =
+      input("image", {12, 12, 3}, 8) >> conv("c0", 3, 16, 1, 1) >> act(2) >>
+      residual(conv("a1", 3, 16, 1, 1) >> act(1) >> conv("b1", 3, 16, 1, 1), 1, Net(), "block1") >> act(2) >>
+      residual(conv("a2", 3, 32, 2, 1) >> act(2) >> conv("b2", 3, 32, 1, 1), 2, conv("proj2", 1, 32, 2)) >> act(2) >> maxpool(2) >>
+      conv("scores", 1, 10) >> act(2) >> global_pool() >> label_select(1);
+  check_same_layers(net.net.layers(), runtime.layers(), "net");
+  // The type's widths are those of the runtime's layers.
+  std::vector<int> runtime_bits;
+  for (const Layer& l : runtime.layers()) runtime_bits.push_back(l.out_bits);
+  std::vector<int> static_bits;
+  hana::for_each(bits, [&](auto b) { static_bits.push_back(b); });
+  CHECK(static_bits == runtime_bits);
 }
 
 TEST_CASE("a residual block's shift is 0..16, named with the block, in a network and in a bundle's") {

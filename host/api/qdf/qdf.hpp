@@ -61,8 +61,8 @@ using manager::input;
 using manager::label_select;
 using manager::maxpool;
 using manager::residual;
-// Static shapes: the same layers with every stream's shape in the type, so that a layer that does
-// not fit is a compile error (manager/static_network.hpp); `.net` is the runtime expression.
+// Static shapes: the same layers with every stream's shape and precision in the type, so that a
+// layer that does not fit is a compile error (manager/static_network.hpp); `.net` is the runtime expression.
 namespace static_net = manager::static_net;
 
 // ---- Weights: ±1 weights and thresholds per layer (manager/model_weights.hpp) ----
