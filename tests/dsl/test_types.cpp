@@ -1,8 +1,10 @@
 // The width rules (types.hpp) and the static API that applies them at compile time. What must
 // NOT compile is in tests/compile_fail/.
 #include "dsl/interpreter.hpp"
+#include "dsl/port_bundle.hpp"
 #include "dsl/static_types.hpp"
 
+#include <boost/hana/define_struct.hpp>
 #include <doctest/doctest.h>
 #include <type_traits>
 
@@ -74,4 +76,46 @@ TEST_CASE("a kernel written with the static API runs: vectors, counters, registe
   REQUIRE(r.outputs["sum"].size() == 2);
   CHECK(r.outputs["sum"].value(0) == 12 + 1 + 3);
   CHECK(r.outputs["sum"].value(1) == 0 + 4 + 8);
+}
+
+// A kernel's ports as reflected structs: one member per port, named after it.
+struct PairIn {
+  BOOST_HANA_DEFINE_STRUCT(PairIn, (UInt<8>, a), (SInt<4>, b), (Bool, flip));
+};
+struct PairOut {
+  BOOST_HANA_DEFINE_STRUCT(PairOut, (SInt<10>, sum), (Bits<8>, raw_a));
+};
+
+TEST_CASE("a kernel's ports as a port bundle: declared in member order, named and typed after the members") {
+  KernelBuilder kb("bundled");
+  PairIn in = io::inputs<PairIn>();
+  static_assert(std::is_same_v<decltype(in.a), UInt<8>> && std::is_same_v<decltype(in.b), SInt<4>>);
+  SInt<9> a = in.a;
+  io::outputs(PairOut{.sum = mux(in.flip, a + -in.b, a + in.b), .raw_a = cast<Bits<8>>(in.a)});
+  Kernel k = kb.finish();
+  REQUIRE(k.inputs.size() == 3);
+  REQUIRE(k.outputs.size() == 2);
+  CHECK(k.at(k.inputs[0]).name == "a");
+  CHECK(k.at(k.inputs[0]).type == Type::uint(8));
+  CHECK(k.at(k.inputs[1]).name == "b");
+  CHECK(k.at(k.inputs[1]).type == Type::sint(4));
+  CHECK(k.at(k.inputs[2]).name == "flip");
+  CHECK(k.at(k.inputs[2]).type == Type::boolean());
+  CHECK(k.at(k.outputs[0]).name == "sum");
+  CHECK(k.at(k.outputs[1]).name == "raw_a");
+  CHECK(k.at(k.outputs[1]).type == Type::bits(8));
+  RunSpec s;
+  s.ticks = 3;
+  s.inputs["a"] = Stream(8);
+  s.inputs["b"] = Stream(4);
+  s.inputs["flip"] = Stream(1);
+  for (std::uint64_t v : {200u, 3u, 0u}) s.inputs["a"].push(v);
+  for (std::uint64_t v : {0x7u, 0xfu, 0x8u}) s.inputs["b"].push(v);  // 7, -1, -8 as SInt<4>
+  for (std::uint64_t v : {0u, 1u, 1u}) s.inputs["flip"].push(v);
+  RunResult r = interpret(k, s);
+  REQUIRE(r.outputs["sum"].size() == 3);
+  CHECK(r.outputs["sum"].value(0) == 207);       // 200 + 7
+  CHECK(r.outputs["sum"].value(1) == 4);         // 3 - (-1)
+  CHECK(r.outputs["sum"].value(2) == 8);         // 0 - (-8)
+  CHECK(r.outputs["raw_a"].value(0) == 200);
 }
