@@ -5,6 +5,7 @@
 // estimate too: where the model is off. Minutes of Yosys per design: a benchmark, not a test.
 //   bench_resources_at_scale              every design below
 //   bench_resources_at_scale NAME...      only those (cnv, cnv-w1a2, resnet-mini)
+#include "dsl/errors.hpp"
 #include "dsl/yosys_runner.hpp"
 #include "manager/bundle.hpp"
 
@@ -71,7 +72,8 @@ void print_engines(const Plan& p, const dsl::SynthResult& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::vector<Design> all = {Design{"cnv at 10,000 fps", "cnv", 10000}, Design{"cnv-w1a2 at the highest throughput", "cnv-w1a2", 0},
+  // cnv at 10,000 images/s no longer fits one xc7z020 once the wide engines are calibrated.
+  const std::vector<Design> all = {Design{"cnv at the highest throughput", "cnv", 0}, Design{"cnv-w1a2 at the highest throughput", "cnv-w1a2", 0},
                                    Design{"resnet-mini at the highest throughput", "resnet-mini", 0}};
   std::vector<Design> designs;
   for (int i = 1; i < argc; ++i) {
@@ -89,7 +91,13 @@ int main(int argc, char** argv) {
     PlanOptions o;
     o.device = device("zynq");
     o.fps = d.fps;
-    const Plan p = plan_network(n, random_weights(n, 1), o);
+    Plan p;
+    try {
+      p = plan_network(n, random_weights(n, 1), o);
+    } catch (const UserError& e) {
+      summary.push_back(fmt::format("{:<44} no plan: {}", d.what, e.what()));
+      continue;
+    }
     const auto t0 = std::chrono::steady_clock::now();
     const dsl::SynthResult r = dsl::yosys_synth(fpga_verilog(p, 0), dsl::SynthFlow::Xilinx);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
