@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
     // bits per input bit at every width), the 64-bit tick counter and its comparisons about
     // 200), so that features that always come together are not traded against each other.
     const std::vector<double> prior = {150, 1.0, 0.5, 1.0, 0.35, 0.2, 0.8, 0.4, 2.5, 1.0, 1.0, 1.0, 1.5, 4.0};
-    const double lambda = 0.2;
+    const double lambda = 0.3;
     const int n = static_cast<int>(rows.size()), m = static_cast<int>(prior.size());
     Eigen::MatrixXd A = Eigen::MatrixXd::Zero(n + m, m);
     Eigen::VectorXd b = Eigen::VectorXd::Zero(n + m);

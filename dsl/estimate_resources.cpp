@@ -67,11 +67,23 @@ ResourceFeatures resource_features(const Kernel& k) {
         if (a != kNoNode && is_const(a)) return true;
       return false;
     };
+    // An operand read from a ROM in LUTs (through slices and casts, as thresholds are): a
+    // comparison with it folds the ROM's few address bits into the comparator's LUTs, as a
+    // comparison with a constant does; a comparison of two variables (label select's scores)
+    // is a subtraction on the carry chain.
+    auto has_lut_rom_or_const = [&] {
+      for (NodeId a : n.args) {
+        if (a == kNoNode) continue;
+        while (k.at(a).op == Op::Cast || k.at(a).op == Op::Slice) a = k.at(a).args[0];
+        if (is_const(a) || (k.at(a).op == Op::Rom && !in_bram(k.at(a).a0, k.at(a).type.width))) return true;
+      }
+      return false;
+    };
     switch (n.op) {
       case Op::Add: case Op::Sub: case Op::Neg: (has_const() ? f.arith_const_bits : f.arith_bits) += w; break;
       case Op::Mul: f.mul_bits += w; break;
       case Op::Eq: case Op::Ne: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge:
-        (has_const()                                 ? f.compare_const_bits
+        (has_lut_rom_or_const()                      ? f.compare_const_bits
          : (n.op == Op::Eq || n.op == Op::Ne)        ? f.equal_bits
                                                      : f.compare_bits) += std::max(arg_w(0), arg_w(1));
         break;
@@ -148,8 +160,8 @@ const LutCosts& lut_costs() {
   // Fitted by `build/bench/calibrate_resources --fit` (ridge regression on relative error
   // towards physical priors) on the calibration sample against Yosys 0.23 synth_xilinx -family
   // xc7; the resulting table is docs/resource_model.md.
-  static const LutCosts c{74.727, 0.000, 0.486, 0.106, 0.350, 0.194, 0.743,
-                          0.565,  2.377, 1.267, 1.214, 1.092, 1.815, 3.923};
+  static const LutCosts c{74.904, 0.000, 0.490, 0.686, 0.350, 0.165, 0.628,
+                          0.551,  2.241, 1.249, 1.217, 1.077, 1.769, 3.914};
   return c;
 }
 
