@@ -7,6 +7,7 @@
 #include "engines/calibration_samples.hpp"
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
 #include <iostream>
@@ -49,16 +50,20 @@ int main(int argc, char** argv) {
   if (fit) {
     // Ridge regression on relative error, pulled towards physical priors (LUTs per unit on a
     // 6-input-LUT fabric: an adder bit is one LUT, a 2:1 mux bit one LUT, a popcount input
-    // bit about one LUT of compressor tree, the 64-bit tick counter and its comparisons about
+    // bit 2.5 LUTs of adder tree (a balanced tree of exact-width adders has about 2.6 adder
+    // bits per input bit at every width), the 64-bit tick counter and its comparisons about
     // 200), so that features that always come together are not traded against each other.
-    const std::vector<double> prior = {150, 1.0, 0.5, 1.0, 0.35, 0.2, 0.8, 0.4, 1.0, 1.0, 1.0, 1.0, 1.5, 4.0};
-    const double lambda = 0.2;
+    const std::vector<double> prior = {150, 1.0, 0.5, 1.0, 0.35, 0.2, 0.8, 0.4, 2.5, 1.0, 1.0, 1.0, 1.5, 4.0};
+    const double lambda = 0.3;
     const int n = static_cast<int>(rows.size()), m = static_cast<int>(prior.size());
     Eigen::MatrixXd A = Eigen::MatrixXd::Zero(n + m, m);
     Eigen::VectorXd b = Eigen::VectorXd::Zero(n + m);
+    // Relative errors, those of engines over 1,000 LUTs weighed up by the fourth root of their
+    // size in thousands of LUTs: a plan's budget goes to its wide engines.
     for (int i = 0; i < n; ++i) {
-      for (int j = 0; j < m; ++j) A(i, j) = rows[static_cast<size_t>(i)][static_cast<size_t>(j)] / actual[static_cast<size_t>(i)];
-      b(i) = 1.0;
+      const double y = actual[static_cast<size_t>(i)], weight = std::pow(std::max(1.0, y / 1000.0), 0.25);
+      for (int j = 0; j < m; ++j) A(i, j) = weight * rows[static_cast<size_t>(i)][static_cast<size_t>(j)] / y;
+      b(i) = weight;
     }
     for (int j = 0; j < m; ++j) {  // in units of the prior: (c_j / prior_j - 1) * sqrt(lambda)
       A(n + j, j) = std::sqrt(lambda) / prior[static_cast<size_t>(j)];

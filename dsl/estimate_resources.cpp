@@ -56,22 +56,55 @@ ResourceFeatures resource_features(const Kernel& k) {
     if (n.dead) continue;
     const int w = n.type.width;
     auto arg_w = [&](int i) { return k.at(n.args[static_cast<size_t>(i)]).type.width; };
+    // A one-entry ROM (an MVTU whose weights fit one tile) is a constant: synthesis folds it
+    // into the logic it feeds, as it folds Const and Scalar operands.
+    auto is_const = [&](NodeId a) {
+      const Node& m = k.at(a);
+      return m.op == Op::Const || m.op == Op::Scalar || (m.op == Op::Rom && m.a0 == 1);
+    };
     auto has_const = [&] {
       for (NodeId a : n.args)
-        if (a != kNoNode && (k.at(a).op == Op::Const || k.at(a).op == Op::Scalar)) return true;
+        if (a != kNoNode && is_const(a)) return true;
+      return false;
+    };
+    // An operand read from a ROM in LUTs (through slices and casts, as thresholds are): a
+    // comparison with it folds the ROM's few address bits into the comparator's LUTs, as a
+    // comparison with a constant does; a comparison of two variables (label select's scores)
+    // is a subtraction on the carry chain.
+    auto has_lut_rom_or_const = [&] {
+      for (NodeId a : n.args) {
+        if (a == kNoNode) continue;
+        while (k.at(a).op == Op::Cast || k.at(a).op == Op::Slice) a = k.at(a).args[0];
+        if (is_const(a) || (k.at(a).op == Op::Rom && !in_bram(k.at(a).a0, k.at(a).type.width))) return true;
+      }
       return false;
     };
     switch (n.op) {
       case Op::Add: case Op::Sub: case Op::Neg: (has_const() ? f.arith_const_bits : f.arith_bits) += w; break;
       case Op::Mul: f.mul_bits += w; break;
       case Op::Eq: case Op::Ne: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge:
-        (has_const()                                 ? f.compare_const_bits
+        (has_lut_rom_or_const()                      ? f.compare_const_bits
          : (n.op == Op::Eq || n.op == Op::Ne)        ? f.equal_bits
                                                      : f.compare_bits) += std::max(arg_w(0), arg_w(1));
         break;
       case Op::Mux: f.mux_bits += w; break;
-      case Op::And: case Op::Or: case Op::Xor: case Op::Xnor: f.logic_bits += w; break;
-      case Op::Popcount: f.popcount_bits += arg_w(0); break;
+      case Op::And: case Op::Or: case Op::Xor: case Op::Xnor:
+        if (!has_const()) f.logic_bits += w;  // with a constant operand: wires and inverters
+        break;
+      case Op::Popcount: {
+        // Of x & c with a constant c only the bits where c is one reach the adder tree.
+        const Node& a = k.at(n.args[0]);
+        double bits = arg_w(0);
+        if (a.op == Op::And)
+          for (NodeId b : a.args)
+            if (is_const(b) && !k.at(b).bits.empty()) {
+              bits = 0;
+              for (int i = 0; i < k.at(b).type.width; ++i) bits += (k.at(b).bits[static_cast<size_t>(i / 64)] >> (i % 64)) & 1;
+              break;
+            }
+        f.popcount_bits += bits;
+        break;
+      }
       case Op::Register: f.ff_bits += w; break;
       case Op::Delay:
         if (n.a0 == 0) break;
@@ -88,11 +121,15 @@ ResourceFeatures resource_features(const Kernel& k) {
         }
         break;
       case Op::Rom:
+        if (n.a0 == 1) break;  // a constant
         if (in_bram(n.a0, w)) {
           f.bram_bits += n.a0 * w;
           f.bram18 += bram18_for(n.a0, w);
         } else {
-          f.rom_lut_bits += static_cast<double>(w) * std::ceil(static_cast<double>(n.a0) / 64.0);
+          // A LUT6 holds 32 entries of one bit and keeps an input for the logic the bit feeds
+          // (an MVTU's weight bit meets its input bit in an xnor): a deeper ROM read into logic
+          // is two LUTs and a MUXF7 a bit, as Yosys maps the cnv top's MVTUs.
+          f.rom_lut_bits += static_cast<double>(w) * std::ceil(static_cast<double>(n.a0) / 32.0);
         }
         if (n.a1) f.ff_bits += w;
         break;
@@ -123,8 +160,8 @@ const LutCosts& lut_costs() {
   // Fitted by `build/bench/calibrate_resources --fit` (ridge regression on relative error
   // towards physical priors) on the calibration sample against Yosys 0.23 synth_xilinx -family
   // xc7; the resulting table is docs/resource_model.md.
-  static const LutCosts c{80.438, 0.309, 0.474, 0.717, 0.350, 0.186, 0.625,
-                          0.412,  1.243, 0.799, 0.832, 0.852, 1.484, 3.940};
+  static const LutCosts c{74.904, 0.000, 0.490, 0.686, 0.350, 0.165, 0.628,
+                          0.551,  2.241, 1.249, 1.217, 1.077, 1.769, 3.914};
   return c;
 }
 

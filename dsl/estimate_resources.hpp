@@ -31,7 +31,7 @@ struct ResourceFeatures {
   double mux_bits = 0;      // 2:1 multiplexers: result bits
   double logic_bits = 0;    // and/or/xor/xnor: result bits
   double popcount_bits = 0; // popcount: input bits
-  double rom_lut_bits = 0;  // small ROMs in LUTs: width * ceil(depth / 64)
+  double rom_lut_bits = 0;  // small ROMs in LUTs: width * ceil(depth / 32)
   double ram_lut_bits = 0;  // small RAMs in LUTs: width * ceil(depth / 64)
   double mul_bits = 0;      // multiplier result bits (constant operands are cheap)
   double out_buffer_bits = 0;  // output buffers: width per output

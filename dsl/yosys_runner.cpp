@@ -14,19 +14,41 @@ namespace fs = std::filesystem;
 
 namespace qdf::dsl {
 
-int SynthResult::count_prefix(const std::string& prefix) const {
+namespace {
+
+int count_with_prefix(const CellCounts& cells, const std::string& prefix) {
   int n = 0;
   for (const auto& [type, count] : cells)
     if (type.rfind(prefix, 0) == 0) n += count;
   return n;
 }
 
-int SynthResult::lut_equivalents() const {
+// The cell counts of a `stat` block from its "Number of cells:" line on: lines
+// "     <cell type>   <count>", up to the first line of another form.
+CellCounts parse_cell_counts(const std::string& block) {
+  CellCounts cells;
+  std::istringstream in(block);
+  std::string line;
+  std::getline(in, line);
+  static const std::regex cell(R"(^\s+(\$?[A-Za-z_][\w$]*)\s+(\d+)\s*$)");
+  while (std::getline(in, line)) {
+    std::smatch mm;
+    if (std::regex_match(line, mm, cell)) cells[mm[1]] += std::stoi(mm[2]);
+    else if (!line.empty() && line.find_first_not_of(' ') != std::string::npos && !cells.empty()) break;
+  }
+  return cells;
+}
+
+}  // namespace
+
+int SynthResult::count_prefix(const std::string& prefix) const { return count_with_prefix(cells, prefix); }
+
+int lut_equivalents(const CellCounts& cells) {
   static const std::map<std::string, int> lutram = {
       {"RAM32M", 4},    {"RAM64M", 4},    {"RAM32X1D", 2}, {"RAM64X1D", 2},  {"RAM128X1D", 4}, {"RAM32X1S", 1},
       {"RAM64X1S", 1},  {"RAM128X1S", 2}, {"RAM256X1S", 4}, {"RAM32M16", 8}, {"RAM64M8", 8},   {"SRL16E", 1},
       {"SRLC32E", 1}};
-  int n = count_prefix("LUT");
+  int n = count_with_prefix(cells, "LUT");
   for (const auto& [type, count] : cells)
     if (auto it = lutram.find(type); it != lutram.end()) n += it->second * count;
   return n;
@@ -75,19 +97,20 @@ SynthResult yosys_synth(const VerilogModule& m, SynthFlow flow) {
       fs::rename(tmp, cached);
     }
   }
-  // Parse the last `stat` block: lines "     <count>   <cell type>" after "Number of cells:".
-  size_t at = r.log.rfind("Number of cells:");
-  if (at != std::string::npos) {
-    std::istringstream in(r.log.substr(at));
-    std::string line;
-    std::getline(in, line);
-    std::regex cell(R"(^\s+(\$?[A-Za-z_][\w$]*)\s+(\d+)\s*$)");
-    while (std::getline(in, line)) {
-      std::smatch mm;
-      if (std::regex_match(line, mm, cell)) r.cells[mm[1]] = std::stoi(mm[2]);
-      else if (!line.empty() && line.find_first_not_of(' ') != std::string::npos && r.cells.size() > 0) break;
+  // The last `stat` report: one block per module ("=== name ===") and, when there are several,
+  // a "design hierarchy" block with the whole design's counts; its last "Number of cells:" is
+  // the whole design's.
+  const size_t report = r.log.rfind("Printing statistics");
+  if (report != std::string::npos) {
+    static const std::regex header(R"(\n=== (\S+) ===\n)");  // not "=== design hierarchy ==="
+    const std::string text = r.log.substr(report);
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), header); it != std::sregex_iterator(); ++it) {
+      const std::string name = (*it)[1];
+      const size_t at = text.find("Number of cells:", static_cast<size_t>(it->position()));
+      if (at != std::string::npos) r.module_cells[name] = parse_cell_counts(text.substr(at));
     }
   }
+  if (size_t at = r.log.rfind("Number of cells:"); at != std::string::npos) r.cells = parse_cell_counts(r.log.substr(at));
   for (const auto& [type, count] : r.cells)
     if (type.find("dlatch") != std::string::npos || type == "$sr" || type.rfind("LD", 0) == 0 ||
         type.find("_DLATCH") != std::string::npos)

@@ -21,12 +21,16 @@ Thresholds ramp_thresholds(int channels, int levels, std::int64_t range) {
   return t;
 }
 
-CalibrationSample mvtu(int mw, int mh, int simd, int pe, InputKind in, int in_bits, int out_bits) {
+CalibrationSample mvtu(int mw, int mh, int simd, int pe, InputKind in, int in_bits, int out_bits, int pixels = 1) {
   MvtuConfig c{.mw = mw, .mh = mh, .simd = simd, .pe = pe, .input = in, .in_bits = in_bits, .out_bits = out_bits,
-               .name = fmt::format("mvtu_{}x{}_s{}_p{}", mw, mh, simd, pe)};
+               .pixels = pixels,
+               .name = pixels == 1 ? fmt::format("mvtu_{}x{}_s{}_p{}", mw, mh, simd, pe)
+                                   : fmt::format("mvtu_{}x{}_s{}_p{}_m{}", mw, mh, simd, pe, pixels)};
   Thresholds t = ramp_thresholds(mh, out_bits ? (1 << out_bits) - 1 : 1, c.max_abs_acc());
-  return {"mvtu", fmt::format("MW={} MH={} SIMD={} PE={} in={}{} out={}", mw, mh, simd, pe,
-                              in == InputKind::Binary ? "bin" : "u", in_bits, out_bits),
+  return {"mvtu",
+          fmt::format("MW={} MH={} SIMD={} PE={}{} in={}{} out={}", mw, mh, simd, pe,
+                      pixels == 1 ? std::string() : fmt::format(" MMV={}", pixels), in == InputKind::Binary ? "bin" : "u",
+                      in_bits, out_bits),
           mvtu_kernel(c, BinaryMatrix::random(mh, mw, 7), out_bits ? &t : nullptr)};
 }
 
@@ -35,6 +39,25 @@ CalibrationSample window(int h, int w, int c, int k, int s, int p, int simd, int
                   .name = fmt::format("swu_{}x{}x{}_k{}", h, w, c, k)};
   return {"sliding window", fmt::format("{}x{}x{} K={} S={} P={} SIMD={} bits={}", h, w, c, k, s, p, simd, bits),
           sliding_window_kernel(wc)};
+}
+
+// A sliding window in one of its wide modes: `columns` window pixels of a row, `rows` window
+// rows, `windows` whole windows or `in_pixels` input pixels per element (SIMD = C).
+CalibrationSample wide_window(int h, int w, int c, int k, int bits, int columns, int rows, int windows, int in_pixels) {
+  WindowConfig wc{.h = h, .w = w, .c = c, .k = k, .s = 1, .p = 0, .simd = c, .bits = bits, .columns = columns, .rows = rows,
+                  .in_pixels = in_pixels, .windows = windows,
+                  .name = fmt::format("swu_{}x{}x{}_k{}_c{}_r{}_w{}_i{}", h, w, c, k, columns, rows, windows, in_pixels)};
+  CalibrationSample s{"sliding window",
+                      fmt::format("{}x{}x{} K={} SIMD={} bits={} columns={} rows={} windows={} in_pixels={}", h, w, c, k, c, bits,
+                                  columns, rows, windows, in_pixels),
+                      sliding_window_kernel(wc)};
+  s.wide = true;
+  return s;
+}
+
+CalibrationSample wide(CalibrationSample s) {
+  s.wide = true;
+  return s;
 }
 
 }  // namespace
@@ -71,6 +94,26 @@ std::vector<CalibrationSample> calibration_samples() {
     s.push_back({"label select", "10 classes PE=10 top-1", label_select_kernel(c)});
   }
   s.push_back({"fork", "32 bits", fork_kernel({64, 32, "fork"})});
+
+  // Wide engines, as the planned designs have them: the MVTUs of cnv's FPGA 0 on a
+  // zynq-7000-xc7z020 at 10,000 images/s (conv1..conv4) and of cnv-w1a2 at its highest
+  // throughput (conv2), a whole 3x3x64 window per tick, M = 2 pixels per tick, and the sliding
+  // windows of the modes that feed them. Not the mode of two whole windows per element
+  // (`windows` = 2): Yosys 0.23 runs out of this machine's 24 GB on it even at 8x8x16 (its line
+  // buffer is read at 12 addresses a tick), so it cannot be calibrated against Yosys yet.
+  s.push_back(wide(mvtu(27, 64, 27, 8, InputKind::Unsigned, 8, 1)));
+  s.push_back(wide(mvtu(576, 64, 192, 16, InputKind::Binary, 1, 1)));
+  s.push_back(wide(mvtu(576, 128, 192, 8, InputKind::Binary, 1, 1)));
+  s.push_back(wide(mvtu(1152, 128, 384, 8, InputKind::Binary, 1, 1)));
+  s.push_back(wide(mvtu(576, 64, 64, 32, InputKind::Unsigned, 2, 2)));
+  s.push_back(wide(mvtu(576, 64, 576, 4, InputKind::Binary, 1, 1)));
+  s.push_back(wide(mvtu(72, 32, 72, 32, InputKind::Unsigned, 2, 2, 2)));
+  s.push_back(wide_window(32, 32, 3, 3, 8, 3, 3, 1, 1));
+  s.push_back(wide_window(12, 12, 128, 3, 1, 3, 1, 1, 1));
+  s.push_back(wide_window(16, 16, 16, 3, 2, 1, 1, 1, 2));
+  s.push_back(wide({"thresholds", "C=256 PE=64 in=12 out=2",
+                    threshold_kernel({.channels = 256, .pe = 64, .pixels = 16, .in_bits = 12, .out_bits = 2},
+                                     ramp_thresholds(256, 3, 2048))}));
   return s;
 }
 

@@ -13,6 +13,9 @@ struct CalibrationSample {
   std::string engine;  // engine kind, for the table
   std::string config;  // its parameters, for the table
   dsl::Kernel kernel;  // recorded
+  // Thousands of lanes, as the planned designs have: minutes of Yosys each, so the benchmark
+  // (bench/calibrate_resources) synthesizes them and the unit test leaves them out.
+  bool wide = false;
 };
 
 std::vector<CalibrationSample> calibration_samples();
