@@ -71,7 +71,8 @@ SynthResult yosys_synth(const VerilogModule& m, SynthFlow flow) {
   for (const auto& [name, text] : m.files) h.add(name).add(text);
   h.add(yosys_version()).add(flow == SynthFlow::Generic ? "generic" : "xilinx");
   fs::path cached = fs::path(cache_dir()) / "synth-logs" / fmt::format("{}-{:016x}.log", m.top, h.value());
-  fs::path dir = fs::path(cache_dir()) / "synth" / fmt::format("{}-{}", m.top, ::getpid());
+  // A directory of this run alone: modules of one name (and different text) may be synthesized at once.
+  fs::path dir = fs::path(cache_dir()) / "synth" / fmt::format("{}-{}-{:016x}", m.top, ::getpid(), h.value());
   fs::remove_all(dir);
   fs::create_directories(dir);
   write_verilog(m, dir.string());
