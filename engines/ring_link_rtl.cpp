@@ -117,8 +117,9 @@ dsl::VerilogModule ring_tx_module(const RingLinkConfig& c) {
     lane_data += fmt::format("{}({{{}{{{}send}}}} & {}flit)", s ? " | " : "", L, p, p);
     lane_valid += fmt::format("{}{}send", s ? " || " : "", p);
   }
-  // At most one stream sends (the owner): the lane is the OR of each stream's flit, masked.
-  v.line(fmt::format("  assign lane_data = {};", lane_data));
+  // At most one stream sends (the owner): the lane is the OR of each stream's flit, masked. A
+  // link of one stream needs no mask: the lane's data matter only while lane_valid.
+  v.line(fmt::format("  assign lane_data = {};", n == 1 ? std::string("s0_flit") : lane_data));
   v.line(fmt::format("  assign lane_valid = {};", lane_valid));
   v.line("  assign lane_stream = owner;");
 
@@ -193,7 +194,7 @@ dsl::Resources ring_tx_resources(const RingLinkConfig& c) {
   const auto& k = dsl::lut_costs();
   const int n = static_cast<int>(c.streams.size()), L = c.lane_bits, sb = c.stream_bits(), P = static_cast<int>(c.slots.size());
   dsl::Resources r;
-  r.lut = k.logic * (L * n + n);
+  r.lut = n > 1 ? k.logic * (L * n + n) : 0;  // the masked OR of the lane and lane_valid; one stream: wires
   if (P > 1) {
     const int aw = dsl::index_bits(static_cast<std::uint64_t>(P));
     r.lut += (k.arith_const + k.compare_const) * aw + k.rom * sb;
