@@ -94,25 +94,29 @@ SweepStudy sweep(const SweepRequest& r, const Ranks& ranks) {
     }
   const auto per_group = static_cast<std::int64_t>(r.fps.size() * r.fpgas.size());
   const auto points = static_cast<std::int64_t>(groups.size()) * per_group;
-  auto point_at = [&](std::int64_t i) {
-    const Group& g = groups[static_cast<size_t>(i / per_group)];
-    const std::int64_t j = i % per_group;
-    SweepPoint p;
-    p.device = g.device;
-    p.folding = g.folding;
-    p.fps_target = r.fps[static_cast<size_t>(j / static_cast<std::int64_t>(r.fpgas.size()))];
-    manager::PlanOptions o = g.in.options;
-    o.fpgas = r.fpgas[static_cast<size_t>(j % static_cast<std::int64_t>(r.fpgas.size()))];
-    o.fps = p.fps_target;
-    p.plan = manager::plan_point(g.in.net, g.in.weights, o,
-                                 r.simulate ? measure_steady_timing(g.in, "network " + r.base.net) : manager::MeasurePlan{});
-    return p;
+  // Point i: its device and folding (the group), fps target and FPGA count, in the table's order.
+  struct Where {
+    const Group* group;
+    double fps;
+    int fpgas;
+  };
+  auto where = [&](std::int64_t i) {
+    const std::int64_t j = i % per_group, k = static_cast<std::int64_t>(r.fpgas.size());
+    return Where{&groups[static_cast<size_t>(i / per_group)], r.fps[static_cast<size_t>(j / k)], r.fpgas[static_cast<size_t>(j % k)]};
+  };
+  auto plan_at = [&](std::int64_t i) {
+    const Where w = where(i);
+    manager::PlanOptions o = w.group->in.options;
+    o.fpgas = w.fpgas;
+    o.fps = w.fps;
+    return manager::plan_point(w.group->in.net, w.group->in.weights, o,
+                               r.simulate ? measure_steady_timing(w.group->in, "network " + r.base.net) : manager::MeasurePlan{});
   };
   // Dealt round-robin: the points of many FPGAs plan slower, and each rank gets some of them.
   const std::vector<std::int64_t> mine = dealt_items(points, ranks.rank(), ranks.size());
   const std::vector<std::string> parts = gather_work(ranks, [&] {
     nlohmann::json out = nlohmann::json::array();
-    for (std::int64_t i : mine) out.push_back(manager::scale_point_json(point_at(i).plan));
+    for (std::int64_t i : mine) out.push_back(manager::scale_point_json(plan_at(i)));
     return out.dump();
   });
   SweepStudy s;
@@ -124,10 +128,8 @@ SweepStudy sweep(const SweepRequest& r, const Ranks& ranks) {
   for (std::int64_t i = 0; i < points; ++i) {
     // Item i went to rank i % P as its (i / P)-th (dealt_items).
     const nlohmann::json& q = got[static_cast<size_t>(i % ranks.size())].at(static_cast<size_t>(i / ranks.size()));
-    const Group& g = groups[static_cast<size_t>(i / per_group)];
-    const std::int64_t j = i % per_group;
-    s.points.push_back({g.device, g.folding, r.fps[static_cast<size_t>(j / static_cast<std::int64_t>(r.fpgas.size()))],
-                        manager::scale_point_from_json(q)});
+    const Where w = where(i);
+    s.points.push_back({w.group->device, w.group->folding, w.fps, manager::scale_point_from_json(q)});
   }
   return s;
 }
