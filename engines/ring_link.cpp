@@ -24,20 +24,61 @@ void RingLinkConfig::check() const {
     if (streams[s].width < 1 || streams[s].width > 65536 || streams[s].credits < 1 || streams[s].credits > (std::int64_t{1} << 30))
       throw UserError(fmt::format("ring link {}: stream {} has width {} and {} credits, expected 1..65536 bits and 1..2^30 credits", name, s,
                                   streams[s].width, streams[s].credits));
-  if (slots.empty() || slots.size() > 64)
-    throw UserError(fmt::format("ring link {}: a slot table of {} slots, expected 1..64", name, slots.size()));
+  if (sublanes.empty() || sublanes.size() > streams.size())
+    throw UserError(fmt::format("ring link {}: {} sub-lanes for {} streams, expected 1..{}", name, sublanes.size(), streams.size(), streams.size()));
+  std::int64_t bits = 0;
+  std::vector<int> named(streams.size(), 0);
+  for (size_t g = 0; g < sublanes.size(); ++g) {
+    const RingSubLane& l = sublanes[g];
+    const std::string which = sublanes.size() == 1 ? std::string("the slot table") : fmt::format("sub-lane {}'s slot table", g);
+    if (l.bits < 1) throw UserError(fmt::format("ring link {}: sub-lane {} has {} bits, expected at least 1", name, g, l.bits));
+    bits += l.bits;
+    if (l.slots.empty() || l.slots.size() > 64)
+      throw UserError(fmt::format("ring link {}: {} has {} slots, expected 1..64", name, which, l.slots.size()));
+    for (int s : l.slots) {
+      if (s < 0 || s >= static_cast<int>(streams.size()))
+        throw UserError(fmt::format("ring link {}: {} names stream {}, which it does not have", name, which, s));
+      if (named[static_cast<size_t>(s)] != 0 && named[static_cast<size_t>(s)] != static_cast<int>(g) + 1)
+        throw UserError(fmt::format("ring link {}: stream {} is named by two sub-lanes' slot tables", name, s));
+      named[static_cast<size_t>(s)] = static_cast<int>(g) + 1;
+    }
+  }
+  if (bits > lane_bits)
+    throw UserError(fmt::format("ring link {}: sub-lanes of {} bits together on a lane of {} bits", name, bits, lane_bits));
   for (size_t s = 0; s < streams.size(); ++s)
-    if (std::find(slots.begin(), slots.end(), static_cast<int>(s)) == slots.end())
-      throw UserError(fmt::format("ring link {}: stream {} owns no slot of the table", name, s));
-  for (int s : slots)
-    if (s < 0 || s >= static_cast<int>(streams.size()))
-      throw UserError(fmt::format("ring link {}: the slot table names stream {}, which it does not have", name, s));
+    if (named[s] == 0)
+      throw UserError(fmt::format("ring link {}: stream {} owns no slot of {}", name, s, sublanes.size() == 1 ? "the table" : "any sub-lane"));
+}
+
+RingLinkConfig RingLinkConfig::time_shared(std::string name, int lane_bits, std::int64_t latency, std::vector<RingStream> streams,
+                                           std::vector<int> slots) {
+  RingLinkConfig c;
+  c.name = std::move(name);
+  c.lane_bits = lane_bits;
+  c.latency = latency;
+  c.streams = std::move(streams);
+  c.sublanes = {{lane_bits, std::move(slots)}};
+  return c;
+}
+
+int RingLinkConfig::sublane_of(int s) const {
+  for (size_t g = 0; g < sublanes.size(); ++g)
+    if (std::find(sublanes[g].slots.begin(), sublanes[g].slots.end(), s) != sublanes[g].slots.end()) return static_cast<int>(g);
+  throw InternalError(fmt::format("ring link {}: stream {} is on no sub-lane", name, s));
 }
 
 int RingLinkConfig::stream_bits() const {
   int b = 1;
   while ((std::size_t{1} << b) < streams.size()) ++b;
   return b;
+}
+
+int RingLinkConfig::used_bits() const { return sublane_offset(static_cast<int>(sublanes.size())); }
+
+int RingLinkConfig::sublane_offset(int g) const {
+  int o = 0;
+  for (int k = 0; k < g; ++k) o += sublanes[static_cast<size_t>(k)].bits;
+  return o;
 }
 
 int ring_lane_bits(double bytes_per_second, double clock_mhz) {
@@ -82,29 +123,41 @@ std::vector<int> ring_slot_table(const std::vector<std::int64_t>& flits_per_imag
   return table;
 }
 
+std::vector<RingSubLane> ring_sublanes(int lane_bits, const std::vector<int>& widths, const std::vector<std::int64_t>& flits_per_image) {
+  if (widths.size() > 1 && std::accumulate(widths.begin(), widths.end(), std::int64_t{0}) <= lane_bits) {
+    std::vector<RingSubLane> side_by_side;
+    for (size_t s = 0; s < widths.size(); ++s) side_by_side.push_back({widths[s], {static_cast<int>(s)}});
+    return side_by_side;
+  }
+  return {{lane_bits, ring_slot_table(flits_per_image)}};
+}
+
 double ring_cycles_per_image(const RingLinkConfig& c, const std::vector<std::int64_t>& elements_per_image) {
   double worst = 0;
-  const auto period = static_cast<double>(c.slots.size());
   for (size_t s = 0; s < c.streams.size(); ++s) {
-    const auto owned = static_cast<double>(std::count(c.slots.begin(), c.slots.end(), static_cast<int>(s)));
+    const std::vector<int>& slots = c.sublanes[static_cast<size_t>(c.sublane_of(static_cast<int>(s)))].slots;
+    const auto period = static_cast<double>(slots.size());
+    const auto owned = static_cast<double>(std::count(slots.begin(), slots.end(), static_cast<int>(s)));
     worst = std::max(worst, static_cast<double>(elements_per_image.at(s)) * c.flits(static_cast<int>(s)) * period / owned);
   }
   return worst;
 }
 
 std::int64_t ring_full_rate_credits(const RingLinkConfig& c, int s) {
-  const auto period = static_cast<double>(c.slots.size());
-  const auto owned = static_cast<double>(std::count(c.slots.begin(), c.slots.end(), s));
+  const std::vector<int>& slots = c.sublanes[static_cast<size_t>(c.sublane_of(s))].slots;
+  const auto period = static_cast<double>(slots.size());
+  const auto owned = static_cast<double>(std::count(slots.begin(), slots.end(), s));
   const double rate = owned / (period * c.flits(s));
   const double round_trip = 2.0 * static_cast<double>(c.latency) + 2 + period + c.flits(s) * period / owned;
   return std::max<std::int64_t>(3, static_cast<std::int64_t>(std::ceil(rate * round_trip)) + 2);
 }
 
 RingStreamTiming::RingStreamTiming(const RingLinkConfig& c, int stream)
-    : period_(static_cast<std::int64_t>(c.slots.size())), latency_(c.latency), credits_(c.streams.at(static_cast<size_t>(stream)).credits),
-      flits_(c.flits(stream)) {
-  for (int k = 0; k < static_cast<int>(c.slots.size()); ++k)
-    if (c.slots[static_cast<size_t>(k)] == stream) owned_.push_back(k);
+    : latency_(c.latency), credits_(c.streams.at(static_cast<size_t>(stream)).credits), flits_(c.flits(stream)) {
+  const std::vector<int>& slots = c.sublanes[static_cast<size_t>(c.sublane_of(stream))].slots;
+  period_ = static_cast<std::int64_t>(slots.size());
+  for (int k = 0; k < static_cast<int>(slots.size()); ++k)
+    if (slots[static_cast<size_t>(k)] == stream) owned_.push_back(k);
   if (owned_.empty()) throw InternalError(fmt::format("ring link {}: stream {} owns no slot", c.name, stream));
 }
 

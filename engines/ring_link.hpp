@@ -2,11 +2,14 @@
 // (which the simulator drives), the Verilog of its two endpoints (which the FPGA tops instance and
 // `qdf verify --backend rtl` runs, checked against the timing model) and their resources.
 //
-// The link is a lane of `lane_bits` bits per cycle (the link's bandwidth at the clock) that every
-// stream crossing it shares by a fixed slot table (time division): cycle c belongs to stream
-// slots[c mod P], counted from the end of reset, so that one stream's timing never depends on
-// another's (each keeps its slots whether the others use theirs or not). An element of stream s
-// travels as flits(s) = ceil(width_s / lane_bits) flits, least significant first, each in a cycle
+// The link carries `lane_bits` bits per cycle (its bandwidth at the clock), split into sub-lanes
+// side by side, each of its own bits; every stream crossing the link travels on one sub-lane.
+// When the streams are narrow enough, each has a sub-lane of its width to itself and moves an
+// element every cycle; otherwise they share one sub-lane of the whole width by a fixed slot table
+// (time division): cycle c of sub-lane g belongs to stream slots_g[c mod P_g], counted from the
+// end of reset, so that one stream's timing never depends on another's (each keeps its slots
+// whether the others use theirs or not). An element of stream s travels as
+// flits(s) = ceil(width_s / bits of its sub-lane) flits, least significant first, each in a cycle
 // that s owns. Per stream, with element i:
 //   take     the sending endpoint takes element i from its stream in a cycle take(i) in which it
 //            is offered, holds a credit, and has no flit of element i - 1 left to send after that
@@ -37,16 +40,32 @@ struct RingStream {
   std::int64_t credits = 2;  // the capacity of the link FIFO at the receiving end
 };
 
+// A sub-lane: `bits` of the link's lane, shared by the streams its slot table names.
+struct RingSubLane {
+  int bits = 1;
+  std::vector<int> slots{0};  // slot table: cycle c belongs to stream slots[c mod slots.size()]
+};
+
 struct RingLinkConfig {
   std::string name = "ring";    // a Verilog identifier: the endpoints are <name>_tx and <name>_rx
-  int lane_bits = 1;            // bits per cycle
+  int lane_bits = 1;            // the link's bits per cycle, at least the sub-lanes' together
   std::int64_t latency = 1;     // cycles, each way
   std::vector<RingStream> streams;
-  std::vector<int> slots{0};    // slot table: cycle c belongs to stream slots[c mod slots.size()]
+  std::vector<RingSubLane> sublanes{RingSubLane{}};  // side by side, the first lowest on the lane
+
+  // A link of one sub-lane of all `lane_bits`, shared by `slots`.
+  static RingLinkConfig time_shared(std::string name, int lane_bits, std::int64_t latency, std::vector<RingStream> streams,
+                                    std::vector<int> slots);
 
   void check() const;  // a UserError names what is out of range
-  int flits(int s) const { return (streams[static_cast<size_t>(s)].width + lane_bits - 1) / lane_bits; }
-  int stream_bits() const;  // the width of the lane's stream number (at least 1)
+  int sublane_of(int s) const;  // the sub-lane whose slot table names stream s
+  int flits(int s) const {
+    const int b = sublanes[static_cast<size_t>(sublane_of(s))].bits;
+    return (streams[static_cast<size_t>(s)].width + b - 1) / b;
+  }
+  int stream_bits() const;  // the width of a sub-lane's stream number (at least 1)
+  int used_bits() const;    // the sub-lanes' bits together: the lane_data ports' width
+  int sublane_offset(int g) const;  // the lowest lane bit of sub-lane g
 };
 
 // Lane bits of a link of `bytes_per_second` at `clock_mhz`: the whole bits per cycle (up to 65536;
@@ -58,13 +77,19 @@ int ring_lane_bits(double bytes_per_second, double clock_mhz);
 // cycles (one slot, the whole lane, for a single stream).
 std::vector<int> ring_slot_table(const std::vector<std::int64_t>& flits_per_image);
 
+// The sub-lanes of a lane of `lane_bits` for streams of `widths` that move `flits_per_image[s]`
+// flits per image at the whole lane: a sub-lane of its width for each stream when the widths fit
+// side by side (every stream an element every cycle), else one sub-lane of the whole lane shared
+// by ring_slot_table.
+std::vector<RingSubLane> ring_sublanes(int lane_bits, const std::vector<int>& widths, const std::vector<std::int64_t>& flits_per_image);
+
 // The cycles per image the lane needs to carry `elements_per_image[s]` elements of each stream
 // in its slots: the busiest stream's.
 double ring_cycles_per_image(const RingLinkConfig& c, const std::vector<std::int64_t>& elements_per_image);
 
 // The credits that let stream s use every slot it owns: its rate, owned / (P x flits) elements
-// per cycle, times a credit's round trip (flits out, 2 x latency, the FIFO's cycle, slot
-// alignment), plus 2; at least 3 (a link FIFO of depth >= 2).
+// per cycle (P its sub-lane's period), times a credit's round trip (flits out, 2 x latency, the
+// FIFO's cycle, slot alignment), plus 2; at least 3 (a link FIFO of depth >= 2).
 std::int64_t ring_full_rate_credits(const RingLinkConfig& c, int s);
 
 constexpr std::int64_t kRingNever = std::numeric_limits<std::int64_t>::max();
@@ -100,8 +125,10 @@ class RingStreamTiming {
 
 // The endpoints' Verilog (implemented in ring_link_rtl.cpp). Ports, besides clk and rst:
 //   <name>_tx: per stream s, a valid/ready stream input in<s>_data/_valid/_ready; the lane
-//              outputs lane_data [lane_bits], lane_valid, lane_stream [stream_bits]; the credit
-//              input credit [streams] (bit s: one credit of stream s back in this cycle).
+//              outputs lane_data [used_bits], lane_valid [sub-lanes], lane_stream [sub-lanes x
+//              stream_bits] (sub-lane g's bits, valid and stream number at its place, the first
+//              lowest); the credit input credit [streams] (bit s: one credit of stream s back in
+//              this cycle).
 //   <name>_rx: the lane inputs lane_data, lane_valid, lane_stream; per stream s a stream output
 //              out<s>_data/_valid/_ready (into the link FIFO, whose in_ready credits keep high);
 //              the input taken [streams] (bit s: the FIFO's consumer took an element of s in this

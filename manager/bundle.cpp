@@ -96,15 +96,21 @@ std::vector<dsl::VerilogModule> fpga_modules(const Plan& p, int fpga) {
   if (host_out) describe_stream("host_out", host_out->streams[0]);
   for (auto [l, dir] : {std::pair{ring_in, "ring_in"}, std::pair{ring_out, "ring_out"}}) {
     if (!l) continue;
-    v.comment(fmt::format("  {}: ring link {}, a lane of {} bits per cycle in a {}-slot table, carrying:", dir, l->name, l->ring.lane_bits,
-                          l->ring.slots.size()));
-    for (size_t k = 0; k < l->streams.size(); ++k)
-      describe_stream(fmt::format("    stream {} ({}, {} credits)", k, g.streams[static_cast<size_t>(l->streams[k])].name,
-                                  l->ring.streams[k].credits),
+    const size_t G = l->ring.sublanes.size();
+    v.comment(G == 1 ? fmt::format("  {}: ring link {}, a lane of {} bits per cycle in a {}-slot table, carrying:", dir, l->name,
+                                   l->ring.lane_bits, l->ring.sublanes[0].slots.size())
+                     : fmt::format("  {}: ring link {}, a lane of {} bits per cycle in {} sub-lanes side by side, carrying:", dir, l->name,
+                                   l->ring.lane_bits, G));
+    for (size_t k = 0; k < l->streams.size(); ++k) {
+      const int sub = l->ring.sublane_of(static_cast<int>(k));
+      describe_stream(fmt::format("    stream {} ({}, {} credits{})", k, g.streams[static_cast<size_t>(l->streams[k])].name,
+                                  l->ring.streams[k].credits,
+                                  G == 1 ? std::string() : fmt::format(", sub-lane {} of {} bits", sub, l->ring.sublanes[static_cast<size_t>(sub)].bits)),
                       l->streams[k]);
+    }
   }
-  v.comment("Streams are valid/ready; a ring link is its lane (data, valid, stream number) one way and one");
-  v.comment("credit bit per stream the other (engines/ring_link.hpp). `images` (held from reset on) is the");
+  v.comment("Streams are valid/ready; a ring link is its lane (per sub-lane: data, valid, stream number) one way");
+  v.comment("and one credit bit per stream the other (engines/ring_link.hpp). `images` (held from reset on) is the");
   v.comment("length of a run: each engine runs images x its ticks per image, and `done` rises once every");
   v.comment("engine has finished and its outputs were taken; images = 0 runs until reset (and `done` stays low).");
   v.input("clk", VerilogWidth::bit());
@@ -114,16 +120,16 @@ std::vector<dsl::VerilogModule> fpga_modules(const Plan& p, int fpga) {
   if (host_in) v.stream_input("host_in", VerilogWidth::fit(g.streams[static_cast<size_t>(host_in->streams[0])].width()));
   if (host_out) v.stream_output("host_out", VerilogWidth::fit(g.streams[static_cast<size_t>(host_out->streams[0])].width()));
   if (ring_in) {
-    v.input("ring_in_lane_data", VerilogWidth::fit(ring_in->ring.lane_bits));
-    v.input("ring_in_lane_valid", VerilogWidth::bit());
-    v.input("ring_in_lane_stream", VerilogWidth::fit(ring_in->ring.stream_bits()));
+    v.input("ring_in_lane_data", VerilogWidth::fit(ring_in->ring.used_bits()));
+    v.input("ring_in_lane_valid", VerilogWidth::fit(static_cast<int>(ring_in->ring.sublanes.size())));
+    v.input("ring_in_lane_stream", VerilogWidth::fit(static_cast<int>(ring_in->ring.sublanes.size()) * ring_in->ring.stream_bits()));
     v.output("ring_in_credit", VerilogWidth::fit(static_cast<int>(ring_in->streams.size())));
     v.output("ring_in_overflow", VerilogWidth::bit(), "a broken credit invariant: stays low");
   }
   if (ring_out) {
-    v.output("ring_out_lane_data", VerilogWidth::fit(ring_out->ring.lane_bits));
-    v.output("ring_out_lane_valid", VerilogWidth::bit());
-    v.output("ring_out_lane_stream", VerilogWidth::fit(ring_out->ring.stream_bits()));
+    v.output("ring_out_lane_data", VerilogWidth::fit(ring_out->ring.used_bits()));
+    v.output("ring_out_lane_valid", VerilogWidth::fit(static_cast<int>(ring_out->ring.sublanes.size())));
+    v.output("ring_out_lane_stream", VerilogWidth::fit(static_cast<int>(ring_out->ring.sublanes.size()) * ring_out->ring.stream_bits()));
     v.input("ring_out_credit", VerilogWidth::fit(static_cast<int>(ring_out->streams.size())));
   }
   for (int s : wires) {
@@ -323,8 +329,10 @@ json bundle_manifest(const Plan& p, const Net& net) {
     if (l.kind == "ring") {
       json credits = json::array();
       for (const engines::RingStream& r : l.ring.streams) credits.push_back(r.credits);
+      json sublanes = json::array();
+      for (const engines::RingSubLane& sl : l.ring.sublanes) sublanes.push_back({{"bits", sl.bits}, {"slots", sl.slots}});
       j["lane_bits"] = l.ring.lane_bits;
-      j["slots"] = l.ring.slots;
+      j["sublanes"] = sublanes;
       j["credits"] = credits;
     }
     links.push_back(j);

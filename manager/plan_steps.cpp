@@ -201,12 +201,14 @@ engines::RingLinkConfig ring_link(const PlanOptions& opt, const EngineGraph& g, 
   c.lane_bits = engines::ring_lane_bits(opt.ring.bandwidth, opt.device.clock_mhz);
   c.latency = std::max<std::int64_t>(1, std::llround(opt.ring.latency_cycles(opt.device.clock_mhz)));
   std::vector<std::int64_t> flits;
+  std::vector<int> widths;
   for (int s : streams) {
     const StreamEdge& e = g.streams[static_cast<size_t>(s)];
     c.streams.push_back({e.width(), 1});
-    flits.push_back(e.elements * c.flits(static_cast<int>(c.streams.size()) - 1));
+    widths.push_back(e.width());
+    flits.push_back(e.elements * ((e.width() + c.lane_bits - 1) / c.lane_bits));
   }
-  c.slots = engines::ring_slot_table(flits);
+  c.sublanes = engines::ring_sublanes(c.lane_bits, widths, flits);
   for (int k = 0; k < static_cast<int>(c.streams.size()); ++k) c.streams[static_cast<size_t>(k)].credits = engines::ring_full_rate_credits(c, k);
   c.check();
   return c;

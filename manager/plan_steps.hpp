@@ -54,8 +54,9 @@ const Candidate* cheapest_within(Foldable& f, std::int64_t T, const ModelWeights
 double link_cycles(const Link& link, const EngineGraph& g, int stream, double clock_mhz);
 
 // The ring link (engines/ring_link.hpp) at a cut that `streams` of `g` cross: a lane of the ring's
-// bandwidth at the device's clock, slots by each stream's flits per image, and for each stream
-// the credits of its full rate (the capacity of its link FIFO); and its cycles per image.
+// bandwidth at the device's clock, a sub-lane per stream when their widths fit side by side, else
+// one shared by slots in proportion to each stream's flits per image, and for each stream the
+// credits of its full rate (the capacity of its link FIFO); and its cycles per image.
 engines::RingLinkConfig ring_link(const PlanOptions& opt, const EngineGraph& g, const std::vector<int>& streams, const std::string& name);
 double ring_cycles(const engines::RingLinkConfig& c, const EngineGraph& g, const std::vector<int>& streams);
 

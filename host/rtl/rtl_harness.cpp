@@ -50,8 +50,10 @@ constexpr RingPort kRingPorts[] = {
 
 int ring_port_width(const manager::LinkUse& l, const RingPort& p) {
   const std::string n = p.system;
-  if (n.ends_with("lane_data")) return l.ring.lane_bits;
-  if (n.ends_with("lane_stream")) return l.ring.stream_bits();
+  const int sublanes = static_cast<int>(l.ring.sublanes.size());
+  if (n.ends_with("lane_data")) return l.ring.used_bits();
+  if (n.ends_with("lane_valid")) return sublanes;
+  if (n.ends_with("lane_stream")) return sublanes * l.ring.stream_bits();
   if (n.ends_with("credit")) return static_cast<int>(l.streams.size());
   return 1;
 }
@@ -202,10 +204,10 @@ RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std
   // The ring links: a channel of the link's latency each way, between the endpoints' ports. What
   // the sending endpoint puts on its lane in cycle c reaches the receiving one in cycle c +
   // latency, and the credits the other way likewise (engines/ring_link.hpp).
-  struct Flit {
+  struct Flit {  // what the lane carries in one cycle: a flit on each sub-lane whose valid bit is set
     std::int64_t at = 0;  // the cycle it reaches the other end
-    std::uint64_t stream = 0;
-    std::vector<std::uint64_t> data;
+    std::uint64_t valid = 0;
+    std::vector<std::uint64_t> stream, data;
   };
   struct RingRun {
     const manager::LinkUse* use = nullptr;
@@ -269,9 +271,9 @@ RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std
     }
     for (RingRun& l : rings) {
       const bool flit = !l.lane.empty() && l.lane.front().at == c;
-      rtl.set(l.port.at("rx_lane_valid"), flit);
+      rtl.set(l.port.at("rx_lane_valid"), flit ? l.lane.front().valid : 0);
       if (flit) {
-        rtl.set(l.port.at("rx_lane_stream"), l.lane.front().stream);
+        rtl.set_words(l.port.at("rx_lane_stream"), l.lane.front().stream.data());
         rtl.set_words(l.port.at("rx_lane_data"), l.lane.front().data.data());
         l.lane.pop_front();
       }
@@ -284,8 +286,11 @@ RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std
     // The ring channels take what the endpoints send in cycle c.
     for (RingRun& l : rings) {
       const std::int64_t at = c + l.use->ring.latency;
-      if (rtl.get(l.port.at("tx_lane_valid"))) {
-        Flit f{at, rtl.get(l.port.at("tx_lane_stream")), std::vector<std::uint64_t>(words(l.use->ring.lane_bits))};
+      if (const std::uint64_t valid = rtl.get(l.port.at("tx_lane_valid"))) {
+        const manager::LinkUse& u = *l.use;
+        Flit f{at, valid, std::vector<std::uint64_t>(words(static_cast<int>(u.ring.sublanes.size()) * u.ring.stream_bits())),
+               std::vector<std::uint64_t>(words(u.ring.used_bits()))};
+        rtl.get_words(l.port.at("tx_lane_stream"), f.stream.data());
         rtl.get_words(l.port.at("tx_lane_data"), f.data.data());
         l.lane.push_back(std::move(f));
         ++l.flits;

@@ -40,22 +40,30 @@ std::uint64_t test_seed() {
 }
 
 RingLinkConfig one_stream(int lane_bits, int width, std::int64_t credits) {
-  RingLinkConfig c;
-  c.name = fmt::format("ring_w{}_l{}_c{}", width, lane_bits, credits);
-  c.lane_bits = lane_bits;
-  c.streams = {{width, credits}};
-  c.slots = {0};
-  return c;
+  return RingLinkConfig::time_shared(fmt::format("ring_w{}_l{}_c{}", width, lane_bits, credits), lane_bits, 1, {{width, credits}}, {0});
 }
 
 // Three streams of 2, 3 and 1 flits on a 4-bit lane, the slot table from their demand; small,
 // round-trip (2 x 20 + 4) and middling credits.
 RingLinkConfig three_streams() {
-  RingLinkConfig c;
-  c.name = "ring3";
-  c.lane_bits = 4;
-  c.streams = {{5, 3}, {12, 44}, {3, 8}};
-  c.slots = engines::ring_slot_table({2 * 10, 3 * 10, 1 * 5});
+  return RingLinkConfig::time_shared("ring3", 4, 1, {{5, 3}, {12, 44}, {3, 8}}, engines::ring_slot_table({2 * 10, 3 * 10, 1 * 5}));
+}
+
+// Two streams of 5 and 9 bits side by side on a 16-bit lane, as the planner lays them out
+// (engines::ring_sublanes): each its own sub-lane, an element every cycle.
+RingLinkConfig side_by_side() {
+  RingLinkConfig c = RingLinkConfig::time_shared("ring_side", 16, 1, {{5, 6}, {9, 44}}, {0});
+  c.sublanes = engines::ring_sublanes(16, {5, 9}, {1, 1});
+  return c;
+}
+
+// Two sub-lanes of a 12-bit lane: streams 0 and 2 time-shared on the first 4 bits (2 and 1
+// flits, slots by demand), stream 1 alone on the next 6 (2 flits).
+RingLinkConfig mixed_sublanes() {
+  RingLinkConfig c = RingLinkConfig::time_shared("ring_mixed", 12, 1, {{7, 5}, {11, 44}, {4, 3}}, {0});
+  std::vector<int> shared = engines::ring_slot_table({2 * 10, 1 * 5});
+  for (int& s : shared) s = s ? 2 : 0;
+  c.sublanes = {{4, shared}, {6, {1}}};
   return c;
 }
 
@@ -67,7 +75,8 @@ struct Bench {
 };
 
 Bench ring_bench(const RingLinkConfig& c) {
-  const int n = static_cast<int>(c.streams.size()), L = c.lane_bits, sb = c.stream_bits();
+  const int n = static_cast<int>(c.streams.size()), L = c.used_bits(), G = static_cast<int>(c.sublanes.size());
+  const int sb = G * c.stream_bits();
   Bench b;
   dsl::VerilogModuleWriter v(c.name + "_bench");
   v.comment("Test bench of ring link " + c.name + ": tx, rx and a link FIFO per stream; the channel is the harness's.");
@@ -87,11 +96,11 @@ Bench ring_bench(const RingLinkConfig& c) {
     out(fmt::format("in{}_ready", s), 1);
   }
   out("tx_lane_data", L);
-  out("tx_lane_valid", 1);
+  out("tx_lane_valid", G);
   out("tx_lane_stream", sb);
   in("tx_credit", n);
   in("rx_lane_data", L);
-  in("rx_lane_valid", 1);
+  in("rx_lane_valid", G);
   in("rx_lane_stream", sb);
   out("rx_credit", n);
   for (int s = 0; s < n; ++s) {
@@ -293,7 +302,9 @@ struct Case {
 std::vector<Case> cases() {
   return {{"one stream, one flit (6 bits on an 8-bit lane), round-trip credits for latency 20", one_stream(8, 6, 44)},
           {"one stream, three flits (10 bits on a 4-bit lane), 3 credits", one_stream(4, 10, 3)},
-          {"three streams of 2, 3 and 1 flits, slot table by demand, 3, 44 and 8 credits", three_streams()}};
+          {"three streams of 2, 3 and 1 flits, slot table by demand, 3, 44 and 8 credits", three_streams()},
+          {"two streams side by side on sub-lanes of their widths, 6 and 44 credits", side_by_side()},
+          {"two sub-lanes, one time-shared by two streams, one of a stream of two flits", mixed_sublanes()}};
 }
 
 }  // namespace
@@ -337,12 +348,7 @@ TEST_CASE("ring link RTL: both endpoints lint clean, synthesize without latches,
   std::vector<RingLinkConfig> links;
   for (const Case& k : cases()) links.push_back(k.link);
   // Also a slot table of exactly 64 slots for 2 streams (a full case), and a lane wider than a stream.
-  RingLinkConfig two;
-  two.name = "ring2";
-  two.lane_bits = 16;
-  two.streams = {{9, 5}, {40, 4}};
-  two.slots = engines::ring_slot_table({1, 3});
-  links.push_back(two);
+  links.push_back(RingLinkConfig::time_shared("ring2", 16, 1, {{9, 5}, {40, 4}}, engines::ring_slot_table({1, 3})));
   for (const RingLinkConfig& c : links) {
     for (bool tx : {true, false}) {
       const dsl::VerilogModule m = tx ? engines::ring_tx_module(c) : engines::ring_rx_module(c);

@@ -43,7 +43,8 @@ void check_fidelity(const std::string& net, int fpgas, double fps, int images, c
 }
 
 // resnet-mini on two FPGAs cut before res2_conv2, inside block res2: the main and the skip stream
-// cross one ring link, each with its credits and link FIFO, sharing its lane by slots.
+// cross one ring link, each with its credits and link FIFO, sharing its lane (side by side when
+// their widths fit it, else by slots).
 host::Design cut_inside_block(const manager::Folding& folding, double ring_bytes_per_s) {
   const manager::Net& n = manager::builtin_net("resnet-mini").net;
   const manager::ModelWeights w = manager::random_weights(n, 11);
@@ -81,10 +82,13 @@ TEST_CASE("simulator vs RTL: resnet-mini with two output pixels per element, who
 
 TEST_CASE("simulator vs RTL: resnet-mini cut inside a residual block, two output pixels per element, through the ring link endpoints") {
   // conv1 gives two output pixels per element (MMV); the cut puts res2's skip stream on the ring
-  // link beside its main stream, into the RTL endpoints of engines/ring_link.hpp.
+  // link beside its main stream, into the RTL endpoints of engines/ring_link.hpp; at 5 GB/s both
+  // fit the lane side by side, each on a sub-lane of its own.
   const manager::Folding wide = {{"conv1", {8, 27, 2, 2}}, {"res1_conv1", {8, 24}}, {"res1_conv2", {2, 72}}, {"res2_conv1", {4, 8}},
                                  {"res2_conv2", {8, 48}}, {"res2_proj", {4, 8}}, {"fc", {2, 4}}};
-  check_fidelity(cut_inside_block(wide, 5e9), 24);
+  const host::Design d = cut_inside_block(wide, 5e9);
+  CHECK(d.plan.links.at(1).ring.sublanes.size() == 2);
+  check_fidelity(d, 24);
 }
 
 TEST_CASE("simulator vs RTL: a narrow ring lane, several flits per element, the streams in their slots") {
@@ -95,6 +99,7 @@ TEST_CASE("simulator vs RTL: a narrow ring lane, several flits per element, the 
   const host::Design d = cut_inside_block(f, 1.25e7);
   const manager::LinkUse& ring = d.plan.links.at(1);
   CHECK(ring.ring.lane_bits == 1);
+  CHECK(ring.ring.sublanes.size() == 1);
   for (int k = 0; k < 2; ++k) CHECK(ring.ring.flits(k) > 1);
   CHECK(d.plan.bottleneck == "link ring_0_1");
   check_fidelity(d, 12);

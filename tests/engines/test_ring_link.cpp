@@ -17,13 +17,9 @@ using engines::RingStreamTiming;
 namespace {
 
 RingLinkConfig link(int lane_bits, std::vector<int> widths, std::vector<int> slots, std::int64_t latency = 1, std::int64_t credits = 2) {
-  RingLinkConfig c;
-  c.name = "ring_test";
-  c.lane_bits = lane_bits;
-  c.latency = latency;
-  for (int w : widths) c.streams.push_back({w, credits});
-  c.slots = std::move(slots);
-  return c;
+  std::vector<engines::RingStream> streams;
+  for (int w : widths) streams.push_back({w, credits});
+  return RingLinkConfig::time_shared("ring_test", lane_bits, latency, std::move(streams), std::move(slots));
 }
 
 std::vector<int> shares(const std::vector<int>& table, int streams) {
@@ -47,11 +43,66 @@ TEST_CASE("ring link: check() names what is out of range") {
   bad(link(8, {}, {0}), "0 streams, expected 1..64");
   bad(link(8, {8, 0}, {0, 1}), "stream 1 has width 0 and 2 credits");
   bad(link(8, {8}, {0}, 1, 0), "stream 0 has width 8 and 0 credits");
-  bad(link(8, {8}, {}), "a slot table of 0 slots, expected 1..64");
-  bad(link(8, {8}, std::vector<int>(65, 0)), "a slot table of 65 slots, expected 1..64");
+  bad(link(8, {8}, {}), "the slot table has 0 slots, expected 1..64");
+  bad(link(8, {8}, std::vector<int>(65, 0)), "the slot table has 65 slots, expected 1..64");
   bad(link(8, {8, 8}, {0, 0}), "stream 1 owns no slot of the table");
   bad(link(8, {8}, {0, 1}), "the slot table names stream 1, which it does not have");
   bad(link(8, {8}, {0, -1}), "the slot table names stream -1");
+  // Sub-lanes: within the lane, each stream on one, none empty.
+  RingLinkConfig sub = link(8, {3, 5}, {0});
+  sub.sublanes = {{3, {0}}, {5, {1}}};
+  CHECK_NOTHROW(sub.check());
+  sub.sublanes = {{3, {0}}, {6, {1}}};
+  bad(sub, "sub-lanes of 9 bits together on a lane of 8 bits");
+  sub.sublanes = {{3, {0}}, {0, {1}}};
+  bad(sub, "sub-lane 1 has 0 bits, expected at least 1");
+  sub.sublanes = {{3, {0, 1}}, {5, {1}}};
+  bad(sub, "stream 1 is named by two sub-lanes' slot tables");
+  RingLinkConfig three = link(9, {3, 5, 1}, {0});
+  three.sublanes = {{3, {0}}, {5, {1}}};
+  bad(three, "stream 2 owns no slot of any sub-lane");
+  sub.sublanes = {{3, {0}}, {5, {}}};
+  bad(sub, "sub-lane 1's slot table has 0 slots");
+  sub.sublanes = {{1, {0}}, {1, {1}}, {1, {1}}};
+  bad(sub, "3 sub-lanes for 2 streams, expected 1..2");
+}
+
+TEST_CASE("ring link: streams side by side when their widths fit the lane, else time-shared") {
+  using engines::RingSubLane;
+  auto as_pairs = [](const std::vector<RingSubLane>& v) {
+    std::vector<std::pair<int, std::vector<int>>> r;
+    for (const RingSubLane& l : v) r.emplace_back(l.bits, l.slots);
+    return r;
+  };
+  // 128 + 128 <= 347: each its own sub-lane of its width, one slot each.
+  CHECK(as_pairs(engines::ring_sublanes(347, {128, 128}, {3136, 3136})) ==
+        std::vector<std::pair<int, std::vector<int>>>{{128, {0}}, {128, {1}}});
+  // Exactly the lane.
+  CHECK(engines::ring_sublanes(10, {4, 6}, {1, 1}).size() == 2);
+  // 224 + 224 > 347: one sub-lane of the lane, the slot table of their flits.
+  const std::vector<RingSubLane> shared = engines::ring_sublanes(347, {224, 224}, {100, 300});
+  REQUIRE(shared.size() == 1);
+  CHECK(shared[0].bits == 347);
+  CHECK(shared[0].slots == engines::ring_slot_table({100, 300}));
+  // One stream: the whole lane, whatever its width.
+  CHECK(as_pairs(engines::ring_sublanes(347, {8}, {5})) == std::vector<std::pair<int, std::vector<int>>>{{347, {0}}});
+
+  // Side by side, each stream moves an element a cycle: flits, cycles and the timing follow.
+  RingLinkConfig c = link(16, {5, 9}, {0});
+  c.sublanes = engines::ring_sublanes(16, {5, 9}, {10, 10});
+  c.check();
+  CHECK(c.flits(0) == 1);
+  CHECK(c.flits(1) == 1);
+  CHECK(c.used_bits() == 14);
+  CHECK(c.sublane_offset(1) == 5);
+  CHECK(engines::ring_cycles_per_image(c, {100, 60}) == doctest::Approx(100));
+  for (int s = 0; s < 2; ++s) {
+    RingStreamTiming t(c, s);
+    for (std::int64_t i = 0; i < 2; ++i) CHECK(t.take(i) == i + 2);  // a flit in the next cycle, latency 1
+  }
+  // Time-shared, the same streams move an element every other cycle each.
+  const RingLinkConfig shared_link = link(16, {5, 9}, {0, 1});
+  CHECK(engines::ring_cycles_per_image(shared_link, {100, 60}) == doctest::Approx(200));
 }
 
 TEST_CASE("ring link: flits, stream number width and lane bits") {
@@ -148,7 +199,7 @@ TEST_CASE("ring link: cycles per image of the busiest stream") {
   CHECK(engines::ring_cycles_per_image(c, {100, 50}) == doctest::Approx(450));
   CHECK(engines::ring_cycles_per_image(c, {100, 200}) == doctest::Approx(600));
   CHECK(engines::ring_cycles_per_image(c, {0, 0}) == doctest::Approx(0));
-  c.slots = {0};
+  c.sublanes = {{4, {0}}};
   c.streams.resize(1);
   CHECK(engines::ring_cycles_per_image(c, {7}) == doctest::Approx(21));
 }

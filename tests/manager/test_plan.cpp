@@ -222,7 +222,8 @@ TEST_CASE("partition: a cut inside a residual block carries its main and skip st
   for (int s : ring.streams) crossing_names.push_back(p.graph.streams[static_cast<size_t>(s)].name);
   CHECK(crossing_names == std::vector<std::string>{"res2_fork_b", "res2_conv1_mvtu"});
   // Each stream ends in its own link FIFO on FPGA 1, as deep as its credits less the output
-  // register, and the lane's slots go to both in proportion to their flits.
+  // register; their widths fit the lane side by side, so each has a sub-lane of its width to
+  // itself (a narrow lane, time-shared by slots, is tests/cosim/test_sim_vs_rtl.cpp's).
   for (size_t k = 0; k < 2; ++k) {
     const StreamEdge& s = p.graph.streams[static_cast<size_t>(ring.streams[k])];
     CHECK(p.graph.engines[static_cast<size_t>(s.from)].fpga == 0);
@@ -232,8 +233,13 @@ TEST_CASE("partition: a cut inside a residual block carries its main and skip st
     CHECK(engines::buffer_capacity(fifo.config) == ring.ring.streams[k].credits);
     CHECK(ring.ring.streams[k].width == s.width());
   }
-  for (int k = 0; k < 2; ++k) CHECK(std::count(ring.ring.slots.begin(), ring.ring.slots.end(), k) >= 1);
-  // The link's cycles: the busier stream's flits over its share of the slots.
+  REQUIRE(ring.ring.streams[0].width + ring.ring.streams[1].width <= ring.ring.lane_bits);
+  REQUIRE(ring.ring.sublanes.size() == 2);
+  for (int k = 0; k < 2; ++k) {
+    CHECK(ring.ring.sublanes[static_cast<size_t>(k)].bits == ring.ring.streams[static_cast<size_t>(k)].width);
+    CHECK(ring.ring.sublanes[static_cast<size_t>(k)].slots == std::vector<int>{k});
+  }
+  // The link's cycles: the busier stream's elements, one a cycle.
   std::vector<std::int64_t> elements;
   for (int s : ring.streams) elements.push_back(p.graph.streams[static_cast<size_t>(s)].elements);
   CHECK(ring.cycles_per_image == doctest::Approx(engines::ring_cycles_per_image(ring.ring, elements)));
