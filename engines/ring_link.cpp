@@ -143,11 +143,17 @@ double ring_cycles_per_image(const RingLinkConfig& c, const std::vector<std::int
   return worst;
 }
 
+double ring_stream_rate(const RingLinkConfig& c, int s) {
+  const std::vector<int>& slots = c.sublanes[static_cast<size_t>(c.sublane_of(s))].slots;
+  const auto owned = static_cast<double>(std::count(slots.begin(), slots.end(), s));
+  return owned / (static_cast<double>(slots.size()) * c.flits(s));
+}
+
 std::int64_t ring_full_rate_credits(const RingLinkConfig& c, int s) {
   const std::vector<int>& slots = c.sublanes[static_cast<size_t>(c.sublane_of(s))].slots;
   const auto period = static_cast<double>(slots.size());
   const auto owned = static_cast<double>(std::count(slots.begin(), slots.end(), s));
-  const double rate = owned / (period * c.flits(s));
+  const double rate = ring_stream_rate(c, s);
   const double round_trip = 2.0 * static_cast<double>(c.latency) + 2 + period + c.flits(s) * period / owned;
   return std::max<std::int64_t>(3, static_cast<std::int64_t>(std::ceil(rate * round_trip)) + 2);
 }

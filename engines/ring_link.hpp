@@ -87,6 +87,10 @@ std::vector<RingSubLane> ring_sublanes(int lane_bits, const std::vector<int>& wi
 // in its slots: the busiest stream's.
 double ring_cycles_per_image(const RingLinkConfig& c, const std::vector<std::int64_t>& elements_per_image);
 
+// The most elements per cycle stream s can move: the share of its sub-lane's slots it owns over
+// its flits per element (1 for a stream alone on a sub-lane as wide as its elements).
+double ring_stream_rate(const RingLinkConfig& c, int s);
+
 // The credits that let stream s use every slot it owns: its rate, owned / (P x flits) elements
 // per cycle (P its sub-lane's period), times a credit's round trip (flits out, 2 x latency, the
 // FIFO's cycle, slot alignment), plus 2; at least 3 (a link FIFO of depth >= 2).

@@ -69,6 +69,7 @@ class Builder {
 
   Cursor layer(const Layer& l, const Layer* act, Cursor cur) {
     const std::string n = ident(l.name);
+    rows_ = std::max(1, l.out.h);
     switch (l.kind) {
       case LayerKind::Conv:
       case LayerKind::FullyConnected: {
@@ -307,6 +308,7 @@ class Builder {
     s.from_port = from_port;
     s.lanes = lanes;
     s.elements = elements;
+    s.row_elements = std::max<std::int64_t>(1, (elements + rows_ - 1) / rows_);
     g_.streams.push_back(s);
     return static_cast<int>(g_.streams.size()) - 1;
   }
@@ -321,6 +323,9 @@ class Builder {
   const Folding& f_;
   int unit_ = 0;
   bool unit_level_ = false;  // the layer being built is one of the top level's
+  // Output rows of the layer being built: no stream of its engines has fewer rows (a layer's
+  // input has at least as many as its output), so elements / rows_ is at least one of its rows.
+  int rows_ = 1;
 };
 
 // The lanes of the first engine of layer `l` at folding `f`: its sliding window's input (a

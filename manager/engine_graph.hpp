@@ -83,6 +83,9 @@ struct StreamEdge {
   int from_port = 0, to_port = 0;
   engines::Lanes lanes;
   std::int64_t elements = 0;  // per image
+  // At least the elements of one image row of the stream (a bound: the elements per image over
+  // the output rows of the layer whose engine produces it), what a burst of its producer can be.
+  std::int64_t row_elements = 1;
   int width() const { return lanes.element_bits(); }
 };
 

@@ -182,16 +182,21 @@ class Pipeline {
     add_link("host_in", opt_.host, {g.input_stream}, -1, 0);
     // Cut by cut, in order: a stream that crosses several cuts (a skip stream over a residual
     // block spread over three FPGAs) gets a link FIFO on each FPGA it passes, whose output
-    // crosses the next cut.
+    // crosses the next cut. A stream the link moves at under an element a cycle first passes a
+    // send FIFO on the FPGA it leaves (steps::send_fifo).
     for (int i = 1; i < nf; ++i) {
       const int unit = cuts[static_cast<size_t>(i)];
       std::vector<int> streams = cut_streams(g)[static_cast<size_t>(unit)];
       const size_t l = add_link(fmt::format("ring_{}_{}", i - 1, i), opt_.ring, streams, i - 1, i);
       for (int k = 0; k < static_cast<int>(streams.size()); ++k) {
-        const std::string name =
-            streams.size() == 1 ? fmt::format("fpga{}_link_fifo", i) : fmt::format("fpga{}_link{}_fifo", i, k);
+        const bool one = streams.size() == 1;
+        int& s = p.links[l].streams[static_cast<size_t>(k)];
+        const std::string send = one ? fmt::format("fpga{}_send_fifo", i - 1) : fmt::format("fpga{}_send{}_fifo", i - 1, k);
+        if (const auto f = steps::send_fifo(p.links[l].ring, k, g.streams[static_cast<size_t>(s)], send))
+          s = g.engines[static_cast<size_t>(insert_fifo(g, s, f->depth, f->name, unit - 1, i - 1))].outputs.at(0);
+        const std::string name = one ? fmt::format("fpga{}_link_fifo", i) : fmt::format("fpga{}_link{}_fifo", i, k);
         const engines::FifoConfig fifo = steps::link_fifo(p.links[l].ring, k, name);
-        insert_fifo(g, streams[static_cast<size_t>(k)], fifo.depth, fifo.name, unit, i);
+        insert_fifo(g, s, fifo.depth, fifo.name, unit, i);
       }
     }
     add_link("host_out", opt_.host, {g.output_stream}, nf - 1, -1);

@@ -225,6 +225,11 @@ engines::FifoConfig link_fifo(const engines::RingLinkConfig& c, int k, const std
   return {.width = s.width, .depth = static_cast<int>(s.credits - 1), .name = name};
 }
 
+std::optional<engines::FifoConfig> send_fifo(const engines::RingLinkConfig& c, int k, const StreamEdge& s, const std::string& name) {
+  if (engines::ring_stream_rate(c, k) >= 1) return std::nullopt;
+  return engines::FifoConfig{.width = s.width(), .depth = static_cast<int>(std::clamp<std::int64_t>(s.row_elements, 2, s.elements)), .name = name};
+}
+
 Partition partition_units(const EngineGraph& g, const std::vector<dsl::Resources>& unit_res, std::int64_t T, const PlanOptions& opt,
                         const Pricing& pricing) {
   Partition v;
@@ -252,6 +257,9 @@ Partition partition_units(const EngineGraph& g, const std::vector<dsl::Resources
     for (int k = 0; k < static_cast<int>(streams.size()); ++k) r += engines::engine_resources(link_fifo(c, k, "link_fifo"), {});
     r += engines::ring_rx_resources(c);
     send_at[static_cast<size_t>(i)] = engines::ring_tx_resources(c);
+    for (int k = 0; k < static_cast<int>(streams.size()); ++k)
+      if (const auto f = send_fifo(c, k, g.streams[static_cast<size_t>(streams[static_cast<size_t>(k)])], "send_fifo"))
+        send_at[static_cast<size_t>(i)] += engines::engine_resources(*f, {});
     cut_ok[static_cast<size_t>(i)] = ring_cycles(c, g, streams) <= static_cast<double>(T);
   }
   auto load = [&](int i, int j, int which) {  // units [i, j); which: 0 both, 1 LUT, 2 BRAM

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,13 @@ double ring_cycles(const engines::RingLinkConfig& c, const EngineGraph& g, const
 
 // The FIFO at the receiving end of stream k of ring link `c`: as many elements as its credits.
 engines::FifoConfig link_fifo(const engines::RingLinkConfig& c, int k, const std::string& name);
+
+// The FIFO at the sending end of stream k of ring link `c` (stream `s` of the graph), when the
+// link moves fewer than one of its elements a cycle (it shares its sub-lane by slots, or needs
+// several flits an element): one row of the stream (StreamEdge::row_elements), so that its
+// producer's bursts (a row of a max pool's output in half the cycles) wait there instead of
+// stalling the producer while the stream's slots go by unused. None at full rate.
+std::optional<engines::FifoConfig> send_fifo(const engines::RingLinkConfig& c, int k, const StreamEdge& s, const std::string& name);
 
 // The cut of units over at most `fpgas` FPGAs (dynamic programming over cut points) that makes
 // the most loaded FPGA lightest, within `utilization` of the device's LUTs and block RAMs,
