@@ -447,6 +447,7 @@ int command_line(int argc, char** argv, const qdf::host::ProgramNetwork* program
   DesignArgs sweep_args;
   std::string sweep_devices = sweep_args.request.device, sweep_fpgas = "1..8", sweep_fps = "max", sweep_foldings = "search";
   bool sweep_simulate = false, sweep_json_out = false;
+  int sweep_threads = 0;
   auto* sw = app.add_subcommand("sweep", "a design-space sweep of a network over devices, FPGA counts, fps targets and foldings: "
                                          "each point planned (and timed in the simulator with --simulate); split over the ranks "
                                          "under mpirun, with the same output");
@@ -461,6 +462,9 @@ int command_line(int argc, char** argv, const qdf::host::ProgramNetwork* program
       ->capture_default_str();
   sw->add_flag("--simulate", sweep_simulate, "also time each plan in the simulator (timing only, steady state) and report its cycles");
   sw->add_flag("--json", sweep_json_out, "print one JSON object instead of the table");
+  sw->add_option("--threads", sweep_threads, "design points planned (and simulated) at once: 0 = every core, or 1 .. 256; the "
+                                             "results are the same on any number")
+      ->capture_default_str();
 
   auto* e = qdf_only("emit", "write the Verilog of an example kernel");
   if (e) {
@@ -510,6 +514,8 @@ int command_line(int argc, char** argv, const qdf::host::ProgramNetwork* program
       sweep_request.fps = host::parse_fps_list(sweep_fps);
       sweep_request.foldings = host::parse_folding_list(sweep_foldings);
       sweep_request.simulate = sweep_simulate;
+      sweep_request.threads = sweep_threads;
+      qdf::sim::resolve_threads(sweep_threads);
     }
     if (stop == Stop::AfterChecks) return 0;
 

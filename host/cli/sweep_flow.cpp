@@ -3,6 +3,7 @@
 #include "dsl/errors.hpp"
 #include "host/cli/sim_flow.hpp"
 #include "manager/devices.hpp"
+#include "sim/thread_pool.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -114,10 +115,13 @@ SweepStudy sweep(const SweepRequest& r, const Ranks& ranks) {
   };
   // Dealt round-robin: the points of many FPGAs plan slower, and each rank gets some of them.
   const std::vector<std::int64_t> mine = dealt_items(points, ranks.rank(), ranks.size());
+  // A rank's points on its threads, each into its own slot: the same results on any number.
+  const int threads = sim::resolve_threads(r.threads);
   const std::vector<std::string> parts = gather_work(ranks, [&] {
-    nlohmann::json out = nlohmann::json::array();
-    for (std::int64_t i : mine) out.push_back(manager::scale_point_json(plan_at(i)));
-    return out.dump();
+    std::vector<nlohmann::json> done(mine.size());
+    sim::parallel_for(static_cast<int>(mine.size()), threads,
+                      [&](int k) { done[static_cast<size_t>(k)] = manager::scale_point_json(plan_at(mine[static_cast<size_t>(k)])); });
+    return nlohmann::json(done).dump();
   });
   SweepStudy s;
   if (!ranks.root()) return s;

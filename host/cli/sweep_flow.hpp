@@ -22,6 +22,7 @@ struct SweepRequest {
   std::vector<double> fps;           // targets in images/s; 0: the highest throughput that fits
   std::vector<std::string> foldings; // folding files; "" the folding search
   bool simulate = false;             // each plan timed in the simulator, steady state
+  int threads = 0;                   // points planned (and timed) at once: 0 = every core, else 1 .. 256
 };
 
 // The flags' lists, each a UserError naming its flag when empty or when an item is bad:

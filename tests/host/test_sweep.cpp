@@ -8,6 +8,7 @@
 #include "manager/plan.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 using namespace qdf;
 using namespace qdf::host;
@@ -43,6 +44,25 @@ TEST_CASE("sweep: each point is the plan of its device, FPGA count and fps targe
       }
   // The highest throughput is at least the 20000 fps target's.
   CHECK(s.points[2].plan.fps >= s.points[0].plan.fps);
+}
+
+TEST_CASE("sweep: the points planned and simulated on several threads are those of one, in the same order") {
+  SweepRequest r;
+  r.base.net = "resnet-mini";
+  r.devices = {"zynq-7000-xc7z020"};
+  r.fpgas = {1, 2, 3};
+  r.fps = {2000, 0};
+  r.foldings = {""};
+  r.simulate = true;
+  r.threads = 1;
+  const nlohmann::json one = sweep_json(sweep(r));
+  r.threads = 3;
+  const nlohmann::json three = sweep_json(sweep(r));
+  REQUIRE(one["points"].size() == 6);
+  for (const nlohmann::json& p : one["points"]) CHECK(p["simulated_cycles_per_image"].get<double>() > 0);
+  CHECK(one == three);
+  r.threads = 257;
+  CHECK_THROWS_WITH_AS(sweep(r), doctest::Contains("--threads must be 0 (every core) or 1 .. 256, not 257"), UserError);
 }
 
 TEST_CASE("sweep: empty lists, unknown devices and bad fps targets are refused naming the flag") {
