@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
+#include <future>
 #include <nlohmann/json.hpp>
 
 namespace qdf::manager {
@@ -110,17 +111,34 @@ dsl::Resources Pricing::price(const Engine& e) const {
     for (std::uint8_t f : e.data.thresholds->flip) h.add(std::uint64_t{f});
   }
   const std::string key = fmt::format("{}/{}/{:016x}", e.name, engine_config_json(e).dump(), h.value());
+  // Priced once per key even when several threads ask at once (a sweep plans its points in
+  // parallel, and their engines are mostly alike): the first to ask prices, the others wait for
+  // its result.
+  using Result = std::shared_future<dsl::Resources>;
   static std::mutex mutex;
-  static std::map<std::string, dsl::Resources> cache;
+  static std::map<std::string, Result> cache;
+  std::promise<dsl::Resources> mine;
+  Result result;
+  bool pricer = false;
   {
     std::lock_guard<std::mutex> lock(mutex);
     auto it = cache.find(key);
-    if (it != cache.end()) return it->second;
+    if (it == cache.end()) {
+      it = cache.emplace(key, mine.get_future().share()).first;
+      pricer = true;
+    }
+    result = it->second;
   }
-  dsl::Resources r = engine_resources(e);
-  std::lock_guard<std::mutex> lock(mutex);
-  cache.emplace(key, r);
-  return r;
+  if (pricer) {
+    try {
+      mine.set_value(engine_resources(e));
+    } catch (...) {
+      mine.set_exception(std::current_exception());  // those waiting get the error too
+      std::lock_guard<std::mutex> lock(mutex);
+      cache.erase(key);  // and a later call prices again
+    }
+  }
+  return result.get();
 }
 
 std::int64_t Pricing::blocks(std::int64_t bram18) const {
