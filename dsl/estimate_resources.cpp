@@ -46,7 +46,7 @@ Resources memory_resources(std::int64_t depth, int width) {
 ResourceFeatures resource_features(const Kernel& k) {
   if (!k.scheduled) throw InternalError("resource_features needs a lowered kernel");
   ResourceFeatures f;
-  f.ff_bits += 64;  // the tick counter
+  f.ff_bits += run_counter_bits;
   // A RAM read at several addresses in one tick is one copy of the memory per read port.
   std::map<NodeId, int> reads;
   for (const Node& n : k.nodes)

@@ -46,6 +46,11 @@ ResourceFeatures resource_features(const Kernel& lowered);
 // A memory of `depth` entries of `width` bits: block RAM when deep and big (as synth_xilinx
 // decides), else LUTs used as distributed memory. The rule every estimate here uses.
 Resources memory_resources(std::int64_t depth, int width);
+
+// Flip-flops of the counters that end a run (kernels and FIFOs alike): the images run (32 bits),
+// the ticks of the current image and the pipeline's flush (about 8 bits together on the designs
+// planned; their exact width depends on the engine's ticks per image, set where it is placed).
+inline constexpr int run_counter_bits = 32 + 8;
 Resources estimate_resources(const Kernel& lowered);
 
 // The calibrated costs (LUTs per unit of each feature, plus a fixed cost per kernel).
