@@ -17,7 +17,7 @@ using namespace qdf;
 namespace {
 
 std::vector<double> row_of(const dsl::ResourceFeatures& f) {
-  return {1.0,        f.arith_bits,    f.arith_const_bits, f.compare_bits, f.equal_bits, f.compare_const_bits,
+  return {1.0,        f.arith_bits,    f.arith_const_bits, f.compare_bits, f.compare_select_bits, f.equal_bits, f.compare_const_bits,
           f.mux_bits, f.logic_bits,    f.popcount_bits,    f.rom_lut_bits, f.ram_lut_bits,
           f.mul_bits, f.out_buffer_bits, f.ports};
 }
@@ -45,15 +45,17 @@ int main(int argc, char** argv) {
   }
   std::vector<double> cost = row_of(dsl::ResourceFeatures{});
   const auto& c0 = dsl::lut_costs();
-  cost = {c0.fixed, c0.arith, c0.arith_const, c0.compare, c0.equal, c0.compare_const, c0.mux, c0.logic,
+  cost = {c0.fixed, c0.arith, c0.arith_const, c0.compare, c0.compare_select, c0.equal, c0.compare_const, c0.mux, c0.logic,
           c0.popcount, c0.rom, c0.ram, c0.mul, c0.out_buffer, c0.port};
   if (fit) {
     // Ridge regression on relative error, pulled towards physical priors (LUTs per unit on a
     // 6-input-LUT fabric: an adder bit is one LUT, a 2:1 mux bit one LUT, a popcount input
     // bit 2.5 LUTs of adder tree (a balanced tree of exact-width adders has about 2.6 adder
-    // bits per input bit at every width), the 64-bit tick counter and its comparisons about
-    // 200), so that features that always come together are not traded against each other.
-    const std::vector<double> prior = {150, 1.0, 0.5, 1.0, 0.35, 0.2, 0.8, 0.4, 2.5, 1.0, 1.0, 1.0, 1.5, 4.0};
+    // bits per input bit at every width), a chained compare-and-select bit 3 (its carry-chain
+    // LUT and a mux LUT for each of its two selected operands), the 32-bit image counter and
+    // its comparison with the run's length about 60), so that features that always come
+    // together are not traded against each other.
+    const std::vector<double> prior = {60, 1.0, 0.5, 1.0, 3.0, 0.35, 0.2, 0.8, 0.4, 2.5, 1.0, 1.0, 1.0, 1.5, 4.0};
     const double lambda = 0.3;
     const int n = static_cast<int>(rows.size()), m = static_cast<int>(prior.size());
     Eigen::MatrixXd A = Eigen::MatrixXd::Zero(n + m, m);
@@ -71,7 +73,7 @@ int main(int argc, char** argv) {
     }
     Eigen::VectorXd x = A.colPivHouseholderQr().solve(b);
     for (int j = 0; j < m; ++j) cost[static_cast<size_t>(j)] = std::max(0.0, x(j));
-    std::cout << "fitted LUT costs {fixed, arith, arith_const, compare, equal, compare_const, mux, logic, popcount, rom, ram, "
+    std::cout << "fitted LUT costs {fixed, arith, arith_const, compare, compare_select, equal, compare_const, mux, logic, popcount, rom, ram, "
                  "mul, out_buffer, port}:\n  {";
     for (size_t j = 0; j < cost.size(); ++j) std::cout << fmt::format("{}{:.3f}", j ? ", " : "", cost[j]);
     std::cout << "}\n\n";

@@ -46,7 +46,7 @@ const std::set<std::string>& reserved() {
       "until", "until_with", "untyped", "use", "uwire", "var", "vectored", "virtual", "void", "wait",
       "wait_order", "wand", "weak", "weak0", "weak1", "while", "wildcard", "wire", "with", "within", "wor",
       "xnor", "xor",
-      "clk", "rst", "ticks", "done", "tick", "adv", "run_active", "finished", "in_ok", "out_ok"};
+      "clk", "rst", "images", "done", "image", "image_tick", "flushed", "IMAGE_TICKS", "TW", "LAST", "LAST_TICK", "ONE_TICK", "adv", "run_active", "finished", "in_ok", "out_ok"};
   return words;
 }
 
@@ -193,21 +193,28 @@ class Emitter {
     w_.comment(fmt::format("  {} inputs, {} outputs, {} scalars, {} IR nodes, pipeline latency {} ticks", k_.inputs.size(),
                            k_.outputs.size(), k_.scalars.size(), live, k_.latency));
     w_.comment("Execution model: the kernel advances one tick when every enabled input has data and every");
-    w_.comment("enabled output has room; otherwise it stalls as a whole. A run lasts `ticks` ticks (0: forever),");
-    w_.comment("then the pipeline is flushed and `done` rises once every output element has been taken.");
+    w_.comment("enabled output has room; otherwise it stalls as a whole. A run lasts `images` x IMAGE_TICKS ticks");
+    w_.comment("(images = 0: forever), then the pipeline is flushed and `done` rises once every output element");
+    w_.comment("has been taken. The run is counted in images and ticks of an image, so that its length needs no");
+    w_.comment("multiplier.");
   }
 
   void ports() {
     w_.input("clk", VerilogWidth::bit());
     w_.input("rst", VerilogWidth::bit());
-    w_.input("ticks", vec(64));
+    w_.parameter("IMAGE_TICKS", 1, "ticks per image");
+    w_.input("images", vec(32), "the run's length in images (0: forever), held from reset on");
     w_.output("done", VerilogWidth::bit());
     for (NodeId s : k_.scalars) w_.input(nm(s), vec(w(s)));
     for (NodeId i : k_.inputs) w_.stream_input(nm(i), vec(w(i)));
     for (NodeId o : k_.outputs) w_.stream_output(nm(o), vec(w(o)));
     line("  wire adv;          // the kernel advances one tick in this cycle");
-    w_.reg(vec(64), "tick", "ticks advanced since reset");
-    line("  wire run_active = (ticks == 64'd0) || (tick < ticks);");
+    line("  localparam TW = IMAGE_TICKS > 1 ? $clog2(IMAGE_TICKS) : 1;");
+    line("  localparam integer LAST = IMAGE_TICKS - 1;\n  localparam [TW-1:0] LAST_TICK = LAST[TW-1:0], ONE_TICK = 1;");
+    line("  reg  [TW-1:0] image_tick;  // ticks advanced in the current image");
+    w_.reg(vec(32), "image", "images run since reset");
+    w_.reg(vec(flush_bits()), "flushed", "ticks advanced after the run, up to the pipeline latency");
+    line("  wire run_active = (images == 32'd0) || (image < images);");
     // Scalars and inputs that no logic reads are still part of the declared interface.
     line("  // verilator lint_off UNUSEDSIGNAL");
     line("  // Slices, casts and shifts keep only some bits of their operands by design, and ports the");
@@ -434,13 +441,21 @@ class Emitter {
       for (size_t i = 0; i < t.size(); ++i) s += (i ? " && " : "") + t[i];
       return s;
     };
-    line(fmt::format("  wire finished = (ticks != 64'd0) && (tick >= ticks + 64'd{});", k_.latency));
+    line(fmt::format("  wire finished = !run_active && (flushed == {}'d{});", flush_bits(), k_.latency));
     line(fmt::format("  wire in_ok = {};", all(in_terms)));
     line(fmt::format("  wire out_ok = {};", all(out_terms)));
     line("  assign adv = !finished && in_ok && out_ok;");
     line(fmt::format("  assign done = finished && {};", all(empty_terms)));
-    line("  always @(posedge clk) if (rst) tick <= 64'd0; else if (adv) tick <= tick + 64'd1;");
+    line("  always @(posedge clk) begin");
+    line(fmt::format("    if (rst) begin image_tick <= {{TW{{1'b0}}}}; image <= 32'd0; flushed <= {}'d0; end", flush_bits()));
+    line(fmt::format("    else if (adv && !run_active) flushed <= flushed + {}'d1;", flush_bits()));
+    line("    else if (adv && image_tick == LAST_TICK) begin image_tick <= {TW{1'b0}}; image <= image + 32'd1; end");
+    line("    else if (adv) image_tick <= image_tick + ONE_TICK;");
+    line("  end");
   }
+
+  // Width of the flush counter: it counts to the pipeline latency.
+  int flush_bits() const { return std::max(1, bits_for(static_cast<std::uint64_t>(k_.latency))); }
 
   const Kernel& k_;
   VerilogModuleWriter w_;

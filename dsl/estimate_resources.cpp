@@ -30,6 +30,34 @@ int bram18_for(std::int64_t depth, int width) {
   return static_cast<int>(best);
 }
 
+// The node whose value `a` carries through casts, slices and pipeline registers (delays not in
+// memory): what synthesis sees as the operand's source.
+NodeId source_of(const Kernel& k, NodeId a) {
+  while (k.at(a).op == Op::Cast || k.at(a).op == Op::Slice || (k.at(a).op == Op::Delay && !k.at(a).a1)) a = k.at(a).args[0];
+  return a;
+}
+
+// Whether the one-bit `sel` is, through pipeline registers, casts and and/or/not with other
+// conditions, an ordering comparison of two variables (a max tree's `right_wins`, label
+// select's `first | score > best`).
+bool is_variable_order(const Kernel& k, NodeId sel, int depth = 0) {
+  const Node& n = k.at(sel);
+  switch (n.op) {
+    case Op::Cast: case Op::Not: return is_variable_order(k, n.args[0], depth);
+    case Op::Delay: return !n.a1 && is_variable_order(k, n.args[0], depth);
+    case Op::And: case Op::Or:
+      if (depth > 4) return false;
+      return is_variable_order(k, n.args[0], depth + 1) || is_variable_order(k, n.args[1], depth + 1);
+    case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge:
+      for (NodeId a : n.args) {
+        const Op op = k.at(source_of(k, a)).op;
+        if (op == Op::Const || op == Op::Scalar || op == Op::Rom) return false;
+      }
+      return true;
+    default: return false;
+  }
+}
+
 }  // namespace
 
 Resources memory_resources(std::int64_t depth, int width) {
@@ -46,7 +74,7 @@ Resources memory_resources(std::int64_t depth, int width) {
 ResourceFeatures resource_features(const Kernel& k) {
   if (!k.scheduled) throw InternalError("resource_features needs a lowered kernel");
   ResourceFeatures f;
-  f.ff_bits += 64;  // the tick counter
+  f.ff_bits += run_counter_bits;
   // A RAM read at several addresses in one tick is one copy of the memory per read port.
   std::map<NodeId, int> reads;
   for (const Node& n : k.nodes)
@@ -67,25 +95,34 @@ ResourceFeatures resource_features(const Kernel& k) {
         if (a != kNoNode && is_const(a)) return true;
       return false;
     };
-    // An operand read from a ROM in LUTs (through slices and casts, as thresholds are): a
-    // comparison with it folds the ROM's few address bits into the comparator's LUTs, as a
-    // comparison with a constant does; a comparison of two variables (label select's scores)
-    // is a subtraction on the carry chain.
+    // An operand read from a ROM in LUTs (through slices, casts and pipeline registers, as an
+    // MVTU's thresholds are): a comparison with it folds the ROM's few address bits into the
+    // comparator's LUTs, as a comparison with a constant does (of a registered entry Yosys keeps
+    // only the flip-flops whose bit differs between entries, copies of address bits); a
+    // comparison of two variables (label select's scores) is a subtraction on the carry chain.
     auto has_lut_rom_or_const = [&] {
       for (NodeId a : n.args) {
         if (a == kNoNode) continue;
-        while (k.at(a).op == Op::Cast || k.at(a).op == Op::Slice) a = k.at(a).args[0];
+        a = source_of(k, a);
         if (is_const(a) || (k.at(a).op == Op::Rom && !in_bram(k.at(a).a0, k.at(a).type.width))) return true;
       }
       return false;
+    };
+    // An operand chosen by an earlier comparison of two variables (through pipeline registers
+    // and casts), as in a max or argmax tree past its first level: a comparison of it is a
+    // compare-and-select chain (see ResourceFeatures::compare_select_bits).
+    auto chosen_by_compare = [&](NodeId a) {
+      a = source_of(k, a);
+      return k.at(a).op == Op::Mux && is_variable_order(k, k.at(a).args[0]);
     };
     switch (n.op) {
       case Op::Add: case Op::Sub: case Op::Neg: (has_const() ? f.arith_const_bits : f.arith_bits) += w; break;
       case Op::Mul: f.mul_bits += w; break;
       case Op::Eq: case Op::Ne: case Op::Lt: case Op::Le: case Op::Gt: case Op::Ge:
-        (has_lut_rom_or_const()                      ? f.compare_const_bits
-         : (n.op == Op::Eq || n.op == Op::Ne)        ? f.equal_bits
-                                                     : f.compare_bits) += std::max(arg_w(0), arg_w(1));
+        (has_lut_rom_or_const()                                ? f.compare_const_bits
+         : (n.op == Op::Eq || n.op == Op::Ne)                  ? f.equal_bits
+         : chosen_by_compare(n.args[0]) || chosen_by_compare(n.args[1]) ? f.compare_select_bits
+                                                               : f.compare_bits) += std::max(arg_w(0), arg_w(1));
         break;
       case Op::Mux: f.mux_bits += w; break;
       case Op::And: case Op::Or: case Op::Xor: case Op::Xnor:
@@ -160,13 +197,14 @@ const LutCosts& lut_costs() {
   // Fitted by `build/bench/calibrate_resources --fit` (ridge regression on relative error
   // towards physical priors) on the calibration sample against Yosys 0.23 synth_xilinx -family
   // xc7; the resulting table is docs/resource_model.md.
-  static const LutCosts c{74.904, 0.000, 0.490, 0.686, 0.350, 0.165, 0.628,
-                          0.551,  2.241, 1.249, 1.217, 1.077, 1.769, 3.914};
+  static const LutCosts c{33.476, 0.036, 0.453, 0.918, 3.324, 0.350, 0.147, 0.491,
+                          0.510,  2.315, 1.188, 1.203, 1.017, 1.703, 3.793};
   return c;
 }
 
 double lut_estimate(const ResourceFeatures& f, const LutCosts& c) {
-  return c.fixed + c.arith * f.arith_bits + c.arith_const * f.arith_const_bits + c.compare * f.compare_bits + c.equal * f.equal_bits +
+  return c.fixed + c.arith * f.arith_bits + c.arith_const * f.arith_const_bits + c.compare * f.compare_bits +
+         c.compare_select * f.compare_select_bits + c.equal * f.equal_bits +
          c.compare_const * f.compare_const_bits + c.mux * f.mux_bits + c.logic * f.logic_bits +
          c.popcount * f.popcount_bits + c.rom * f.rom_lut_bits + c.ram * f.ram_lut_bits + c.mul * f.mul_bits +
          c.out_buffer * f.out_buffer_bits + c.port * f.ports;

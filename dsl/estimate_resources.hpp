@@ -26,6 +26,11 @@ struct ResourceFeatures {
   double arith_bits = 0;    // adders, subtractors, negation of variables: result bits
   double arith_const_bits = 0;  // the same with a constant operand (increments, offsets)
   double compare_bits = 0;  // ordering comparators (<, >=, ...) of two variables: operand bits
+  // Ordering comparators of two variables of which one was chosen by an earlier such comparison
+  // (a max or argmax tree past its first level, label select): operand bits. The comparison's
+  // carry chain reads operands that are themselves selections, and synthesis builds each as a
+  // wide multiplexer from the tree's leaves (MUXF7/MUXF8) rather than reusing the 2:1 muxes.
+  double compare_select_bits = 0;
   double equal_bits = 0;    // equality comparators of two variables: operand bits
   double compare_const_bits = 0;  // comparators against a constant: operand bits
   double mux_bits = 0;      // 2:1 multiplexers: result bits
@@ -46,11 +51,16 @@ ResourceFeatures resource_features(const Kernel& lowered);
 // A memory of `depth` entries of `width` bits: block RAM when deep and big (as synth_xilinx
 // decides), else LUTs used as distributed memory. The rule every estimate here uses.
 Resources memory_resources(std::int64_t depth, int width);
+
+// Flip-flops of the counters that end a run (kernels and FIFOs alike): the images run (32 bits),
+// the ticks of the current image and the pipeline's flush (about 8 bits together on the designs
+// planned; their exact width depends on the engine's ticks per image, set where it is placed).
+inline constexpr int run_counter_bits = 32 + 8;
 Resources estimate_resources(const Kernel& lowered);
 
 // The calibrated costs (LUTs per unit of each feature, plus a fixed cost per kernel).
 struct LutCosts {
-  double fixed, arith, arith_const, compare, equal, compare_const, mux, logic, popcount, rom, ram, mul, out_buffer, port;
+  double fixed, arith, arith_const, compare, compare_select, equal, compare_const, mux, logic, popcount, rom, ram, mul, out_buffer, port;
 };
 const LutCosts& lut_costs();
 double lut_estimate(const ResourceFeatures& f, const LutCosts& c);

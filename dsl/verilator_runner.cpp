@@ -96,7 +96,7 @@ static int run_testbench(Top* top, VerilatedContext* ctx, std::vector<InPort>& i
     }
   }
   Rng rng(seed);
-  top->ticks = ticks;
+  top->images = static_cast<uint32_t>(ticks);  // IMAGE_TICKS is 1 here: a run of `ticks` one-tick images
   top->clk = 0; top->rst = 1;
   for (auto& p : ins) *p.valid = 0;
   for (auto& p : outs) *p.ready = 0;
@@ -453,6 +453,9 @@ RtlRunResult verilator_run(const BuiltModel& model, const Kernel& k, const RunSp
   // ROM files are read at start-up, relative to the working directory.
   for (const auto& e : fs::directory_iterator(model.dir))
     if (e.path().extension() == ".hex") fs::copy_file(e.path(), work / e.path().filename(), fs::copy_options::overwrite_existing);
+  // A kernel counts its run in images of IMAGE_TICKS ticks on a 32-bit port; here each image is one tick.
+  if (spec.ticks > 0xffffffffu)
+    throw UserError(fmt::format("kernel {}: a run of {} ticks is longer than an RTL run can count (2^32 - 1)", k.name, spec.ticks));
   std::uint64_t max_cycles = opt.max_cycles;
   if (max_cycles == 0) {
     std::uint64_t elems = 0;

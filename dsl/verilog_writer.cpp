@@ -18,6 +18,10 @@ std::vector<VerilogConnection> stream_connections(const std::string& port, const
 
 void VerilogModuleWriter::comment(const std::string& text) { header_ += "// " + text + "\n"; }
 
+void VerilogModuleWriter::parameter(const std::string& name, std::int64_t default_value, const std::string& comment) {
+  parameters_.push_back(fmt::format("  parameter {} = {}{}", name, default_value, end_comment(comment)));
+}
+
 void VerilogModuleWriter::port(const char* direction, const std::string& name, VerilogWidth w, const std::string& comment) {
   std::string p = comment.empty() ? "" : "  // " + comment + "\n";
   ports_.push_back(p + fmt::format("  {} wire {} {}", direction, w.text(), name));
@@ -50,9 +54,12 @@ void VerilogModuleWriter::memory(VerilogWidth w, const std::string& name, std::i
 }
 
 void VerilogModuleWriter::instance(const std::string& module, const std::string& name,
-                                   const std::vector<VerilogConnection>& connections, const std::string& comment) {
+                                   const std::vector<VerilogConnection>& connections, const std::string& comment,
+                                   const std::vector<VerilogConnection>& parameters) {
   if (!comment.empty()) line("  // " + comment);
-  line(fmt::format("  {} {} (", module, name));
+  std::string with;
+  for (size_t i = 0; i < parameters.size(); ++i) with += fmt::format("{}.{}({})", i ? ", " : "", parameters[i].port, parameters[i].signal);
+  line(parameters.empty() ? fmt::format("  {} {} (", module, name) : fmt::format("  {} #({}) {} (", module, with, name));
   for (size_t i = 0; i < connections.size(); ++i)
     line(fmt::format("    .{}({}){}", connections[i].port, connections[i].signal, i + 1 < connections.size() ? "," : ""));
   line("  );");
@@ -61,7 +68,21 @@ void VerilogModuleWriter::instance(const std::string& module, const std::string&
 void VerilogModuleWriter::line(const std::string& text) { body_ += text + "\n"; }
 
 std::string VerilogModuleWriter::text() const {
-  std::string v = header_ + fmt::format("module {} (\n", name_);
+  std::string v = header_ + fmt::format("module {} ", name_);
+  if (!parameters_.empty()) {
+    // A comment ends a parameter's line, so the separating comma goes before it.
+    v += "#(\n";
+    for (size_t i = 0; i < parameters_.size(); ++i) {
+      std::string line = parameters_[i];
+      if (i + 1 < parameters_.size()) {
+        const size_t c = line.find("  //");
+        line.insert(c == std::string::npos ? line.size() : c, ",");
+      }
+      v += line + "\n";
+    }
+    v += ") ";
+  }
+  v += "(\n";
   for (size_t i = 0; i < ports_.size(); ++i) v += ports_[i] + (i + 1 < ports_.size() ? ",\n" : "\n");
   return v + ");\n" + body_ + "endmodule\n";
 }

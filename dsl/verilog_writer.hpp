@@ -41,6 +41,9 @@ class VerilogModuleWriter {
   // One line of the comment above `module`, written "// " + text.
   void comment(const std::string& text);
 
+  // A parameter of the module (`#(parameter NAME = value)`), in order; the comment ends its line.
+  void parameter(const std::string& name, std::int64_t default_value, const std::string& comment = "");
+
   // Ports, in order; a non-empty comment is written on its own line above the port.
   void input(const std::string& name, VerilogWidth w, const std::string& comment = "");
   void output(const std::string& name, VerilogWidth w, const std::string& comment = "");
@@ -55,8 +58,9 @@ class VerilogModuleWriter {
   void memory(VerilogWidth w, const std::string& name, std::int64_t depth, const std::string& comment = "");
 
   // An instance of `module` named `name`; a non-empty comment is written on a line above it.
+  // `parameters` set the module's parameters by name (.NAME(value)); none: the defaults.
   void instance(const std::string& module, const std::string& name, const std::vector<VerilogConnection>& connections,
-                const std::string& comment = "");
+                const std::string& comment = "", const std::vector<VerilogConnection>& parameters = {});
 
   // A body line as given (indent included, no newline): a process, an assign, a comment.
   void line(const std::string& text);
@@ -69,6 +73,7 @@ class VerilogModuleWriter {
 
   std::string name_;
   std::string header_;
+  std::vector<std::string> parameters_;  // each without the separating comma
   std::vector<std::string> ports_;  // each with its comment line, without the separating comma
   std::string body_;
 };

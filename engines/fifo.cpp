@@ -44,10 +44,12 @@ dsl::VerilogModule fifo_module(const FifoConfig& c) {
   v.comment(fmt::format("  parameter width = {}", W));
   v.comment(fmt::format("  parameter depth = {} (capacity {} with the output register)", D, D + 1));
   v.comment("valid/ready on both sides; in_ready and out_valid depend only on registers.");
-  v.comment("`ticks` counts the elements to pass (0: forever); `done` rises when they have left.");
+  v.comment("A run passes `images` x IMAGE_TICKS elements (images = 0: forever); `done` rises when they have");
+  v.comment("left. The run is counted in images and elements of an image, so that its length needs no multiplier.");
+  v.parameter("IMAGE_TICKS", 1, "elements per image");
   v.input("clk", VerilogWidth::bit());
   v.input("rst", VerilogWidth::bit());
-  v.input("ticks", VerilogWidth::vec(64));
+  v.input("images", VerilogWidth::vec(32), "the run's length in images (0: forever), held from reset on");
   v.output("done", VerilogWidth::bit());
   v.stream_input("in", VerilogWidth::vec(W));
   v.stream_output("out", VerilogWidth::vec(W));
@@ -56,7 +58,10 @@ dsl::VerilogModule fifo_module(const FifoConfig& c) {
   v.reg(VerilogWidth::vec(cw), "count", "elements in mem");
   v.reg(VerilogWidth::vec(W), "q");
   v.reg(VerilogWidth::bit(), "q_valid");
-  v.reg(VerilogWidth::vec(64), "passed");
+  v.line("  localparam TW = IMAGE_TICKS > 1 ? $clog2(IMAGE_TICKS) : 1;");
+  v.line("  localparam integer LAST = IMAGE_TICKS - 1;\n  localparam [TW-1:0] LAST_TICK = LAST[TW-1:0], ONE_TICK = 1;");
+  v.line("  reg  [TW-1:0] image_tick;  // elements of the current image that have left");
+  v.reg(VerilogWidth::vec(32), "image", "images that have left");
   v.line(fmt::format("  assign in_ready = count != {}'d{};", cw, D));
   v.line("  assign out_valid = q_valid;");
   v.line("  assign out_data = q;");
@@ -70,17 +75,19 @@ dsl::VerilogModule fifo_module(const FifoConfig& c) {
   };
   v.line("  always @(posedge clk) begin");
   v.line("    if (rst) begin");
-  v.line(fmt::format("      wptr <= {0}'d0; rptr <= {0}'d0; count <= {1}'d0; q_valid <= 1'b0; passed <= 64'd0;", aw, cw));
+  v.line(fmt::format("      wptr <= {0}'d0; rptr <= {0}'d0; count <= {1}'d0; q_valid <= 1'b0;", aw, cw));
+  v.line("      image_tick <= {TW{1'b0}}; image <= 32'd0;");
   v.line("    end else begin");
   v.line(fmt::format("      if (push) wptr <= {};", inc("wptr")));
   v.line(fmt::format("      if (load) rptr <= {};", inc("rptr")));
   v.line(fmt::format("      if (push && !load) count <= count + {}'d1;", cw));
   v.line(fmt::format("      if (!push && load) count <= count - {}'d1;", cw));
   v.line("      if (load) q_valid <= 1'b1; else if (pop) q_valid <= 1'b0;");
-  v.line("      if (pop) passed <= passed + 64'd1;");
+  v.line("      if (pop && image_tick == LAST_TICK) begin image_tick <= {TW{1'b0}}; image <= image + 32'd1; end");
+  v.line("      else if (pop) image_tick <= image_tick + ONE_TICK;");
   v.line("    end");
   v.line("  end");
-  v.line("  assign done = (ticks != 64'd0) && (passed == ticks);");
+  v.line("  assign done = (images != 32'd0) && (image == images);");
   m.verilog = v.text();
   return m;
 }
@@ -90,9 +97,9 @@ dsl::Resources fifo_resources(const FifoConfig& c) {
   const int aw = dsl::index_bits(static_cast<std::uint64_t>(c.depth)), cw = dsl::bits_for(static_cast<std::uint64_t>(c.depth));
   dsl::Resources r = dsl::memory_resources(c.depth, c.width);
   const auto& k = dsl::lut_costs();
-  // two pointer increments and wraps, the count up/down, the 64-bit counter and comparator
+  // two pointer increments and wraps, the count up/down, the run counters and their comparator
   r.lut += k.fixed + k.arith_const * (2 * aw + 2 * cw) + k.compare_const * (2 * aw + 2 * cw) + k.mux * (c.width + cw);
-  r.ff += c.width + 1 + 2 * aw + cw + 64;
+  r.ff += c.width + 1 + 2 * aw + cw + dsl::run_counter_bits;
   return r;
 }
 

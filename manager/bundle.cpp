@@ -178,17 +178,16 @@ std::vector<dsl::VerilogModule> fpga_modules(const Plan& p, int fpga) {
     if (e.fpga != fpga) continue;
     if (e.cycles_per_image < 1) throw InternalError(fmt::format("engine {} has {} cycles per image", e.name, e.cycles_per_image));
     EngineModule em = engine_module(e);
-    // An engine's ticks per image are its cycles_per_image (for a FIFO: elements per image).
-    std::vector<dsl::VerilogConnection> conn = {{"clk", "clk"},
-                                                {"rst", "rst"},
-                                                {"ticks", fmt::format("{{32'd0, images}} * 64'd{}", e.cycles_per_image)},
-                                                {"done", e.name + "_done"}};
+    // An engine counts its run in images of IMAGE_TICKS ticks each: its cycles_per_image (for a FIFO,
+    // elements per image).
+    std::vector<dsl::VerilogConnection> conn = {{"clk", "clk"}, {"rst", "rst"}, {"images", "images"}, {"done", e.name + "_done"}};
     auto connect = [&](const std::string& port, int s) {
       for (dsl::VerilogConnection& c : dsl::stream_connections(port, wire(s))) conn.push_back(std::move(c));
     };
     for (size_t i = 0; i < e.inputs.size(); ++i) connect(em.in_names[i], e.inputs[i]);
     for (size_t i = 0; i < e.outputs.size(); ++i) connect(em.out_names[i], e.outputs[i]);
-    v.instance(em.m.top, "u_" + e.name, conn, fmt::format("{} ({}) of layer {}", e.name, e.kind(), e.layer));
+    v.instance(em.m.top, "u_" + e.name, conn, fmt::format("{} ({}) of layer {}", e.name, e.kind(), e.layer),
+               {{"IMAGE_TICKS", std::to_string(e.cycles_per_image)}});
     mods.push_back(std::move(em.m));
   }
   mods[0].verilog = v.text();

@@ -245,7 +245,10 @@ engines::FifoConfig link_fifo(const engines::RingLinkConfig& c, int k, const std
 
 std::optional<engines::FifoConfig> send_fifo(const engines::RingLinkConfig& c, int k, const StreamEdge& s, const std::string& name) {
   if (engines::ring_stream_rate(c, k) >= 1) return std::nullopt;
-  return engines::FifoConfig{.width = s.width(), .depth = static_cast<int>(std::clamp<std::int64_t>(s.row_elements, 2, s.elements)), .name = name};
+  // A row, at most the image's elements, and at least the 2 entries a FIFO needs (a stream of one
+  // element per image, as an MLP layer's at full folding, has fewer).
+  const std::int64_t depth = std::max<std::int64_t>(2, std::min(s.row_elements, s.elements));
+  return engines::FifoConfig{.width = s.width(), .depth = static_cast<int>(depth), .name = name};
 }
 
 Partition partition_units(const EngineGraph& g, const std::vector<dsl::Resources>& unit_res, std::int64_t T, const PlanOptions& opt,

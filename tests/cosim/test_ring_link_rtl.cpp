@@ -129,7 +129,7 @@ Bench ring_bench(const RingLinkConfig& c) {
                           .name = fmt::format("{}_fifo{}", c.name, s)};
     REQUIRE(f.capacity() == c.streams[static_cast<size_t>(s)].credits);
     b.modules.push_back(engines::fifo_module(f));
-    std::vector<dsl::VerilogConnection> fc = {{"clk", "clk"}, {"rst", "rst"}, {"ticks", "64'd0"}, {"done", ""}};
+    std::vector<dsl::VerilogConnection> fc = {{"clk", "clk"}, {"rst", "rst"}, {"images", "32'd0"}, {"done", ""}};
     for (auto& x : dsl::stream_connections("in", fmt::format("rx{}", s))) fc.push_back(x);
     for (auto& x : dsl::stream_connections("out", fmt::format("out{}", s))) fc.push_back(x);
     v.instance(f.name, fmt::format("fifo{}", s), fc);

@@ -6,6 +6,8 @@
 #include "dsl/verilator_runner.hpp"
 #include "dsl/yosys_runner.hpp"
 #include "engines/calibration_samples.hpp"
+#include "engines/mvtu.hpp"
+#include "engines/stream_engines.hpp"
 
 #include <cmath>
 #include <doctest/doctest.h>
@@ -38,3 +40,44 @@ void check_samples(int part, int parts) {
 
 TEST_CASE("engines lint, synthesize without latches, and match the LUT model (part 1)") { check_samples(0, 2); }
 TEST_CASE("engines lint, synthesize without latches, and match the LUT model (part 2)") { check_samples(1, 2); }
+
+// The comparator features, counted by hand from the engines' structure (not from the model).
+TEST_CASE("resource features: a chained compare-and-select is told apart from a comparison with thresholds") {
+  SUBCASE("label select of 10 lanes: a tree 10 -> 5 -> 3 -> 2 -> 1, then the running best") {
+    engines::LabelSelectConfig c;
+    c.classes = 10;
+    c.pe = 10;
+    c.score_bits = 12;
+    const dsl::ResourceFeatures f = dsl::resource_features(dsl::compile_kernel(engines::label_select_kernel(c)));
+    // The first level's 5 comparisons read the lanes; the other 4 of the tree and the one with
+    // the running best read candidates chosen by earlier comparisons.
+    CHECK(f.compare_bits == 5 * 12);
+    CHECK(f.compare_select_bits == 5 * 12);
+  }
+  SUBCASE("label select of 1 lane: a running best in a register is no chain") {
+    engines::LabelSelectConfig c;
+    c.classes = 10;
+    c.pe = 1;
+    c.score_bits = 12;
+    const dsl::ResourceFeatures f = dsl::resource_features(dsl::compile_kernel(engines::label_select_kernel(c)));
+    CHECK(f.compare_bits == 12);
+    CHECK(f.compare_select_bits == 0);
+  }
+  SUBCASE("an MVTU compares its dot products with thresholds read from a ROM through pipeline registers") {
+    const engines::MvtuConfig c{.mw = 27, .mh = 10, .simd = 9, .pe = 5, .input = engines::InputKind::Unsigned, .in_bits = 2,
+                                .out_bits = 2, .name = "mvtu_features"};
+    engines::Thresholds t;
+    t.channels = 10;
+    t.levels = 3;
+    for (int ch = 0; ch < 10; ++ch) {
+      for (int i = 0; i < 3; ++i) t.t.push_back(10 * i - 10 + ch);
+      t.flip.push_back(ch % 3 == 0);
+    }
+    const dsl::ResourceFeatures f =
+        dsl::resource_features(dsl::compile_kernel(engines::mvtu_kernel(c, engines::BinaryMatrix::random(10, 27, 3), &t)));
+    CHECK(f.compare_bits == 0);
+    CHECK(f.compare_select_bits == 0);
+    // PE x levels comparisons of the acc_bits + 1 wide thresholds, besides the counters' own.
+    CHECK(f.compare_const_bits >= 5 * 3 * (c.acc_bits() + 1));
+  }
+}
