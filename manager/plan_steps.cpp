@@ -3,11 +3,11 @@
 
 #include "dsl/errors.hpp"
 #include "dsl/hash.hpp"
+#include "dsl/once_cache.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
-#include <future>
 #include <nlohmann/json.hpp>
 
 namespace qdf::manager {
@@ -112,33 +112,9 @@ dsl::Resources Pricing::price(const Engine& e) const {
   }
   const std::string key = fmt::format("{}/{}/{:016x}", e.name, engine_config_json(e).dump(), h.value());
   // Priced once per key even when several threads ask at once (a sweep plans its points in
-  // parallel, and their engines are mostly alike): the first to ask prices, the others wait for
-  // its result.
-  using Result = std::shared_future<dsl::Resources>;
-  static std::mutex mutex;
-  static std::map<std::string, Result> cache;
-  std::promise<dsl::Resources> mine;
-  Result result;
-  bool pricer = false;
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto it = cache.find(key);
-    if (it == cache.end()) {
-      it = cache.emplace(key, mine.get_future().share()).first;
-      pricer = true;
-    }
-    result = it->second;
-  }
-  if (pricer) {
-    try {
-      mine.set_value(engine_resources(e));
-    } catch (...) {
-      mine.set_exception(std::current_exception());  // those waiting get the error too
-      std::lock_guard<std::mutex> lock(mutex);
-      cache.erase(key);  // and a later call prices again
-    }
-  }
-  return result.get();
+  // parallel, and their engines are mostly alike).
+  static dsl::OnceCache<dsl::Resources> prices;
+  return prices.get(key, [&] { return engine_resources(e); });
 }
 
 std::int64_t Pricing::blocks(std::int64_t bram18) const {

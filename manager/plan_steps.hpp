@@ -7,7 +7,6 @@
 #include "manager/plan.hpp"
 
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>

@@ -2,12 +2,10 @@
 
 #include "dsl/errors.hpp"
 #include "dsl/interpreter.hpp"
+#include "dsl/once_cache.hpp"
 #include "dsl/passes.hpp"
 
 #include <fmt/format.h>
-#include <future>
-#include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
 namespace qdf::sim {
@@ -124,33 +122,9 @@ std::shared_ptr<const EngineSchedule> engine_schedule(const manager::EngineGraph
   for (int s : e.inputs) key["in"].push_back(g.streams[static_cast<size_t>(s)].elements);
   const std::string ks = key.dump();
   // Traced once per key even when several threads ask at once (the simulator traces a graph's
-  // engines in parallel, and equal configurations are common): the first to ask traces, the
-  // others wait for its result.
-  using Result = std::shared_future<std::shared_ptr<const EngineSchedule>>;
-  static std::mutex mu;
-  static std::map<std::string, Result> cache;
-  std::promise<std::shared_ptr<const EngineSchedule>> mine;
-  Result result;
-  bool tracer = false;
-  {
-    std::lock_guard lock(mu);
-    auto it = cache.find(ks);
-    if (it == cache.end()) {
-      it = cache.emplace(ks, mine.get_future().share()).first;
-      tracer = true;
-    }
-    result = it->second;
-  }
-  if (tracer) {
-    try {
-      mine.set_value(trace_schedule(g, e));
-    } catch (...) {
-      mine.set_exception(std::current_exception());  // those waiting get the error too
-      std::lock_guard lock(mu);
-      cache.erase(ks);  // and a later call traces again
-    }
-  }
-  return result.get();
+  // engines in parallel, and equal configurations are common).
+  static dsl::OnceCache<std::shared_ptr<const EngineSchedule>> schedules;
+  return schedules.get(ks, [&] { return trace_schedule(g, e); });
 }
 
 }  // namespace qdf::sim

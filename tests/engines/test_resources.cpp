@@ -43,23 +43,22 @@ TEST_CASE("engines lint, synthesize without latches, and match the LUT model (pa
 
 // The comparator features, counted by hand from the engines' structure (not from the model).
 TEST_CASE("resource features: a chained compare-and-select is told apart from a comparison with thresholds") {
-  SUBCASE("label select of 10 lanes: a tree 10 -> 5 -> 3 -> 2 -> 1, then the running best") {
+  auto label_select = [](int lanes) {  // 10 classes of 12-bit scores
     engines::LabelSelectConfig c;
     c.classes = 10;
-    c.pe = 10;
+    c.pe = lanes;
     c.score_bits = 12;
-    const dsl::ResourceFeatures f = dsl::resource_features(dsl::compile_kernel(engines::label_select_kernel(c)));
+    return dsl::resource_features(dsl::compile_kernel(engines::label_select_kernel(c)));
+  };
+  SUBCASE("label select of 10 lanes: a tree 10 -> 5 -> 3 -> 2 -> 1, then the running best") {
+    const dsl::ResourceFeatures f = label_select(10);
     // The first level's 5 comparisons read the lanes; the other 4 of the tree and the one with
     // the running best read candidates chosen by earlier comparisons.
     CHECK(f.compare_bits == 5 * 12);
     CHECK(f.compare_select_bits == 5 * 12);
   }
   SUBCASE("label select of 1 lane: a running best in a register is no chain") {
-    engines::LabelSelectConfig c;
-    c.classes = 10;
-    c.pe = 1;
-    c.score_bits = 12;
-    const dsl::ResourceFeatures f = dsl::resource_features(dsl::compile_kernel(engines::label_select_kernel(c)));
+    const dsl::ResourceFeatures f = label_select(1);
     CHECK(f.compare_bits == 12);
     CHECK(f.compare_select_bits == 0);
   }
