@@ -106,7 +106,9 @@ SynthResult yosys_synth(const VerilogModule& m, SynthFlow flow) {
     static const std::regex header(R"(\n=== (\S+) ===\n)");  // not "=== design hierarchy ==="
     const std::string text = r.log.substr(report);
     for (auto it = std::sregex_iterator(text.begin(), text.end(), header); it != std::sregex_iterator(); ++it) {
-      const std::string name = (*it)[1];
+      // A module instanced with parameters is reported as $paramod\NAME\PARAM=VALUE...: by NAME.
+      std::string name = (*it)[1];
+      if (name.rfind("$paramod\\", 0) == 0) name = name.substr(9, name.find('\\', 9) - 9);
       const size_t at = text.find("Number of cells:", static_cast<size_t>(it->position()));
       if (at != std::string::npos) r.module_cells[name] = parse_cell_counts(text.substr(at));
     }
