@@ -67,11 +67,19 @@ int RingLinkConfig::sublane_of(int s) const {
   throw InternalError(fmt::format("ring link {}: stream {} is on no sub-lane", name, s));
 }
 
+int RingLinkConfig::streams_on(int g) const {
+  int n = 0;
+  for (int s = 0; s < static_cast<int>(streams.size()); ++s) n += sublane_of(s) == g;
+  return n;
+}
+
 int RingLinkConfig::stream_bits() const {
   int b = 1;
   while ((std::size_t{1} << b) < streams.size()) ++b;
   return b;
 }
+
+int RingLinkConfig::lane_stream_bits() const { return static_cast<int>(sublanes.size()) * stream_bits(); }
 
 int RingLinkConfig::used_bits() const { return sublane_offset(static_cast<int>(sublanes.size())); }
 
@@ -132,29 +140,37 @@ std::vector<RingSubLane> ring_sublanes(int lane_bits, const std::vector<int>& wi
   return {{lane_bits, ring_slot_table(flits_per_image)}};
 }
 
+namespace {
+
+// Stream s's share of its sub-lane: the slots it owns of the table's period.
+struct SlotShare {
+  double period, owned;
+};
+SlotShare slot_share(const RingLinkConfig& c, int s) {
+  const std::vector<int>& slots = c.sublanes[static_cast<size_t>(c.sublane_of(s))].slots;
+  return {static_cast<double>(slots.size()), static_cast<double>(std::count(slots.begin(), slots.end(), s))};
+}
+
+}  // namespace
+
 double ring_cycles_per_image(const RingLinkConfig& c, const std::vector<std::int64_t>& elements_per_image) {
   double worst = 0;
   for (size_t s = 0; s < c.streams.size(); ++s) {
-    const std::vector<int>& slots = c.sublanes[static_cast<size_t>(c.sublane_of(static_cast<int>(s)))].slots;
-    const auto period = static_cast<double>(slots.size());
-    const auto owned = static_cast<double>(std::count(slots.begin(), slots.end(), static_cast<int>(s)));
-    worst = std::max(worst, static_cast<double>(elements_per_image.at(s)) * c.flits(static_cast<int>(s)) * period / owned);
+    const SlotShare sh = slot_share(c, static_cast<int>(s));
+    worst = std::max(worst, static_cast<double>(elements_per_image.at(s)) * c.flits(static_cast<int>(s)) * sh.period / sh.owned);
   }
   return worst;
 }
 
 double ring_stream_rate(const RingLinkConfig& c, int s) {
-  const std::vector<int>& slots = c.sublanes[static_cast<size_t>(c.sublane_of(s))].slots;
-  const auto owned = static_cast<double>(std::count(slots.begin(), slots.end(), s));
-  return owned / (static_cast<double>(slots.size()) * c.flits(s));
+  const SlotShare sh = slot_share(c, s);
+  return sh.owned / (sh.period * c.flits(s));
 }
 
 std::int64_t ring_full_rate_credits(const RingLinkConfig& c, int s) {
-  const std::vector<int>& slots = c.sublanes[static_cast<size_t>(c.sublane_of(s))].slots;
-  const auto period = static_cast<double>(slots.size());
-  const auto owned = static_cast<double>(std::count(slots.begin(), slots.end(), s));
+  const SlotShare sh = slot_share(c, s);
   const double rate = ring_stream_rate(c, s);
-  const double round_trip = 2.0 * static_cast<double>(c.latency) + 2 + period + c.flits(s) * period / owned;
+  const double round_trip = 2.0 * static_cast<double>(c.latency) + 2 + sh.period + c.flits(s) * sh.period / sh.owned;
   return std::max<std::int64_t>(3, static_cast<std::int64_t>(std::ceil(rate * round_trip)) + 2);
 }
 

@@ -59,12 +59,14 @@ struct RingLinkConfig {
 
   void check() const;  // a UserError names what is out of range
   int sublane_of(int s) const;  // the sub-lane whose slot table names stream s
+  int streams_on(int g) const;   // how many streams sub-lane g carries
   int flits(int s) const {
     const int b = sublanes[static_cast<size_t>(sublane_of(s))].bits;
     return (streams[static_cast<size_t>(s)].width + b - 1) / b;
   }
   int stream_bits() const;  // the width of a sub-lane's stream number (at least 1)
   int used_bits() const;    // the sub-lanes' bits together: the lane_data ports' width
+  int lane_stream_bits() const;  // every sub-lane's stream number together: the lane_stream ports' width
   int sublane_offset(int g) const;  // the lowest lane bit of sub-lane g
 };
 

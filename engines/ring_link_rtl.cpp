@@ -63,7 +63,7 @@ dsl::VerilogModule ring_tx_module(const RingLinkConfig& c) {
   for (int s = 0; s < n; ++s) v.stream_input(fmt::format("in{}", s), VerilogWidth::vec(c.streams[static_cast<size_t>(s)].width));
   v.output("lane_data", VerilogWidth::vec(c.used_bits()));
   v.output("lane_valid", VerilogWidth::fit(G));
-  v.output("lane_stream", VerilogWidth::vec(G * sb));
+  v.output("lane_stream", VerilogWidth::vec(c.lane_stream_bits()));
   v.input("credit", VerilogWidth::vec(n), "bit s: one credit of stream s back in this cycle");
 
   // Each sub-lane's slot owner.
@@ -92,8 +92,6 @@ dsl::VerilogModule ring_tx_module(const RingLinkConfig& c) {
   }
 
   std::vector<std::string> lane_data(static_cast<size_t>(G)), lane_valid(static_cast<size_t>(G));
-  std::vector<int> on_sublane(static_cast<size_t>(G), 0);
-  for (int s = 0; s < n; ++s) ++on_sublane[static_cast<size_t>(c.sublane_of(s))];
   for (int s = 0; s < n; ++s) {
     const RingStream& st = c.streams[static_cast<size_t>(s)];
     const int g = c.sublane_of(s), L = c.sublanes[static_cast<size_t>(g)].bits;
@@ -135,7 +133,7 @@ dsl::VerilogModule ring_tx_module(const RingLinkConfig& c) {
     // it is valid.
     std::string& d = lane_data[static_cast<size_t>(g)];
     std::string& vl = lane_valid[static_cast<size_t>(g)];
-    d += on_sublane[static_cast<size_t>(g)] == 1 ? p + "flit" : fmt::format("{}({{{}{{{}send}}}} & {}flit)", d.empty() ? "" : " | ", L, p, p);
+    d += c.streams_on(g) == 1 ? p + "flit" : fmt::format("{}({{{}{{{}send}}}} & {}flit)", d.empty() ? "" : " | ", L, p, p);
     vl += fmt::format("{}{}send", vl.empty() ? "" : " || ", p);
   }
   auto high_first = [&](const std::vector<std::string>& parts) {
@@ -164,7 +162,7 @@ dsl::VerilogModule ring_rx_module(const RingLinkConfig& c) {
   v.input("rst", VerilogWidth::bit());
   v.input("lane_data", VerilogWidth::vec(c.used_bits()));
   v.input("lane_valid", VerilogWidth::fit(G));
-  v.input("lane_stream", VerilogWidth::vec(G * sb));
+  v.input("lane_stream", VerilogWidth::vec(c.lane_stream_bits()));
   for (int s = 0; s < n; ++s) v.stream_output(fmt::format("out{}", s), VerilogWidth::vec(c.streams[static_cast<size_t>(s)].width));
   v.input("taken", VerilogWidth::vec(n), "bit s: the FIFO's consumer took an element of stream s in this cycle");
   v.output("credit", VerilogWidth::vec(n), "= taken, into the channel back");
@@ -235,8 +233,7 @@ dsl::Resources ring_tx_resources(const RingLinkConfig& c) {
   for (int g = 0; g < static_cast<int>(c.sublanes.size()); ++g) {
     const RingSubLane& l = c.sublanes[static_cast<size_t>(g)];
     const int P = static_cast<int>(l.slots.size());
-    int on = 0;
-    for (int s = 0; s < n; ++s) on += c.sublane_of(s) == g;
+    const int on = c.streams_on(g);
     if (on > 1) r.lut += k.logic * (l.bits * on + on);  // the masked OR and the valid
     if (P > 1) {
       // The owner's bits that differ between slots (the others are constants).

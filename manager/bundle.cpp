@@ -122,14 +122,14 @@ std::vector<dsl::VerilogModule> fpga_modules(const Plan& p, int fpga) {
   if (ring_in) {
     v.input("ring_in_lane_data", VerilogWidth::fit(ring_in->ring.used_bits()));
     v.input("ring_in_lane_valid", VerilogWidth::fit(static_cast<int>(ring_in->ring.sublanes.size())));
-    v.input("ring_in_lane_stream", VerilogWidth::fit(static_cast<int>(ring_in->ring.sublanes.size()) * ring_in->ring.stream_bits()));
+    v.input("ring_in_lane_stream", VerilogWidth::fit(ring_in->ring.lane_stream_bits()));
     v.output("ring_in_credit", VerilogWidth::fit(static_cast<int>(ring_in->streams.size())));
     v.output("ring_in_overflow", VerilogWidth::bit(), "a broken credit invariant: stays low");
   }
   if (ring_out) {
     v.output("ring_out_lane_data", VerilogWidth::fit(ring_out->ring.used_bits()));
     v.output("ring_out_lane_valid", VerilogWidth::fit(static_cast<int>(ring_out->ring.sublanes.size())));
-    v.output("ring_out_lane_stream", VerilogWidth::fit(static_cast<int>(ring_out->ring.sublanes.size()) * ring_out->ring.stream_bits()));
+    v.output("ring_out_lane_stream", VerilogWidth::fit(ring_out->ring.lane_stream_bits()));
     v.input("ring_out_credit", VerilogWidth::fit(static_cast<int>(ring_out->streams.size())));
   }
   for (int s : wires) {

@@ -53,7 +53,7 @@ int ring_port_width(const manager::LinkUse& l, const RingPort& p) {
   const int sublanes = static_cast<int>(l.ring.sublanes.size());
   if (n.ends_with("lane_data")) return l.ring.used_bits();
   if (n.ends_with("lane_valid")) return sublanes;
-  if (n.ends_with("lane_stream")) return sublanes * l.ring.stream_bits();
+  if (n.ends_with("lane_stream")) return l.ring.lane_stream_bits();
   if (n.ends_with("credit")) return static_cast<int>(l.streams.size());
   return 1;
 }
@@ -288,7 +288,7 @@ RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std
       const std::int64_t at = c + l.use->ring.latency;
       if (const std::uint64_t valid = rtl.get(l.port.at("tx_lane_valid"))) {
         const manager::LinkUse& u = *l.use;
-        Flit f{at, valid, std::vector<std::uint64_t>(words(static_cast<int>(u.ring.sublanes.size()) * u.ring.stream_bits())),
+        Flit f{at, valid, std::vector<std::uint64_t>(words(u.ring.lane_stream_bits())),
                std::vector<std::uint64_t>(words(u.ring.used_bits()))};
         rtl.get_words(l.port.at("tx_lane_stream"), f.stream.data());
         rtl.get_words(l.port.at("tx_lane_data"), f.data.data());

@@ -76,7 +76,7 @@ struct Bench {
 
 Bench ring_bench(const RingLinkConfig& c) {
   const int n = static_cast<int>(c.streams.size()), L = c.used_bits(), G = static_cast<int>(c.sublanes.size());
-  const int sb = G * c.stream_bits();
+  const int sb = c.lane_stream_bits();
   Bench b;
   dsl::VerilogModuleWriter v(c.name + "_bench");
   v.comment("Test bench of ring link " + c.name + ": tx, rx and a link FIFO per stream; the channel is the harness's.");
