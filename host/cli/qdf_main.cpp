@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <filesystem>
 #include <malloc.h>
 #include <unistd.h>
@@ -175,14 +176,34 @@ void add_design_options(CLI::App* a, DesignArgs& d, DesignTarget kind, const std
 }
 
 struct TrainArgs {
-  std::string net = "fashion-cnv", data, out;
+  std::string net = "fashion-cnv", data, out, resume;
   const host::ProgramNetwork* program = nullptr;  // its network, in place of the built-in `net`
   host::TrainOptions opt;
   bool no_flip = false, json = false;
+  bool net_given = false;
+  std::vector<std::string> run_flags_given;  // the flags that fix a run, as given (refused with --resume)
 };
 
 int train(TrainArgs& a) {
+  std::optional<host::Checkpoint> resumed;
+  if (!a.resume.empty()) {
+    resumed = host::read_checkpoint(a.resume);
+    if (!a.run_flags_given.empty())
+      throw qdf::UserError(fmt::format("{} cannot be given with --resume: the run goes on with the options of the checkpoint {} "
+                                       "({} epochs of {} images, {}, seed {})",
+                                       fmt::join(a.run_flags_given, ", "), a.resume, resumed->options.epochs, resumed->options.batch,
+                                       resumed->options.optimizer, resumed->options.seed));
+    if (!a.program && !a.net_given) a.net = resumed->net;
+    a.opt.epochs = resumed->options.epochs;
+    a.opt.batch = resumed->options.batch;
+    a.opt.optimizer = resumed->options.optimizer;
+    a.opt.seed = resumed->options.seed;
+    a.opt.train_images = resumed->options.train_images;
+    a.no_flip = !resumed->options.flip;
+  }
   const manager::Net& net = a.program ? a.program->net : manager::builtin_net(a.net).net;
+  if (resumed && resumed->net != net.name)
+    throw qdf::UserError(fmt::format("--resume {}: the checkpoint is of network '{}', not '{}'", a.resume, resumed->net, net.name));
   {  // Refuse an unwritable output before hours of training, not after.
     const std::filesystem::path out = std::filesystem::absolute(a.out);
     if (std::filesystem::is_directory(out)) throw qdf::UserError(fmt::format("--out {} is a directory; expected a model file name", a.out));
@@ -202,12 +223,14 @@ int train(TrainArgs& a) {
     if (!bar) bar = std::make_unique<host::ProgressBar>(fmt::format("epoch {}/{}", epoch, a.opt.epochs));
     bar->update(f, fmt::format("loss {:.4f} accuracy {:.2f}%", loss, 100 * acc));
   };
-  if (!a.json)
+  if (!a.json) {
     std::cout << fmt::format("qdf train: {} on {} ({} images; {} test images), {} epochs of {} images, {}, seed {}\n", a.net,
                              train_set.name, a.opt.train_images > 0 ? std::min(a.opt.train_images, train_set.size()) : train_set.size(),
-                             test_set.size(), a.opt.epochs, a.opt.batch, a.opt.optimizer, a.opt.seed)
-              << fmt::format("{:>6} {:>10} {:>16} {:>22} {:>9} {:>8}\n", "epoch", "loss", "train accuracy", "test accuracy (int)",
+                             test_set.size(), a.opt.epochs, a.opt.batch, a.opt.optimizer, a.opt.seed);
+    if (resumed) std::cout << fmt::format("resumed from {} after epoch {}\n", a.resume, resumed->epochs.size());
+    std::cout << fmt::format("{:>6} {:>10} {:>16} {:>22} {:>9} {:>8}\n", "epoch", "loss", "train accuracy", "test accuracy (int)",
                              "lr", "seconds");
+  }
   a.opt.epoch_done = [&](const host::EpochReport& r) {
     bar.reset();
     if (!a.json)
@@ -215,7 +238,10 @@ int train(TrainArgs& a) {
                                100 * r.test_accuracy, r.lr, r.seconds)
                 << std::endl;
   };
-  host::TrainResult r = host::train_network(net, train_set, test_set, a.opt);
+  if (resumed && !a.json)
+    for (const host::EpochReport& r : resumed->epochs) a.opt.epoch_done(r);
+  host::TrainResult r = resumed ? host::resume_training(net, train_set, test_set, a.resume, a.opt)
+                                : host::train_network(net, train_set, test_set, a.opt);
   manager::save_model(a.out, net, r.weights);
   if (a.json) {
     nlohmann::json j = {{"network", a.net}, {"model", a.out}, {"accuracy", r.test_accuracy}, {"images", test_set.size()},
@@ -429,6 +455,9 @@ int command_line(int argc, char** argv, const qdf::host::ProgramNetwork* program
   tr->add_flag("--no-flip", ta.no_flip, "no random left-right flips of training images");
   tr->add_option("--data", ta.data, "directory of the Fashion-MNIST IDX files (default: Debian's, or $QDF_FASHION_MNIST_DIR)")->check(CLI::ExistingDirectory);
   tr->add_flag("--json", ta.json, "print one JSON object instead of the table");
+  tr->add_option("--checkpoint", ta.opt.checkpoint, "write the training state to FILE after every epoch, to go on from with --resume");
+  tr->add_option("--resume", ta.resume, "go on with the run of the checkpoint FILE (its network and options) from its last epoch")
+      ->check(CLI::ExistingFile);
 
   DesignArgs scale_args;
   std::string scale_fpgas = "1..8";
@@ -590,7 +619,12 @@ int command_line(int argc, char** argv, const qdf::host::ProgramNetwork* program
       return 0;
     }
     if (parsed(e)) return emit(kernel, out, dump_ir);
-    if (tr->parsed()) return train(ta);
+    if (tr->parsed()) {
+      ta.net_given = !program && tr->count("net") > 0;
+      for (const char* flag : {"--epochs", "--batch", "--optimizer", "--lr", "--momentum", "--seed", "--train-images", "--no-flip"})
+        if (tr->count(flag) > 0) ta.run_flags_given.push_back(flag);
+      return train(ta);
+    }
     if (c->parsed()) {
       host::CompileRequest cr = compile_design.request;
       if (!program) cr.net = compile_design.target;

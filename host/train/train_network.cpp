@@ -6,14 +6,21 @@
 #include "host/train/train_network.hpp"
 
 #include "dsl/errors.hpp"
+#include "dsl/files.hpp"
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
+#include <sstream>
+#include <zlib.h>
 
 namespace qdf::host {
 
@@ -140,6 +147,87 @@ Map col2im(const Mat& dcols, int b, int h, int w, int c, int k, int s, int p, in
     if (in_row >= 0) d.v.row(in_row) += dcols.row(r).segment(tap * c, c);
   });
   return d;
+}
+
+// The checkpoint file: "QDFTRAIN", a version (u32), the header's length (u64), the header (JSON:
+// the network, options, progress and the tensors' names and shapes), the tensors (float32), and a
+// CRC-32 (zlib's) of everything before it; numbers little-endian.
+constexpr char kCheckpointMagic[8] = {'Q', 'D', 'F', 'T', 'R', 'A', 'I', 'N'};
+constexpr std::uint32_t kCheckpointVersion = 1;
+static_assert(std::endian::native == std::endian::little, "checkpoints are written in little-endian byte order");
+
+template <class T>
+void append_le(std::string& s, T v) {
+  s.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+template <class T>
+T read_le(const std::string& s, size_t at) {
+  T v;
+  std::memcpy(&v, s.data() + at, sizeof v);
+  return v;
+}
+
+nlohmann::json options_json(const TrainOptions& o) {
+  return {{"epochs", o.epochs}, {"batch", o.batch},         {"optimizer", o.optimizer}, {"lr", o.lr},
+          {"momentum", o.momentum}, {"seed", o.seed}, {"flip", o.flip},         {"train_images", o.train_images},
+          {"quantize", o.quantize}};
+}
+
+// A checkpoint read and checked whole: its header, and where its tensors lie in `bytes`.
+struct CheckpointFile {
+  std::string path, bytes;
+  nlohmann::json header;
+  size_t payload_at = 0, payload_end = 0;
+  Checkpoint info;
+};
+
+CheckpointFile read_checkpoint_file(const std::string& path) {
+  CheckpointFile c;
+  c.path = path;
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw UserError(fmt::format("qdf train: cannot read the checkpoint {}", path));
+  c.bytes.assign(std::istreambuf_iterator<char>(f), {});
+  const size_t fixed = sizeof kCheckpointMagic + 4 + 8;
+  if (c.bytes.size() < fixed + 4 || std::memcmp(c.bytes.data(), kCheckpointMagic, sizeof kCheckpointMagic) != 0)
+    throw UserError(fmt::format("qdf train: {} is not a qdf training checkpoint (from `qdf train --checkpoint`)", path));
+  const auto version = read_le<std::uint32_t>(c.bytes, sizeof kCheckpointMagic);
+  if (version != kCheckpointVersion)
+    throw UserError(fmt::format("qdf train: the checkpoint {} is of version {}; this qdf reads version {}", path, version,
+                                kCheckpointVersion));
+  c.payload_end = c.bytes.size() - 4;
+  const auto crc = static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(c.bytes.data()), static_cast<uInt>(c.payload_end)));
+  if (crc != read_le<std::uint32_t>(c.bytes, c.payload_end))
+    throw UserError(fmt::format("qdf train: the checkpoint {} is damaged or cut short (its checksum does not match)", path));
+  const auto header_size = read_le<std::uint64_t>(c.bytes, sizeof kCheckpointMagic + 4);
+  if (header_size > c.payload_end - fixed) throw UserError(fmt::format("qdf train: the checkpoint {} is damaged (its header runs past its end)", path));
+  c.payload_at = fixed + header_size;
+  try {
+    c.header = nlohmann::json::parse(c.bytes.substr(fixed, header_size));
+    const nlohmann::json& o = c.header.at("options");
+    TrainOptions& t = c.info.options;
+    t.epochs = o.at("epochs").get<int>();
+    t.batch = o.at("batch").get<int>();
+    t.optimizer = o.at("optimizer").get<std::string>();
+    t.lr = o.at("lr").get<double>();
+    t.momentum = o.at("momentum").get<double>();
+    t.seed = o.at("seed").get<std::uint64_t>();
+    t.flip = o.at("flip").get<bool>();
+    t.train_images = o.at("train_images").get<std::int64_t>();
+    t.quantize = o.at("quantize").get<bool>();
+    c.info.net = c.header.at("network").get<std::string>();
+    c.info.seconds = c.header.at("seconds").get<double>();
+    for (const nlohmann::json& r : c.header.at("reports"))
+      c.info.epochs.push_back({r.at("epoch").get<int>(), r.at("loss").get<double>(), r.at("train_accuracy").get<double>(),
+                               r.at("test_accuracy").get<double>(), r.at("lr").get<double>(), r.at("seconds").get<double>()});
+    if (c.info.epochs.size() != c.header.at("epochs_done").get<size_t>() || c.info.epochs.empty() ||
+        c.info.epochs.size() > static_cast<size_t>(t.epochs))
+      throw UserError("its epochs do not add up");
+  } catch (const nlohmann::json::exception& e) {
+    throw UserError(fmt::format("qdf train: the checkpoint {} has a bad header: {}", path, e.what()));
+  } catch (const UserError& e) {
+    throw UserError(fmt::format("qdf train: the checkpoint {} has a bad header: {}", path, e.what()));
+  }
+  return c;
 }
 
 class Trainer {
@@ -615,7 +703,19 @@ class Trainer {
     return r;
   }
 
-  TrainResult run(const Dataset& train, const Dataset& test) {
+  // Where a run stands after some epochs: with the tensors (state()), what a checkpoint holds.
+  struct Progress {
+    int epochs_done = 0;
+    std::int64_t step_index = 0;
+    std::vector<std::int64_t> order;  // the training images' order, as the last epoch shuffled it
+    std::vector<EpochReport> reports;
+    double seconds = 0;
+  };
+
+  TrainResult run(const Dataset& train, const Dataset& test) { return run(train, test, Progress{}); }
+
+  // Trains from `done` to the last epoch.
+  TrainResult run(const Dataset& train, const Dataset& test, Progress done) {
     check_data(train);
     check_data(test);
     const auto start = std::chrono::steady_clock::now();
@@ -629,8 +729,14 @@ class Trainer {
     TrainResult result;
     std::vector<std::int64_t> order(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), 0);
-    std::int64_t step_index = 0;
-    for (int epoch = 1; epoch <= opt_.epochs; ++epoch) {
+    if (done.epochs_done > 0) {
+      if (done.order.size() != order.size())
+        throw InternalError(fmt::format("a checkpoint of {} training images for a run of {}", done.order.size(), order.size()));
+      order = std::move(done.order);
+    }
+    std::int64_t step_index = done.step_index;
+    result.epochs = done.reports;
+    for (int epoch = done.epochs_done + 1; epoch <= opt_.epochs; ++epoch) {
       const auto epoch_start = std::chrono::steady_clock::now();
       std::shuffle(order.begin(), order.end(), rng_);
       double total_loss = 0, lr = peak;
@@ -668,13 +774,108 @@ class Trainer {
       rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
       result.epochs.push_back(rep);
       result.test_predictions = std::move(predicted);
+      if (!opt_.checkpoint.empty())
+        save_checkpoint(opt_.checkpoint,
+                        {epoch, step_index, order, result.epochs,
+                         done.seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()});
       if (opt_.epoch_done) opt_.epoch_done(rep);
+    }
+    if (result.test_predictions.empty()) {  // resumed from the last epoch's checkpoint
+      fold();
+      result.test_predictions = predict(test, 0);
     }
     result.weights = weights();
     manager::check_weights(net_, result.weights);
     result.test_accuracy = result.epochs.back().test_accuracy;
-    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.seconds = done.seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
+  }
+
+  // Every tensor of the training state: weights and batch norm parameters with their optimizer
+  // moments, and the running averages, named by layer and role, in one fixed order.
+  struct Tensor {
+    std::string name;
+    float* data;
+    Eigen::Index rows, cols;
+  };
+  std::vector<Tensor> state() {
+    std::vector<Tensor> s;
+    for_each_stage(stages_, [&](Stage& st) {
+      const std::string& l = st.layer->name;
+      for (auto [p, role] : {std::pair<Param*, const char*>{&st.w, "weights"}, {&st.gamma, "gamma"}, {&st.beta, "beta"},
+                             {&st.log_scale, "log_scale"}})
+        if (p->value.size())
+          for (auto [m, what] : {std::pair<Mat*, const char*>{&p->value, ""}, {&p->m, ".m"}, {&p->v, ".v"}})
+            s.push_back({fmt::format("{}.{}{}", l, role, what), m->data(), m->rows(), m->cols()});
+      if (st.layer->kind == LayerKind::Activation) {
+        s.push_back({l + ".mean", st.mean.data(), 1, st.mean.cols()});
+        s.push_back({l + ".var", st.var.data(), 1, st.var.cols()});
+      }
+    });
+    return s;
+  }
+
+  void save_checkpoint(const std::string& path, const Progress& p) {
+    nlohmann::json h = {{"network", net_.name},         {"options", options_json(opt_)}, {"epochs_done", p.epochs_done},
+                        {"step_index", p.step_index},  {"adam_steps", t_},              {"seconds", p.seconds},
+                        {"order", p.order},            {"reports", nlohmann::json::array()}};
+    std::ostringstream rng;
+    rng << rng_;
+    h["rng"] = rng.str();
+    for (const EpochReport& r : p.reports)
+      h["reports"].push_back({{"epoch", r.epoch}, {"loss", r.loss}, {"train_accuracy", r.train_accuracy},
+                              {"test_accuracy", r.test_accuracy}, {"lr", r.lr}, {"seconds", r.seconds}});
+    std::string payload;
+    for (const Tensor& t : state()) {
+      h["tensors"].push_back({{"name", t.name}, {"rows", t.rows}, {"cols", t.cols}});
+      payload.append(reinterpret_cast<const char*>(t.data), static_cast<size_t>(t.rows * t.cols) * sizeof(float));
+    }
+    const std::string header = h.dump();
+    std::string bytes(kCheckpointMagic, sizeof kCheckpointMagic);
+    append_le(bytes, kCheckpointVersion);
+    append_le(bytes, static_cast<std::uint64_t>(header.size()));
+    bytes += header;
+    bytes += payload;
+    append_le(bytes, static_cast<std::uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size()))));
+    dsl::write_file_atomically(path, [&](const std::string& tmp) {
+      std::ofstream f(tmp, std::ios::binary);
+      f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      f.close();
+      if (!f) throw UserError(fmt::format("qdf train: cannot write the checkpoint {}", path));
+    });
+  }
+
+  // Puts the state of checkpoint `c` in place, and says where its run stands.
+  Progress restore(const CheckpointFile& c) {
+    const std::string& path = c.path;
+    std::vector<Tensor> s = state();
+    const nlohmann::json& names = c.header.at("tensors");
+    size_t at = c.payload_at;
+    for (size_t i = 0; i < std::max(s.size(), names.size()); ++i) {
+      const std::string want = i < s.size() ? fmt::format("{} ({}x{})", s[i].name, s[i].rows, s[i].cols) : "nothing";
+      const std::string got = i < names.size() ? fmt::format("{} ({}x{})", names[i].at("name").get<std::string>(),
+                                                             names[i].at("rows").get<std::int64_t>(), names[i].at("cols").get<std::int64_t>())
+                                               : "nothing";
+      if (want != got)
+        throw UserError(fmt::format("qdf train: the checkpoint {} is not of network '{}': its tensor {} is {}, the network's {}",
+                                    path, net_.name, i, got, want));
+      const size_t n = static_cast<size_t>(s[i].rows * s[i].cols) * sizeof(float);
+      std::memcpy(s[i].data, c.bytes.data() + at, n);
+      at += n;
+    }
+    if (at != c.payload_end) throw UserError(fmt::format("qdf train: the checkpoint {} has {} bytes after its tensors", path, c.payload_end - at));
+    Progress p;
+    const nlohmann::json& h = c.header;
+    p.epochs_done = h.at("epochs_done").get<int>();
+    p.step_index = h.at("step_index").get<std::int64_t>();
+    p.order = h.at("order").get<std::vector<std::int64_t>>();
+    p.seconds = h.at("seconds").get<double>();
+    p.reports = c.info.epochs;
+    t_ = h.at("adam_steps").get<std::int64_t>();
+    std::istringstream rng(h.at("rng").get<std::string>());
+    rng >> rng_;
+    if (!rng) throw UserError(fmt::format("qdf train: the checkpoint {} has no valid random generator state", path));
+    return p;
   }
 
  private:
@@ -704,6 +905,22 @@ LossGradient training_loss(const manager::Net& net, const TrainOptions& opt, con
 TrainResult train_network(const manager::Net& net, const Dataset& train, const Dataset& test, const TrainOptions& opt) {
   Trainer t(net, opt);
   return t.run(train, test);
+}
+
+Checkpoint read_checkpoint(const std::string& path) { return read_checkpoint_file(path).info; }
+
+TrainResult resume_training(const manager::Net& net, const Dataset& train, const Dataset& test, const std::string& path,
+                            const TrainOptions& hooks) {
+  CheckpointFile c = read_checkpoint_file(path);
+  if (c.info.net != net.name)
+    throw UserError(fmt::format("qdf train: the checkpoint {} is of network '{}', not '{}'", path, c.info.net, net.name));
+  TrainOptions opt = c.info.options;
+  opt.progress = hooks.progress;
+  opt.epoch_done = hooks.epoch_done;
+  opt.checkpoint = hooks.checkpoint;
+  Trainer t(net, opt);
+  Trainer::Progress p = t.restore(c);
+  return t.run(train, test, std::move(p));
 }
 
 std::vector<int> predict_folded(const manager::Net& net, const manager::ModelWeights& w, const Dataset& data, std::int64_t n) {

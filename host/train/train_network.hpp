@@ -58,7 +58,11 @@ struct TrainOptions {
   bool quantize = true;
   // Called after every batch: epoch (1-based), fraction of the epoch done, running loss, accuracy.
   std::function<void(int, double, double, double)> progress;
+  // Called after every epoch, once its checkpoint (if any) is written.
   std::function<void(const EpochReport&)> epoch_done;
+  // A file the whole training state is written to after every epoch, atomically (a run killed
+  // midway leaves the last epoch's), for resume_training to continue from. Empty: none.
+  std::string checkpoint;
 };
 
 struct TrainResult {
@@ -70,6 +74,25 @@ struct TrainResult {
 };
 
 TrainResult train_network(const manager::Net& net, const Dataset& train, const Dataset& test, const TrainOptions& opt);
+
+// A checkpoint (TrainOptions::checkpoint, docs/model_format.md): the network it belongs to, the
+// options that fix the run (epochs, batch, optimizer, lr, momentum, seed, flip, train_images;
+// the hooks and `checkpoint` are left empty) and the epochs done, with their reports. A file that
+// is not a whole checkpoint is a UserError naming it.
+struct Checkpoint {
+  std::string net;
+  TrainOptions options;
+  std::vector<EpochReport> epochs;  // the epochs done
+  double seconds = 0;               // their training time
+};
+Checkpoint read_checkpoint(const std::string& path);
+
+// Continues the run a checkpoint holds to its last epoch, with the options it was written with
+// and the hooks and `checkpoint` of `hooks`. On the same machine and number of threads, the result
+// (weights, epochs' reports, predictions) is that of the run never interrupted. A checkpoint of
+// another network (other layer names or shapes) is a UserError.
+TrainResult resume_training(const manager::Net& net, const Dataset& train, const Dataset& test, const std::string& path,
+                            const TrainOptions& hooks);
 
 // The labels the folded integer network gives (the same arithmetic as training, with the
 // thresholds of `w` in place of batch norm and quantizer), for the first n images (0: all).

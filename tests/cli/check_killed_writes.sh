@@ -1,8 +1,9 @@
 #!/bin/sh
 # Runs killed midway (SIGKILL) leave nothing half-written that passes as valid: `qdf compile`
-# killed while planning and at points of writing its bundle, and `qdf train` killed while training
-# and with a model write of a killed run left behind. After each kill the previous result is
-# still whole (a later run reads it), and the next successful run leaves no temporary behind.
+# killed while planning and at points of writing its bundle, and `qdf train` killed while training,
+# with a model write of a killed run left behind, and resumed from its checkpoint. After each kill
+# the previous result is still whole (a later run reads it), and the next successful run leaves no
+# temporary behind.
 # Usage: check_killed_writes.sh QDF WORKDIR
 set -u
 qdf=$1 work=$2
@@ -59,5 +60,25 @@ head -c 100 "$work/m.qdfmodel" > "$work/m.qdfmodel.partial.$dead"
 [ -z "$(leftovers)" ] || fail "temporaries left after a successful train: $(leftovers)"
 "$qdf" sim fashion-mlp --model "$work/m.qdfmodel" --timing-only --images 1 > /dev/null || fail "the model written after the kills does not load"
 echo "train: no temporary left, the model whole"
+
+# A training with a checkpoint, killed once its first epoch's checkpoint is written, then resumed:
+# the model is byte for byte the uninterrupted run's.
+run="fashion-mlp --epochs 3 --train-images 6000"
+"$qdf" train $run --out "$work/whole.qdfmodel" > /dev/null || fail "the uninterrupted train failed"
+"$qdf" train $run --checkpoint "$work/c.ckpt" --out "$work/resumed.qdfmodel" > /dev/null 2>&1 &
+pid=$!
+i=0
+while [ ! -e "$work/c.ckpt" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
+kill -9 $pid 2> /dev/null
+wait $pid 2> /dev/null
+[ -e "$work/c.ckpt" ] || fail "no checkpoint written in 60 s"
+[ ! -e "$work/resumed.qdfmodel" ] || fail "the killed train wrote its model"
+"$qdf" train --resume "$work/c.ckpt" --epochs 4 --out "$work/resumed.qdfmodel" > "$work/err" 2>&1 && fail "--epochs with --resume was accepted"
+grep -q -- "--epochs cannot be given with --resume" "$work/err" || fail "--epochs with --resume: $(cat "$work/err")"
+"$qdf" train --resume "$work/c.ckpt" --checkpoint "$work/c.ckpt" --out "$work/resumed.qdfmodel" > "$work/log" || fail "the resumed train failed"
+grep -q "resumed from .* after epoch" "$work/log" || fail "the resumed train does not say where it resumed: $(cat "$work/log")"
+cmp -s "$work/whole.qdfmodel" "$work/resumed.qdfmodel" || fail "the resumed model differs from the uninterrupted one"
+[ -z "$(leftovers)" ] || fail "temporaries left after a resumed train: $(leftovers)"
+echo "train: killed and resumed from its checkpoint, the model of the uninterrupted run"
 rm -rf "$work"
 echo "killed runs left nothing half-written"

@@ -12,9 +12,14 @@
 #include <algorithm>
 #include <cmath>
 #include <doctest/doctest.h>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <set>
+#include <unistd.h>
 
 using namespace qdf;
 
@@ -203,6 +208,84 @@ TEST_CASE("train: a residual network with global pool trains, and its folded net
   }
   CHECK(mismatches == 0);
   CHECK(labels.size() >= 4);  // a network that gives every image one label would prove little
+}
+
+TEST_CASE("train: a run resumed from its checkpoint ends as the run never interrupted, and a wrong checkpoint is refused") {
+  const manager::Net net = tiny_resnet();
+  host::Dataset train = host::load_fashion_mnist("train"), test = host::load_fashion_mnist("test").first(200);
+  host::TrainOptions opt;
+  opt.epochs = 3;
+  opt.train_images = 400;
+  opt.batch = 50;
+  opt.lr = 1e-2;
+  opt.seed = 4;
+  const host::TrainResult whole = host::train_network(net, train, test, opt);
+
+  const std::string path = (std::filesystem::temp_directory_path() / fmt::format("qdf-checkpoint.{}", ::getpid())).string();
+  struct Interrupted {};
+  opt.checkpoint = path;
+  opt.epoch_done = [](const host::EpochReport& r) {
+    if (r.epoch == 1) throw Interrupted{};  // as a run killed after its first epoch
+  };
+  CHECK_THROWS_AS(host::train_network(net, train, test, opt), Interrupted);
+  const host::Checkpoint c = host::read_checkpoint(path);
+  CHECK(c.net == "tiny-resnet");
+  CHECK(c.options.epochs == 3);
+  CHECK(c.options.seed == 4);
+  CHECK(c.options.lr == 1e-2);
+  REQUIRE(c.epochs.size() == 1);
+  CHECK(c.epochs[0].loss == whole.epochs[0].loss);
+
+  host::TrainOptions hooks;
+  int reported = 0;
+  hooks.epoch_done = [&](const host::EpochReport& r) { CHECK(r.epoch == 2 + reported++); };
+  hooks.checkpoint = path;
+  const host::TrainResult resumed = host::resume_training(net, train, test, path, hooks);
+  CHECK(reported == 2);
+  REQUIRE(resumed.epochs.size() == 3);
+  for (size_t e = 0; e < 3; ++e) {
+    CHECK(resumed.epochs[e].loss == whole.epochs[e].loss);
+    CHECK(resumed.epochs[e].test_accuracy == whole.epochs[e].test_accuracy);
+  }
+  for (const auto& [layer, w] : whole.weights.weights) CHECK_MESSAGE(resumed.weights.weights.at(layer).words == w.words, layer);
+  for (const auto& [layer, t] : whole.weights.thresholds) CHECK_MESSAGE(resumed.weights.thresholds.at(layer).t == t.t, layer);
+  CHECK(resumed.test_predictions == whole.test_predictions);
+  // Resumed from the last epoch's checkpoint, there is nothing left to train: the same model.
+  CHECK(host::read_checkpoint(path).epochs.size() == 3);
+  const host::TrainResult again = host::resume_training(net, train, test, path, {});
+  CHECK(again.weights.weights.at("fc").words == whole.weights.weights.at("fc").words);
+  CHECK(again.test_predictions == whole.test_predictions);
+
+  // Another network, by name or by shape.
+  CHECK_THROWS_WITH_AS(host::resume_training(manager::builtin_net("fashion-mlp").net, train, test, path, {}),
+                       doctest::Contains("is of network 'tiny-resnet', not 'fashion-mlp'"), UserError);
+  {
+    using namespace manager;
+    Net other = input("image", {28, 28, 1}, 8) >> conv("conv1", 3, 4, 2, 0) >> act(2) >> global_pool() >> fc("fc", 10) >>
+                label_select();
+    other.name = "tiny-resnet";
+    CHECK_THROWS_WITH_AS(host::resume_training(other, train, test, path, {}),
+                         doctest::Contains("is not of network 'tiny-resnet': its tensor 0 is conv1.weights (8x9), the network's "
+                                           "conv1.weights (4x9)"),
+                         UserError);
+  }
+  // A damaged, a cut short and a foreign file.
+  std::string bytes;
+  {
+    std::ifstream f(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  const auto write = [&](const std::string& b) { std::ofstream(path, std::ios::binary | std::ios::trunc) << b; };
+  std::string damaged = bytes;
+  damaged[damaged.size() / 2] ^= 1;
+  write(damaged);
+  CHECK_THROWS_WITH_AS(host::read_checkpoint(path), doctest::Contains("is damaged or cut short"), UserError);
+  write(bytes.substr(0, bytes.size() - 100));
+  CHECK_THROWS_WITH_AS(host::resume_training(net, train, test, path, {}), doctest::Contains("is damaged or cut short"), UserError);
+  write("QDFMODEL and more");
+  CHECK_THROWS_WITH_AS(host::read_checkpoint(path), doctest::Contains("is not a qdf training checkpoint"), UserError);
+  std::filesystem::remove(path);
+  CHECK_THROWS_WITH_AS(host::read_checkpoint(path), doctest::Contains("cannot read the checkpoint"), UserError);
 }
 
 TEST_CASE("train: networks and data it cannot train are errors that say why") {
