@@ -309,6 +309,7 @@ Signal KernelBuilder::rom_words(const std::string& name, Type t, std::int64_t de
 }
 
 Kernel KernelBuilder::finish() {
+  if (finished_) throw InternalError(fmt::format("kernel '{}' is finished twice", k_.name));
   for (NodeId o : k_.outputs) {
     const Node& n = k_.at(o);
     if (n.args[0] == kNoNode)
@@ -324,7 +325,9 @@ Kernel KernelBuilder::finish() {
   }
   if (k_.outputs.empty()) throw UserError(fmt::format("kernel '{}' has no outputs", k_.name));
   finished_ = true;
-  return k_;
+  Kernel k = std::move(k_);
+  k_.name = k.name;  // for messages: the builder refuses new nodes from now on
+  return k;
 }
 
 // ---- operations ----------------------------------------------------------------------------
