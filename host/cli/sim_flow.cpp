@@ -198,7 +198,12 @@ SimRun simulate_design(const Design& d, int images, bool timing_only, std::uint6
 }
 
 sim::RunTiming steady_timing(const Design& d) {
-  SimRun run = simulate_design(d, 14, true, 1);
+  // One image alone gives the latency (an image behind it can only delay it), which with the
+  // planned cycles per image says how many images a steady state takes; a run that turns out
+  // not steady (slower than planned) is run again with as many as it says it needs.
+  sim::RunTiming guess = simulate_design(d, 1, true, 1).result.timing;
+  guess.cycles_per_image = static_cast<double>(d.plan.cycles_per_image);
+  SimRun run = simulate_design(d, images_for_steady_state(guess), true, 1);
   if (!steady(run)) run = simulate_design(d, images_for_steady_state(run), true, 1);
   return run.result.timing;
 }
