@@ -2,7 +2,8 @@
 # qdf as an installed package, used as a user would: `cmake --install` of this build to a fresh
 # prefix, examples/my_net (a residual network of its own, in its own CMake project) configured and
 # built against it with find_package(qdf), and the program run as a tool: compile over 2 FPGAs,
-# sim, verify against the RTL, and train's error for a residual network.
+# sim, verify against the RTL, train on Fashion-MNIST, and the trained model evaluated, simulated
+# and verified.
 #   test_installed_package.sh SOURCE_DIR BUILD_DIR WORK_DIR CXX_COMPILER [COMPILER_LAUNCHER]
 set -eu
 src=$1 build=$2 work=$3 cxx=$4 launcher=${5:-}
@@ -52,7 +53,17 @@ has "outputs: bit-exact on all 2 images"; has "simulator vs reference model: mat
 run 1 compile --device no-such-fpga --out "$work/bad"
 has "my_net: error: .*no-such-fpga"
 test ! -e "$work/bad" || fail "a refused compile left $work/bad"
-run 1 train --out "$work/my_net.qdfmodel"
-has "my_net: error: .*input .image. is 12x12x1, but the fashion-mnist train images are 28x28x1"
-test ! -e "$work/my_net.qdfmodel" || fail "a refused train left a model file"
+run 1 train --out "$work/no-such-dir/my_net.qdfmodel"
+has "my_net: error: --out .*no-such-dir/my_net.qdfmodel: the directory .*no-such-dir does not exist"
+# Trained: the folded network's accuracy as train reports it is what eval measures through the
+# simulator, and the RTL gives the simulator's outputs with the trained weights.
+run 0 train --epochs 2 --train-images 3000 --out "$work/my_net.qdfmodel"
+has "model written to"
+trained=$(sed -n 's/.*classifies \([0-9.]*\)% of the 10000 test images.*/\1/p' "$work/out.txt")
+[ -n "$trained" ] || fail "train printed no accuracy"
+awk "BEGIN { exit !($trained > 30) }" || fail "the trained network classifies $trained% (chance: 10%)"
+run 0 eval --model "$work/my_net.qdfmodel"
+has "accuracy $trained%"
+run 0 verify --model "$work/my_net.qdfmodel" --backend rtl --images 2
+has "outputs: bit-exact on all 2 images"; has "simulator vs reference model: match"
 echo "PASS"
