@@ -5,11 +5,14 @@
 #include "manager/devices.hpp"
 #include "sim/thread_pool.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <numeric>
+#include <tuple>
 
 namespace qdf::host {
 
@@ -117,10 +120,23 @@ SweepStudy sweep(const SweepRequest& r, const Ranks& ranks) {
   const std::vector<std::int64_t> mine = dealt_items(points, ranks.rank(), ranks.size());
   // A rank's points on its threads, each into its own slot: the same results on any number.
   const int threads = sim::resolve_threads(r.threads);
+  // The threads take them FPGA count by FPGA count (each count's fps targets one after the other),
+  // so that points planned side by side are mostly of different targets: the points of one
+  // target price the same foldings, and a thread would wait for the other to price them.
+  std::vector<size_t> order(mine.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  const auto kcount = static_cast<std::int64_t>(r.fpgas.size());
+  auto fpgas_major = [&](size_t k) {
+    const std::int64_t i = mine[k], j = i % per_group;
+    return std::tuple{i / per_group, j % kcount, j / kcount};
+  };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return fpgas_major(a) < fpgas_major(b); });
   const std::vector<std::string> parts = gather_work(ranks, [&] {
     std::vector<nlohmann::json> done(mine.size());
-    sim::parallel_for(static_cast<int>(mine.size()), threads,
-                      [&](int k) { done[static_cast<size_t>(k)] = manager::scale_point_json(plan_at(mine[static_cast<size_t>(k)])); });
+    sim::parallel_for(static_cast<int>(mine.size()), threads, [&](int t) {
+      const size_t k = order[static_cast<size_t>(t)];
+      done[k] = manager::scale_point_json(plan_at(mine[k]));
+    });
     return nlohmann::json(done).dump();
   });
   SweepStudy s;
