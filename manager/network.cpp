@@ -308,23 +308,23 @@ Net resnet_stage(int index, int channels, bool downsample) {
          residual(second_main, 0, Net(), fmt::format("res{}b", index)) >> act(2);
 }
 
-// A small residual network for 28x28 Fashion-MNIST, W1A2: a stem conv and pool to 14x14x32, an
-// identity block, a strided block to 7x7x64 with a 1x1 projection, an identity block, then pool
-// and fc 256, 10. Without skips it is the same convs one after the other (no projection): what
-// the skips cost is the difference of the two.
-Net fashion_resnet(const std::string& name, bool skips) {
+// A small residual network for 28x28 Fashion-MNIST, W1A2: a stem conv and pool to 14x14xC, an
+// identity block, a strided block to 7x7x2C with a 1x1 projection, an identity block, then pool
+// and fc 256, 10 (C = 32; 64 in the wide one). Without skips it is the same convs one after the
+// other (no projection): what the skips cost is the difference of the two.
+Net fashion_resnet(const std::string& name, bool skips, int channels = 32) {
   // The skip's scale 2^shift makes it comparable to the main branch's accumulators (up to
-  // 3 x fan-in: 864 and 1728 here, a typical one near sqrt(3 x fan-in)) against the 2-bit
+  // 3 x fan-in: 864 and 1728 at C = 32, a typical one near sqrt(3 x fan-in)) against the 2-bit
   // activations (0..3) of an identity skip, and a 1x1 projection's accumulators.
-  auto block = [&](const std::string& b, int channels, int stride, int shift) {
-    Net main = conv(b + "_conv1", 3, channels, stride, 1) >> act(2) >> conv(b + "_conv2", 3, channels, 1, 1);
+  auto block = [&](const std::string& b, int width, int stride, int shift) {
+    Net main = conv(b + "_conv1", 3, width, stride, 1) >> act(2) >> conv(b + "_conv2", 3, width, 1, 1);
     if (!skips) return main >> act(2);
-    Net proj = stride == 1 ? Net() : conv(b + "_proj", 1, channels, stride, 0);
+    Net proj = stride == 1 ? Net() : conv(b + "_proj", 1, width, stride, 0);
     return residual(main, shift, proj, b) >> act(2);
   };
   Net n = input("image", {28, 28, 1}, 8);
-  n = n >> conv("conv1", 3, 32, 1, 1) >> act(2) >> maxpool(2);
-  n = n >> block("res1", 32, 1, 4) >> block("res2", 64, 2, 2) >> block("res3", 64, 1, 4);
+  n = n >> conv("conv1", 3, channels, 1, 1) >> act(2) >> maxpool(2);
+  n = n >> block("res1", channels, 1, 4) >> block("res2", 2 * channels, 2, 2) >> block("res3", 2 * channels, 1, 4);
   n = n >> maxpool(2, 2, 1) >> fc("fc1", 256) >> act(2) >> fc("fc2", 10) >> label_select();
   n.name = name;
   return n;
@@ -354,6 +354,9 @@ std::vector<BuiltinNet> builtin_nets() {
                   fashion_resnet("fashion-resnet", true)});
   nets.push_back({"fashion-resnet-noskip", "fashion-resnet without its skip connections: the same convs one after the other",
                   fashion_resnet("fashion-resnet-noskip", false)});
+  nets.push_back({"fashion-resnet-wide", "fashion-resnet with twice the channels: conv 64, pool, residual blocks 64, 128/2 "
+                                         "(projection), 128, pool, fc 256, 10",
+                  fashion_resnet("fashion-resnet-wide", true, 64)});
   {
     Net n = input("image", {28, 28, 1}, 8);
     n = n >> fc("fc1", 512) >> act(1) >> fc("fc2", 512) >> act(1) >> fc("fc3", 10) >> label_select();
