@@ -114,6 +114,17 @@ manager::Net tiny_resnet() {
   return n;
 }
 
+// A short run for tiny_resnet: 3 epochs of the first `images` training images, in batches of 50.
+host::TrainOptions tiny_run(std::int64_t images, std::uint64_t seed) {
+  host::TrainOptions opt;
+  opt.epochs = 3;
+  opt.train_images = images;
+  opt.batch = 50;
+  opt.lr = 1e-2;
+  opt.seed = seed;
+  return opt;
+}
+
 }  // namespace
 
 TEST_CASE("train: the backward passes are the gradient of the float network (finite differences), residual blocks and global pool included") {
@@ -173,12 +184,7 @@ TEST_CASE("train: the backward passes are the gradient of the float network (fin
 TEST_CASE("train: a residual network with global pool trains, and its folded network is what the reference model and the simulator compute") {
   const manager::Net net = tiny_resnet();
   host::Dataset train = host::load_fashion_mnist("train"), test = host::load_fashion_mnist("test").first(300);
-  host::TrainOptions opt;
-  opt.epochs = 3;
-  opt.train_images = 1000;
-  opt.batch = 50;
-  opt.lr = 1e-2;
-  opt.seed = 2;
+  const host::TrainOptions opt = tiny_run(1000, 2);
   host::TrainResult r = host::train_network(net, train, test, opt);
   MESSAGE("1,000 images, 3 epochs of 20 steps: folded integer accuracy " << r.test_accuracy);
   CHECK(r.epochs.back().loss < r.epochs.front().loss);
@@ -213,12 +219,7 @@ TEST_CASE("train: a residual network with global pool trains, and its folded net
 TEST_CASE("train: a run resumed from its checkpoint ends as the run never interrupted, and a wrong checkpoint is refused") {
   const manager::Net net = tiny_resnet();
   host::Dataset train = host::load_fashion_mnist("train"), test = host::load_fashion_mnist("test").first(200);
-  host::TrainOptions opt;
-  opt.epochs = 3;
-  opt.train_images = 400;
-  opt.batch = 50;
-  opt.lr = 1e-2;
-  opt.seed = 4;
+  host::TrainOptions opt = tiny_run(400, 4);
   const host::TrainResult whole = host::train_network(net, train, test, opt);
 
   const std::string path = (std::filesystem::temp_directory_path() / fmt::format("qdf-checkpoint.{}", ::getpid())).string();
