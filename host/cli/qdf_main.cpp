@@ -204,14 +204,17 @@ int train(TrainArgs& a) {
   const manager::Net& net = a.program ? a.program->net : manager::builtin_net(a.net).net;
   if (resumed && resumed->net != net.name)
     throw qdf::UserError(fmt::format("--resume {}: the checkpoint is of network '{}', not '{}'", a.resume, resumed->net, net.name));
-  {  // Refuse an unwritable output before hours of training, not after.
-    const std::filesystem::path out = std::filesystem::absolute(a.out);
-    if (std::filesystem::is_directory(out)) throw qdf::UserError(fmt::format("--out {} is a directory; expected a model file name", a.out));
+  // Refuse an unwritable output before hours of training, not after.
+  auto check_writable = [](const char* flag, const std::string& path) {
+    const std::filesystem::path out = std::filesystem::absolute(path);
+    if (std::filesystem::is_directory(out)) throw qdf::UserError(fmt::format("{} {} is a directory; expected a file name", flag, path));
     if (!std::filesystem::is_directory(out.parent_path()))
-      throw qdf::UserError(fmt::format("--out {}: the directory {} does not exist", a.out, out.parent_path().string()));
+      throw qdf::UserError(fmt::format("{} {}: the directory {} does not exist", flag, path, out.parent_path().string()));
     if (::access(out.parent_path().c_str(), W_OK) != 0)
-      throw qdf::UserError(fmt::format("--out {}: the directory {} is not writable", a.out, out.parent_path().string()));
-  }
+      throw qdf::UserError(fmt::format("{} {}: the directory {} is not writable", flag, path, out.parent_path().string()));
+  };
+  check_writable("--out", a.out);
+  if (!a.opt.checkpoint.empty()) check_writable("--checkpoint", a.opt.checkpoint);
   // A batch's matrices are tens of MB, allocated and freed every step: keep them in the heap
   // rather than have the kernel map and zero fresh pages each time (twice as fast).
   mallopt(M_MMAP_THRESHOLD, 1 << 30);

@@ -73,6 +73,8 @@ kill -9 $pid 2> /dev/null
 wait $pid 2> /dev/null
 [ -e "$work/c.ckpt" ] || fail "no checkpoint written in 60 s"
 [ ! -e "$work/resumed.qdfmodel" ] || fail "the killed train wrote its model"
+"$qdf" train $run --checkpoint "$work/no-dir/c.ckpt" --out "$work/x.qdfmodel" > "$work/err" 2>&1 && fail "a checkpoint in a missing directory was accepted"
+grep -q -- "--checkpoint .*no-dir/c.ckpt: the directory .*no-dir does not exist" "$work/err" || fail "checkpoint in a missing directory: $(cat "$work/err")"
 "$qdf" train --resume "$work/c.ckpt" --epochs 4 --out "$work/resumed.qdfmodel" > "$work/err" 2>&1 && fail "--epochs with --resume was accepted"
 grep -q -- "--epochs cannot be given with --resume" "$work/err" || fail "--epochs with --resume: $(cat "$work/err")"
 "$qdf" train --resume "$work/c.ckpt" --checkpoint "$work/c.ckpt" --out "$work/resumed.qdfmodel" > "$work/log" || fail "the resumed train failed"
