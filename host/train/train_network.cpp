@@ -731,7 +731,8 @@ class Trainer {
     std::iota(order.begin(), order.end(), 0);
     if (done.epochs_done > 0) {
       if (done.order.size() != order.size())
-        throw InternalError(fmt::format("a checkpoint of {} training images for a run of {}", done.order.size(), order.size()));
+        throw UserError(fmt::format("qdf train: the checkpoint was written training on {} images; {} gives {}", done.order.size(),
+                                    train.name, order.size()));
       order = std::move(done.order);
     }
     std::int64_t step_index = done.step_index;

@@ -257,7 +257,9 @@ TEST_CASE("train: a run resumed from its checkpoint ends as the run never interr
   CHECK(again.weights.weights.at("fc").words == whole.weights.weights.at("fc").words);
   CHECK(again.test_predictions == whole.test_predictions);
 
-  // Another network, by name or by shape.
+  // Other training images, another network by name or by shape.
+  CHECK_THROWS_WITH_AS(host::resume_training(net, train.first(300), test, path, {}),
+                       doctest::Contains("was written training on 400 images; fashion-mnist train (first 300) gives 300"), UserError);
   CHECK_THROWS_WITH_AS(host::resume_training(manager::builtin_net("fashion-mlp").net, train, test, path, {}),
                        doctest::Contains("is of network 'tiny-resnet', not 'fashion-mlp'"), UserError);
   {
