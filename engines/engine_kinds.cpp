@@ -19,6 +19,16 @@ namespace {
 
 const std::vector<std::string> kIn{"in"}, kOut{"out"};
 
+// The output streams of a functional model, moved into the list (a braced list would copy each:
+// its elements are const).
+template <class... V>
+std::vector<Values> streams(V&&... v) {
+  std::vector<Values> out;
+  out.reserve(sizeof...(V));
+  (out.push_back(std::forward<V>(v)), ...);
+  return out;
+}
+
 // A weight matrix or thresholds that the configuration needs and the engine lacks is a bug of
 // whoever built the engine.
 template <class T>
@@ -38,7 +48,7 @@ struct EngineKind<WindowConfig> {
   static const std::vector<std::string>& output_ports() { return kOut; }
   static dsl::Kernel kernel(const WindowConfig& c, const EngineData&) { return sliding_window_kernel(c); }
   static std::vector<Values> forward(const WindowConfig& c, const EngineData&, std::vector<Values> in) {
-    return {sliding_window_forward(c, in[0])};
+    return streams(sliding_window_forward(c, in[0]));
   }
   static EngineTiming timing(const WindowConfig& c) { return sliding_window_timing(c); }
   static json to_json(const WindowConfig& c) {
@@ -60,7 +70,7 @@ struct EngineKind<MvtuConfig> {
     return mvtu_kernel(c, need(d.weights, c.name, "weights"), d.thresholds.get());
   }
   static std::vector<Values> forward(const MvtuConfig& c, const EngineData& d, std::vector<Values> in) {
-    return {mvtu_forward(c, need(d.weights, c.name, "weights"), d.thresholds.get(), in[0])};
+    return streams(mvtu_forward(c, need(d.weights, c.name, "weights"), d.thresholds.get(), in[0]));
   }
   static EngineTiming timing(const MvtuConfig& c) { return mvtu_timing(c); }
   static json to_json(const MvtuConfig& c) {
@@ -80,7 +90,7 @@ struct EngineKind<ThresholdConfig> {
     return threshold_kernel(c, need(d.thresholds, c.name, "thresholds"));
   }
   static std::vector<Values> forward(const ThresholdConfig& c, const EngineData& d, std::vector<Values> in) {
-    return {threshold_forward(c, need(d.thresholds, c.name, "thresholds"), in[0])};
+    return streams(threshold_forward(c, need(d.thresholds, c.name, "thresholds"), in[0]));
   }
   static EngineTiming timing(const ThresholdConfig& c) { return threshold_timing(c); }
   static json to_json(const ThresholdConfig& c) {
@@ -95,7 +105,7 @@ struct EngineKind<WindowMaxConfig> {
   static const std::vector<std::string>& output_ports() { return kOut; }
   static dsl::Kernel kernel(const WindowMaxConfig& c, const EngineData&) { return window_max_kernel(c); }
   static std::vector<Values> forward(const WindowMaxConfig& c, const EngineData&, std::vector<Values> in) {
-    return {window_max_forward(c, in[0])};
+    return streams(window_max_forward(c, in[0]));
   }
   static EngineTiming timing(const WindowMaxConfig& c) { return window_max_timing(c); }
   static json to_json(const WindowMaxConfig& c) {
@@ -112,7 +122,7 @@ struct EngineKind<GlobalPoolConfig> {
   static const std::vector<std::string>& output_ports() { return kOut; }
   static dsl::Kernel kernel(const GlobalPoolConfig& c, const EngineData&) { return global_pool_kernel(c); }
   static std::vector<Values> forward(const GlobalPoolConfig& c, const EngineData&, std::vector<Values> in) {
-    return {global_pool_forward(c, in[0])};
+    return streams(global_pool_forward(c, in[0]));
   }
   static EngineTiming timing(const GlobalPoolConfig& c) { return global_pool_timing(c); }
   static json to_json(const GlobalPoolConfig& c) { return {{"h", c.h}, {"w", c.w}, {"c", c.c}, {"simd", c.simd}, {"bits", c.bits}}; }
@@ -128,7 +138,7 @@ struct EngineKind<ResidualAddConfig> {
   static const std::vector<std::string>& output_ports() { return kOut; }
   static dsl::Kernel kernel(const ResidualAddConfig& c, const EngineData&) { return residual_add_kernel(c); }
   static std::vector<Values> forward(const ResidualAddConfig& c, const EngineData&, std::vector<Values> in) {
-    return {residual_add_forward(c, in[0], in[1])};
+    return streams(residual_add_forward(c, in[0], in[1]));
   }
   static EngineTiming timing(const ResidualAddConfig& c) { return residual_add_timing(c); }
   static json to_json(const ResidualAddConfig& c) {
@@ -148,7 +158,7 @@ struct EngineKind<ForkConfig> {
   static dsl::Kernel kernel(const ForkConfig& c, const EngineData&) { return fork_kernel(c); }
   static std::vector<Values> forward(const ForkConfig&, const EngineData&, std::vector<Values> in) {
     Values copy = in[0];
-    return {std::move(in[0]), std::move(copy)};
+    return streams(std::move(in[0]), std::move(copy));
   }
   static EngineTiming timing(const ForkConfig& c) { return fork_timing(c); }
   static json to_json(const ForkConfig& c) { return {{"elements", c.elements}, {"width", c.width}}; }
@@ -161,7 +171,7 @@ struct EngineKind<WidthConverterConfig> {
   static const std::vector<std::string>& output_ports() { return kOut; }
   static dsl::Kernel kernel(const WidthConverterConfig& c, const EngineData&) { return width_converter_kernel(c); }
   static std::vector<Values> forward(const WidthConverterConfig&, const EngineData&, std::vector<Values> in) {
-    return {std::move(in[0])};  // the same values in other lanes
+    return streams(std::move(in[0]));  // the same values in other lanes
   }
   static EngineTiming timing(const WidthConverterConfig& c) { return width_converter_timing(c); }
   static json to_json(const WidthConverterConfig& c) {
@@ -176,7 +186,7 @@ struct EngineKind<LabelSelectConfig> {
   static const std::vector<std::string>& output_ports() { return kOut; }
   static dsl::Kernel kernel(const LabelSelectConfig& c, const EngineData&) { return label_select_kernel(c); }
   static std::vector<Values> forward(const LabelSelectConfig& c, const EngineData&, std::vector<Values> in) {
-    return {label_select_forward(c, in[0])};
+    return streams(label_select_forward(c, in[0]));
   }
   static EngineTiming timing(const LabelSelectConfig& c) { return label_select_timing(c); }
   static json to_json(const LabelSelectConfig& c) {
@@ -191,7 +201,9 @@ struct EngineKind<FifoConfig> {
   static constexpr std::string_view name = "fifo";
   static const std::vector<std::string>& input_ports() { return kIn; }
   static const std::vector<std::string>& output_ports() { return kOut; }
-  static std::vector<Values> forward(const FifoConfig&, const EngineData&, std::vector<Values> in) { return {std::move(in[0])}; }
+  static std::vector<Values> forward(const FifoConfig&, const EngineData&, std::vector<Values> in) {
+    return streams(std::move(in[0]));
+  }
   static EngineTiming timing(const FifoConfig&) { return {1, 1}; }  // one element per tick
   static json to_json(const FifoConfig& c) { return {{"width", c.width}, {"depth", c.depth}}; }
   static dsl::VerilogModule module(const FifoConfig& c) { return fifo_module(c); }
