@@ -355,7 +355,7 @@ std::vector<BuiltinNet> builtin_nets() {
   nets.push_back({"fashion-resnet-noskip", "fashion-resnet without its skip connections: the same convs one after the other",
                   fashion_resnet("fashion-resnet-noskip", false)});
   nets.push_back({"fashion-resnet-wide", "fashion-resnet with twice the channels: conv 64, pool, residual blocks 64, 128/2 "
-                                         "(projection), 128, pool, fc 256, 10",
+                                         "(projection), 128, pool, fc 256, 10 (trained)",
                   fashion_resnet("fashion-resnet-wide", true, 64)});
   {
     Net n = input("image", {28, 28, 1}, 8);
