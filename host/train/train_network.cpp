@@ -861,6 +861,9 @@ class Trainer {
         throw UserError(fmt::format("qdf train: the checkpoint {} is not of network '{}': its tensor {} is {}, the network's {}",
                                     path, net_.name, i, got, want));
       const size_t n = static_cast<size_t>(s[i].rows * s[i].cols) * sizeof(float);
+      if (n > c.payload_end - at)
+        throw UserError(fmt::format("qdf train: the checkpoint {} is damaged (its tensor {} runs past its end)", path,
+                                    names[i].at("name").get<std::string>()));
       std::memcpy(s[i].data, c.bytes.data() + at, n);
       at += n;
     }

@@ -20,6 +20,7 @@
 #include <random>
 #include <set>
 #include <unistd.h>
+#include <zlib.h>
 
 using namespace qdf;
 
@@ -285,6 +286,12 @@ TEST_CASE("train: a run resumed from its checkpoint ends as the run never interr
   CHECK_THROWS_WITH_AS(host::read_checkpoint(path), doctest::Contains("is damaged or cut short"), UserError);
   write(bytes.substr(0, bytes.size() - 100));
   CHECK_THROWS_WITH_AS(host::resume_training(net, train, test, path, {}), doctest::Contains("is damaged or cut short"), UserError);
+  std::string short_payload = bytes.substr(0, bytes.size() - 4 - 8);  // two floats fewer, with a checksum that matches
+  const auto crc = static_cast<std::uint32_t>(
+      crc32(0, reinterpret_cast<const Bytef*>(short_payload.data()), static_cast<uInt>(short_payload.size())));
+  short_payload.append(reinterpret_cast<const char*>(&crc), sizeof crc);
+  write(short_payload);
+  CHECK_THROWS_WITH_AS(host::resume_training(net, train, test, path, {}), doctest::Contains("runs past its end"), UserError);
   write("QDFMODEL and more");
   CHECK_THROWS_WITH_AS(host::read_checkpoint(path), doctest::Contains("is not a qdf training checkpoint"), UserError);
   std::filesystem::remove(path);
