@@ -194,12 +194,10 @@ int train(TrainArgs& a) {
                                        fmt::join(a.run_flags_given, ", "), a.resume, resumed->options.epochs, resumed->options.batch,
                                        resumed->options.optimizer, resumed->options.seed));
     if (!a.program && !a.net_given) a.net = resumed->net;
-    a.opt.epochs = resumed->options.epochs;
-    a.opt.batch = resumed->options.batch;
-    a.opt.optimizer = resumed->options.optimizer;
-    a.opt.seed = resumed->options.seed;
-    a.opt.train_images = resumed->options.train_images;
-    a.no_flip = !resumed->options.flip;
+    const std::string checkpoint = a.opt.checkpoint;
+    a.opt = resumed->options;  // what the run goes on with (resume_training reads them again)
+    a.opt.checkpoint = checkpoint;
+    a.no_flip = !a.opt.flip;
   }
   const manager::Net& net = a.program ? a.program->net : manager::builtin_net(a.net).net;
   if (resumed && resumed->net != net.name)

@@ -98,15 +98,23 @@ SweepStudy sweep(const SweepRequest& r, const Ranks& ranks) {
     }
   const auto per_group = static_cast<std::int64_t>(r.fps.size() * r.fpgas.size());
   const auto points = static_cast<std::int64_t>(groups.size()) * per_group;
-  // Point i: its device and folding (the group), fps target and FPGA count, in the table's order.
+  // Point i, in the table's order: the indices of its group (device and folding), fps target and
+  // FPGA count.
+  struct At {
+    size_t group, fps, fpgas;
+  };
+  auto at = [&](std::int64_t i) {
+    const std::int64_t j = i % per_group, k = static_cast<std::int64_t>(r.fpgas.size());
+    return At{static_cast<size_t>(i / per_group), static_cast<size_t>(j / k), static_cast<size_t>(j % k)};
+  };
   struct Where {
     const Group* group;
     double fps;
     int fpgas;
   };
   auto where = [&](std::int64_t i) {
-    const std::int64_t j = i % per_group, k = static_cast<std::int64_t>(r.fpgas.size());
-    return Where{&groups[static_cast<size_t>(i / per_group)], r.fps[static_cast<size_t>(j / k)], r.fpgas[static_cast<size_t>(j % k)]};
+    const At a = at(i);
+    return Where{&groups[a.group], r.fps[a.fps], r.fpgas[a.fpgas]};
   };
   auto plan_at = [&](std::int64_t i) {
     const Where w = where(i);
@@ -125,10 +133,9 @@ SweepStudy sweep(const SweepRequest& r, const Ranks& ranks) {
   // target price the same foldings, and a thread would wait for the other to price them.
   std::vector<size_t> order(mine.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  const auto kcount = static_cast<std::int64_t>(r.fpgas.size());
   auto fpgas_major = [&](size_t k) {
-    const std::int64_t i = mine[k], j = i % per_group;
-    return std::tuple{i / per_group, j % kcount, j / kcount};
+    const At a = at(mine[k]);
+    return std::tuple{a.group, a.fpgas, a.fps};
   };
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return fpgas_major(a) < fpgas_major(b); });
   const std::vector<std::string> parts = gather_work(ranks, [&] {
