@@ -50,6 +50,17 @@ std::uint64_t pack_portable(const std::int64_t* values, int n, int bits, int wor
   return too_wide;
 }
 
+void pack_bytes_portable(const std::uint8_t* values, int n, int bits, int words, std::uint64_t* planes) {
+  for (int k = 0; k < words; ++k) {
+    const int lo = k * 64, cnt = std::clamp(n - lo, 0, 64);
+    for (int j = 0; j < bits; ++j) {
+      std::uint64_t plane = 0;
+      for (int i = 0; i < cnt; ++i) plane |= static_cast<std::uint64_t>((values[lo + i] >> j) & 1) << i;
+      planes[static_cast<size_t>(j) * static_cast<size_t>(words) + static_cast<size_t>(k)] = plane;
+    }
+  }
+}
+
 template <int NV, bool Binary>
 void block_portable(const PackedMatVec& m, int v0, std::int64_t* out) {
   const size_t W = static_cast<size_t>(m.words);
@@ -118,6 +129,19 @@ __attribute__((target("avx512f,avx512bw"))) std::uint64_t pack_avx512(const std:
     for (int j = 0; j < bits; ++j) planes[static_cast<size_t>(j) * static_cast<size_t>(words) + static_cast<size_t>(k)] = plane[j];
   }
   return too_wide;
+}
+
+// Sixty-four bytes a load, one byte test per plane.
+__attribute__((target("avx512f,avx512bw"))) void pack_bytes_avx512(const std::uint8_t* values, int n, int bits, int words,
+                                                                    std::uint64_t* planes) {
+  for (int k = 0; k < words; ++k) {
+    const int lo = k * 64, cnt = std::clamp(n - lo, 0, 64);
+    const __mmask64 live = cnt == 64 ? ~__mmask64{0} : (__mmask64{1} << cnt) - 1;
+    const __m512i b = cnt ? _mm512_maskz_loadu_epi8(live, values + lo) : _mm512_setzero_si512();
+    for (int j = 0; j < bits; ++j)
+      planes[static_cast<size_t>(j) * static_cast<size_t>(words) + static_cast<size_t>(k)] =
+          _mm512_test_epi8_mask(b, _mm512_set1_epi8(static_cast<char>(1 << j)));
+  }
 }
 
 template <int NV, bool Binary>
@@ -247,6 +271,61 @@ void tiles_avx512(const PackedMatVec& m, std::int64_t* out) {
   }
 }
 
+// Input vectors in a register's lanes: eight vectors side by side (their planes transposed: word
+// k of plane j of vector v0 + i at t[(j*words + k)*8 + i], 0 for i >= nv) against each weight word
+// broadcast, NR rows at a time. No sums across lanes, and no lanes idle when a row is not a
+// multiple of eight words (a 3x3x64 window is nine, which the tiles above take as eight and one).
+template <int NR, int B, bool Binary>
+__attribute__((target("avx512f,avx512vpopcntdq"))) void lanes_avx512(const PackedMatVec& m, const std::uint64_t* t, int r0, int v0,
+                                                                        int nv, const std::int64_t* tails, std::int64_t* out) {
+  const size_t W = static_cast<size_t>(m.words);
+  const std::uint64_t* w[NR];
+  __m512i acc[NR][B];
+  for (int r = 0; r < NR; ++r) {
+    w[r] = m.weights + static_cast<size_t>(r0 + r) * W;
+    for (int j = 0; j < B; ++j) acc[r][j] = _mm512_setzero_si512();
+  }
+  for (size_t k = 0; k < W; ++k) {
+    __m512i x[B];
+#pragma GCC unroll 2
+    for (int j = 0; j < B; ++j) x[j] = _mm512_loadu_si512(t + (static_cast<size_t>(j) * W + k) * 8);
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; ++r) {
+      const __m512i wk = _mm512_set1_epi64(static_cast<std::int64_t>(w[r][k]));
+#pragma GCC unroll 2
+      for (int j = 0; j < B; ++j)
+        acc[r][j] = _mm512_add_epi64(acc[r][j], _mm512_popcnt_epi64(Binary ? _mm512_xor_si512(x[j], wk) : _mm512_and_si512(x[j], wk)));
+    }
+  }
+  for (int r = 0; r < NR; ++r) {
+    __m512i total = acc[r][B - 1];
+    for (int j = B - 2; j >= 0; --j) total = _mm512_add_epi64(_mm512_add_epi64(total, total), acc[r][j]);  // sum_j 2^j count_j
+    alignas(64) std::int64_t lane[8];
+    _mm512_store_si512(lane, total);
+    for (int i = 0; i < nv; ++i)
+      out[static_cast<size_t>(v0 + i) * static_cast<size_t>(m.rows) + static_cast<size_t>(r0 + r)] =
+          Binary ? m.width - (lane[i] - tails[r0 + r]) : lane[i];
+  }
+}
+
+template <int B, bool Binary>
+void all_lanes_avx512(const PackedMatVec& m, std::int64_t* out) {
+  const size_t W = static_cast<size_t>(m.words);
+  std::vector<std::int64_t> tails(static_cast<size_t>(m.rows));
+  if (Binary)
+    for (int r = 0; r < m.rows; ++r) tails[static_cast<size_t>(r)] = tail_mismatches(m, r);
+  std::vector<std::uint64_t> t(static_cast<size_t>(B) * W * 8);
+  for (int v0 = 0; v0 < m.vectors; v0 += 8) {
+    const int nv = std::min(8, m.vectors - v0);
+    for (int i = 0; i < 8; ++i)
+      for (size_t jk = 0; jk < static_cast<size_t>(B) * W; ++jk)  // plane j's word k: jk = j*W + k, as in the vector's planes
+        t[jk * 8 + static_cast<size_t>(i)] = i < nv ? m.planes[static_cast<size_t>(v0 + i) * B * W + jk] : 0;
+    int r = 0;
+    for (; r + 4 <= m.rows; r += 4) lanes_avx512<4, B, Binary>(m, t.data(), r, v0, nv, tails.data(), out);
+    for (; r < m.rows; ++r) lanes_avx512<1, B, Binary>(m, t.data(), r, v0, nv, tails.data(), out);
+  }
+}
+
 // Narrow rows (fewer than eight words, as a first layer's 3x3x3 window of 8-bit pixels): eight
 // rows side by side in a register's lanes against each input word broadcast, so that a row's
 // words need no sum across lanes. wt holds the weights transposed: word k of row 8g + i at
@@ -257,25 +336,27 @@ __attribute__((target("avx512f,avx512vpopcntdq"))) void narrow_avx512(const Pack
   const size_t W = static_cast<size_t>(m.words), groups = (static_cast<size_t>(m.rows) + 7) / 8;
   for (int v = 0; v < m.vectors; ++v) {
     const std::uint64_t* a = m.planes + static_cast<size_t>(v) * static_cast<size_t>(m.bits) * W;
+    std::int64_t* o = out + static_cast<size_t>(v) * static_cast<size_t>(m.rows);
     for (size_t g = 0; g < groups; ++g) {
+      // The planes weighted 2^j by Horner's rule from the top plane down: total = 2*total + count_j.
       __m512i total = _mm512_setzero_si512();
-      for (int j = 0; j < m.bits; ++j) {
+      for (int j = m.bits - 1; j >= 0; --j) {
         __m512i acc = _mm512_setzero_si512();
         for (size_t k = 0; k < W; ++k) {
           const __m512i x = _mm512_set1_epi64(static_cast<std::int64_t>(a[static_cast<size_t>(j) * W + k]));
           const __m512i w = _mm512_loadu_si512(wt + (g * W + k) * 8);
           acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(Binary ? _mm512_xor_si512(x, w) : _mm512_and_si512(x, w)));
         }
-        for (int d = 0; d < j; ++d) acc = _mm512_add_epi64(acc, acc);  // weight 2^j
-        total = _mm512_add_epi64(total, acc);
+        total = _mm512_add_epi64(_mm512_add_epi64(total, total), acc);
+      }
+      const int r0 = static_cast<int>(g) * 8;
+      if (!Binary && r0 + 8 <= m.rows) {
+        _mm512_storeu_si512(o + r0, total);
+        continue;
       }
       alignas(64) std::int64_t lane[8];
       _mm512_store_si512(lane, total);
-      for (int i = 0; i < 8 && static_cast<int>(g) * 8 + i < m.rows; ++i) {
-        const int r = static_cast<int>(g) * 8 + i;
-        out[static_cast<size_t>(v) * static_cast<size_t>(m.rows) + static_cast<size_t>(r)] =
-            Binary ? m.width - (lane[i] - tail_mismatches(m, r)) : lane[i];
-      }
+      for (int i = 0; i < 8 && r0 + i < m.rows; ++i) o[r0 + i] = Binary ? m.width - (lane[i] - tail_mismatches(m, r0 + i)) : lane[i];
     }
   }
 }
@@ -289,8 +370,11 @@ void count_avx512(const PackedMatVec& m, std::int64_t* out) {
       for (size_t k = 0; k < W; ++k) wt[((r / 8) * W + k) * 8 + r % 8] = m.weights[r * W + k];
     return narrow_avx512<Binary>(m, wt.data(), out);
   }
-  if (m.bits == 1) return tiles_avx512<1, Binary>(m, out);
-  if (m.bits == 2) return tiles_avx512<2, Binary>(m, out);
+  // Rows of whole eight-word chunks: the tiles; others, with vectors enough to fill the lanes, in
+  // lanes.
+  const bool lanes = m.words % 8 != 0 && m.vectors >= 8;
+  if (m.bits == 1) return lanes ? all_lanes_avx512<1, Binary>(m, out) : tiles_avx512<1, Binary>(m, out);
+  if (m.bits == 2) return lanes ? all_lanes_avx512<2, Binary>(m, out) : tiles_avx512<2, Binary>(m, out);
   // Wider inputs (an 8-bit first layer): plane by plane.
   int v = 0;
   for (; v + kBlock <= m.vectors; v += kBlock) block_avx512<kBlock, Binary>(m, v, out);
@@ -333,6 +417,17 @@ std::uint64_t pack_planes(SimdPath p, const std::int64_t* values, int n, int bit
   if (p == SimdPath::Avx512) return pack_avx512(values, n, bits, words, planes);
 #endif
   return pack_portable(values, n, bits, words, planes);
+}
+
+void pack_planes_bytes(SimdPath p, const std::uint8_t* values, int n, int bits, int words, std::uint64_t* planes) {
+  if (bits < 1 || bits > 8 || n < 0 || words * 64 < n)
+    throw InternalError(fmt::format("pack_planes_bytes: {} values of {} bits into {} words", n, bits, words));
+  if (!simd_path_available(p))
+    throw InternalError(fmt::format("pack_planes_bytes: the {} path is not available on this CPU", simd_path_name(p)));
+#ifdef QDF_X86_SIMD
+  if (p == SimdPath::Avx512) return pack_bytes_avx512(values, n, bits, words, planes);
+#endif
+  pack_bytes_portable(values, n, bits, words, planes);
 }
 
 void count_matches(SimdPath p, const PackedMatVec& m, std::int64_t* out) {

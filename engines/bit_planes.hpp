@@ -32,6 +32,30 @@ std::vector<SimdPath> available_simd_paths();
 // some value does not fit `bits` bits.
 std::uint64_t pack_planes(SimdPath p, const std::int64_t* values, int n, int bits, int words, std::uint64_t* planes);
 
+// The same for values given as bytes (bits <= 8; the values are taken to fit): a sliding window
+// with narrow, many-bit pixels (a first layer's 3 channels of 8 bits) packs its windows so.
+void pack_planes_bytes(SimdPath p, const std::uint8_t* values, int n, int bits, int words, std::uint64_t* planes);
+
+// ORs the n bits of `src` from bit src_bit on into `dst` from bit dst_bit on (bit i of word k is
+// bit 64k + i), whatever their alignments; dst's bits there are expected to be 0, and src must
+// have a readable word past the one holding its last bit (its value does not matter). A sliding
+// window assembles its windows' bit planes from its rows' with it (engines/sliding_window.hpp).
+inline void or_bits(std::uint64_t* dst, std::int64_t dst_bit, const std::uint64_t* src, std::int64_t src_bit, std::int64_t n) {
+  // A chunk at a time that ends at or before dst's next word boundary, read as the 64 bits from
+  // src_bit on out of src's two words there (the second shifted in two steps: by 64 - sb in all
+  // but name, defined when sb = 0).
+  while (n > 0) {
+    const int db = static_cast<int>(dst_bit & 63), sb = static_cast<int>(src_bit & 63);
+    const int len = static_cast<int>(n < 64 - db ? n : 64 - db);
+    const std::uint64_t* s = src + (src_bit >> 6);
+    const std::uint64_t x = ((s[0] >> sb) | ((s[1] << 1) << (63 - sb))) & (~std::uint64_t{0} >> (64 - len));
+    dst[dst_bit >> 6] |= x << db;
+    dst_bit += len;
+    src_bit += len;
+    n -= len;
+  }
+}
+
 // Input vectors packed as above (vector v's plane j at planes + (v*bits + j)*words) against
 // weight rows of `words` words each (bit 1 = +1, bits past `width` are ignored).
 struct PackedMatVec {

@@ -170,8 +170,9 @@ struct EngineKind<WidthConverterConfig> {
   static const std::vector<std::string>& input_ports() { return kIn; }
   static const std::vector<std::string>& output_ports() { return kOut; }
   static dsl::Kernel kernel(const WidthConverterConfig& c, const EngineData&) { return width_converter_kernel(c); }
+  static constexpr bool passes_values = true;  // the same values in other lanes
   static std::vector<Values> forward(const WidthConverterConfig&, const EngineData&, std::vector<Values> in) {
-    return streams(std::move(in[0]));  // the same values in other lanes
+    return streams(std::move(in[0]));
   }
   static EngineTiming timing(const WidthConverterConfig& c) { return width_converter_timing(c); }
   static json to_json(const WidthConverterConfig& c) {
@@ -201,6 +202,7 @@ struct EngineKind<FifoConfig> {
   static constexpr std::string_view name = "fifo";
   static const std::vector<std::string>& input_ports() { return kIn; }
   static const std::vector<std::string>& output_ports() { return kOut; }
+  static constexpr bool passes_values = true;
   static std::vector<Values> forward(const FifoConfig&, const EngineData&, std::vector<Values> in) {
     return streams(std::move(in[0]));
   }
@@ -286,6 +288,52 @@ std::vector<Values> engine_forward(const EngineConfig& c, const EngineData& d, s
                                       E::output_ports().size()));
     return out;
   });
+}
+
+bool passes_values(const EngineConfig& c) {
+  return with_kind(c, [](auto e, const auto&) {
+    if constexpr (requires { decltype(e)::passes_values; }) return decltype(e)::passes_values;
+    else return false;
+  });
+}
+
+namespace {
+
+// The fused pairs (engine_kinds.hpp): a sliding window into an MVTU that reads its windows, and
+// into a window max over them (a max pool).
+std::pair<const WindowConfig*, const MvtuConfig*> window_into_mvtu(const EngineConfig& producer, const EngineConfig& consumer) {
+  const auto* w = std::get_if<WindowConfig>(&producer);
+  const auto* m = std::get_if<MvtuConfig>(&consumer);
+  if (w && m && w->bits == m->in_bits && w->k * w->k * w->c == m->mw) return {w, m};
+  return {nullptr, nullptr};
+}
+
+std::pair<const WindowConfig*, const WindowMaxConfig*> window_into_max(const EngineConfig& producer, const EngineConfig& consumer) {
+  const auto* w = std::get_if<WindowConfig>(&producer);
+  const auto* m = std::get_if<WindowMaxConfig>(&consumer);
+  if (w && m && w->k == m->k && w->c == m->c) return {w, m};
+  return {nullptr, nullptr};
+}
+
+}  // namespace
+
+bool fuses(const EngineConfig& producer, const EngineConfig& consumer) {
+  return window_into_mvtu(producer, consumer).first || window_into_max(producer, consumer).first;
+}
+
+std::vector<Values> fused_forward(const EngineConfig& producer, const EngineConfig& consumer, const EngineData& consumer_data,
+                                  std::vector<Values> inputs) {
+  if (inputs.size() != 1)
+    throw InternalError(fmt::format("engine {} takes 1 input stream, given {}", instance_name(producer), inputs.size()));
+  if (const auto [w, m] = window_into_mvtu(producer, consumer); w) {
+    const SimdPath path = best_simd_path();
+    const WindowPlanes p = sliding_window_planes(*w, inputs[0], path);
+    if (p.too_wide) mvtu_refuse_input(*m, inputs[0]);
+    return streams(mvtu_forward_planes(*m, need(consumer_data.weights, m->name, "weights"), consumer_data.thresholds.get(),
+                                       p.planes.data(), p.windows, path));
+  }
+  if (const auto [w, m] = window_into_max(producer, consumer); w) return streams(sliding_window_max(*w, inputs[0]));
+  throw InternalError(fmt::format("engines {} and {} do not fuse", instance_name(producer), instance_name(consumer)));
 }
 
 EngineTiming engine_timing(const EngineConfig& c) {

@@ -59,6 +59,21 @@ const std::vector<std::string>& output_ports(const EngineConfig& c);
 // Values of each output stream for one image, from the values of each input stream (moved in:
 // an identity moves them on).
 std::vector<Values> engine_forward(const EngineConfig& c, const EngineData& d, std::vector<Values> inputs);
+// Whether the kind's functional model passes its one input stream on unchanged (a FIFO, a width
+// converter).
+bool passes_values(const EngineConfig& c);
+
+// Fused functional models: a producer whose output reaches a consumer unchanged (through engines
+// that pass values) and that can hand its values over in the consumer's own form, or need not
+// write them at all. A sliding window gives an MVTU its windows as bit planes, never written as
+// values (the two must agree in bits and in vector size), and a window max the max of each window
+// read from the map (a max pool, the two agreeing in K and channels). fused_forward gives the
+// consumer's output streams from the producer's inputs, what engine_forward of the two in turn
+// gives.
+bool fuses(const EngineConfig& producer, const EngineConfig& consumer);
+std::vector<Values> fused_forward(const EngineConfig& producer, const EngineConfig& consumer, const EngineData& consumer_data,
+                                  std::vector<Values> inputs);
+
 EngineTiming engine_timing(const EngineConfig& c);
 nlohmann::json engine_config_json(const EngineConfig& c);
 

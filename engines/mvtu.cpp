@@ -6,6 +6,7 @@
 
 #include <bit>
 #include <fmt/format.h>
+#include <optional>
 
 namespace qdf::engines {
 
@@ -204,29 +205,42 @@ std::vector<std::int64_t> mvtu_forward(const MvtuConfig& c, const BinaryMatrix& 
     throw UserError(fmt::format("{}: {} input values are not a whole number of vectors of MW = {}", c.name, input.size(), c.mw));
   const size_t vectors = input.size() / static_cast<size_t>(c.mw);
   const int words = w.words_per_row();
-  const int B = c.in_bits;
-  const size_t per_vector = static_cast<size_t>(B) * static_cast<size_t>(words);
+  const size_t per_vector = static_cast<size_t>(c.in_bits) * static_cast<size_t>(words);
   // Every vector's bit planes (engines/bit_planes.hpp), then every match count at once, so that
   // the weights are read once per block of vectors rather than once per vector.
   std::vector<std::uint64_t> planes(vectors * per_vector);
   std::uint64_t too_wide = 0;
   for (size_t v = 0; v < vectors; ++v)
-    too_wide |= pack_planes(path, &input[v * static_cast<size_t>(c.mw)], c.mw, B, words, &planes[v * per_vector]);
-  if (too_wide)
-    for (std::int64_t x : input)
-      if (static_cast<std::uint64_t>(x) >> B) throw UserError(fmt::format("{}: input value {} does not fit {} bits", c.name, x, B));
-  std::vector<std::int64_t> out(vectors * static_cast<size_t>(c.mh));
+    too_wide |= pack_planes(path, &input[v * static_cast<size_t>(c.mw)], c.mw, c.in_bits, words, &planes[v * per_vector]);
+  if (too_wide) mvtu_refuse_input(c, input);
+  return mvtu_forward_planes(c, w, t, planes.data(), vectors, path);
+}
+
+void mvtu_refuse_input(const MvtuConfig& c, const std::vector<std::int64_t>& input) {
+  for (std::int64_t x : input)
+    if (static_cast<std::uint64_t>(x) >> c.in_bits) throw UserError(fmt::format("{}: input value {} does not fit {} bits", c.name, x, c.in_bits));
+  throw InternalError(fmt::format("{}: an input value was found too wide for {} bits, and none is", c.name, c.in_bits));
+}
+
+std::vector<std::int64_t> mvtu_forward_planes(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds* t,
+                                              const std::uint64_t* planes, std::size_t vectors, SimdPath path) {
+  check_weights(c, w, t);
+  const int words = w.words_per_row(), B = c.in_bits, MH = c.mh;
+  const size_t per_vector = static_cast<size_t>(B) * static_cast<size_t>(words);
+  std::vector<std::int64_t> out(vectors * static_cast<size_t>(MH));
   PackedMatVec m;
   m.weights = w.words.data();
-  m.rows = c.mh;
+  m.rows = MH;
   m.words = words;
   m.width = c.mw;
-  m.planes = planes.data();
+  m.planes = planes;
   m.vectors = static_cast<int>(vectors);
   m.bits = B;
   m.binary = c.input == InputKind::Binary;
   count_matches(path, m, out.data());
   // Binary: dot = 2*matches - MW. Unsigned: dot = 2*P - Q, Q = sum_j 2^j popcount(plane j).
+  std::optional<ThresholdTable> table;
+  if (c.out_bits) table.emplace(*t);
   for (size_t v = 0; v < vectors; ++v) {
     std::int64_t q = c.mw;
     if (c.input == InputKind::Unsigned) {
@@ -234,11 +248,10 @@ std::vector<std::int64_t> mvtu_forward(const MvtuConfig& c, const BinaryMatrix& 
       for (int j = 0; j < B; ++j)
         for (int k = 0; k < words; ++k) q += std::int64_t{std::popcount(planes[v * per_vector + static_cast<size_t>(j * words + k)])} << j;
     }
-    std::int64_t* o = &out[v * static_cast<size_t>(c.mh)];
-    for (int r = 0; r < c.mh; ++r) {
-      const std::int64_t acc = 2 * o[r] - q;
-      o[r] = c.out_bits ? threshold_count(acc, t->flip[static_cast<size_t>(r)], t->of(r), t->levels) : acc;
-    }
+    std::int64_t* o = &out[v * static_cast<size_t>(MH)];
+    if (table) table->apply_to_matches(o, q);
+    else
+      for (int r = 0; r < MH; ++r) o[r] = 2 * o[r] - q;
   }
   return out;
 }

@@ -81,6 +81,16 @@ std::vector<std::int64_t> mvtu_forward(const MvtuConfig& c, const BinaryMatrix& 
 std::vector<std::int64_t> mvtu_forward(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds* t,
                                        const std::vector<std::int64_t>& input, SimdPath path);
 
+// The same from input vectors already packed into bit planes (engines/bit_planes.hpp: vector v's
+// plane j at planes[(v*in_bits + j)*words], words = ceil(MW / 64), bits past MW zero), as a
+// sliding window hands its windows over (engines/sliding_window.hpp); the overloads above pack
+// and call it.
+std::vector<std::int64_t> mvtu_forward_planes(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds* t,
+                                              const std::uint64_t* planes, std::size_t vectors, SimdPath path);
+// Throws the UserError that names the first input value that does not fit in_bits bits (for a
+// packing that found one).
+[[noreturn]] void mvtu_refuse_input(const MvtuConfig& c, const std::vector<std::int64_t>& input);
+
 struct EngineTiming {
   std::int64_t ticks_per_frame = 0;  // one frame = one input vector here, one image for maps
   int ii = 1;                        // ticks between consecutive elements in steady state

@@ -175,11 +175,33 @@ Kernel sliding_window_kernel(const WindowConfig& c) {
   return kb.finish();
 }
 
-std::vector<std::int64_t> sliding_window_forward(const WindowConfig& c, const std::vector<std::int64_t>& input) {
+namespace {
+
+// Values per input frame; a UserError unless the input is a whole number of frames.
+size_t frame_values(const WindowConfig& c, const std::vector<std::int64_t>& input) {
   c.check();
   const size_t frame = static_cast<size_t>(c.h) * static_cast<size_t>(c.w) * static_cast<size_t>(c.c);
   if (input.size() % frame != 0)
     throw UserError(fmt::format("{}: {} values are not a whole number of {}x{}x{} frames", c.name, input.size(), c.h, c.w, c.c));
+  return frame;
+}
+
+// Window row ky of output pixel (oy, ox): its map row y, and its columns lo..hi-1 (of 0..K-1)
+// that lie inside the map; none when the row is padding (lo == hi).
+struct WindowRow {
+  int y, x0, lo, hi;
+};
+inline WindowRow window_row(const WindowConfig& c, int oy, int ox, int ky) {
+  const int y = oy * c.s - c.p + ky, x0 = ox * c.s - c.p;
+  const int lo = std::clamp(-x0, 0, c.k), hi = std::clamp(c.w - x0, lo, c.k);
+  if (y < 0 || y >= c.h) return {y, x0, 0, 0};
+  return {y, x0, lo, hi};
+}
+
+}  // namespace
+
+std::vector<std::int64_t> sliding_window_forward(const WindowConfig& c, const std::vector<std::int64_t>& input) {
+  const size_t frame = frame_values(c, input);
   const int OH = c.out_h(), OW = c.out_w(), K = c.k, C = c.c;
   const size_t window = static_cast<size_t>(K) * static_cast<size_t>(K) * static_cast<size_t>(C);
   std::vector<std::int64_t> out(input.size() / frame * static_cast<size_t>(OH) * static_cast<size_t>(OW) * window);
@@ -191,9 +213,8 @@ std::vector<std::int64_t> sliding_window_forward(const WindowConfig& c, const st
     for (int oy = 0; oy < OH; ++oy)
       for (int ox = 0; ox < OW; ++ox)
         for (int ky = 0; ky < K; ++ky, o += static_cast<size_t>(K) * static_cast<size_t>(C)) {
-          const int y = oy * c.s - c.p + ky, x0 = ox * c.s - c.p;
-          const int lo = std::clamp(-x0, 0, K), hi = std::clamp(c.w - x0, lo, K);  // window columns inside the map
-          if (y < 0 || y >= c.h || lo == hi) {
+          const auto [y, x0, lo, hi] = window_row(c, oy, ox, ky);
+          if (lo == hi) {
             std::fill_n(o, static_cast<size_t>(K) * static_cast<size_t>(C), 0);
             continue;
           }
@@ -203,6 +224,88 @@ std::vector<std::int64_t> sliding_window_forward(const WindowConfig& c, const st
           std::fill_n(o + static_cast<size_t>(hi) * static_cast<size_t>(C), static_cast<size_t>(K - hi) * static_cast<size_t>(C), 0);
         }
   }
+  return out;
+}
+
+WindowPlanes sliding_window_planes(const WindowConfig& c, const std::vector<std::int64_t>& input, SimdPath path) {
+  const size_t frame = frame_values(c, input), frames = input.size() / frame;
+  const int OH = c.out_h(), OW = c.out_w(), K = c.k, C = c.c, B = c.bits, row_values = c.w * C;
+  WindowPlanes out;
+  out.words = (K * K * C + 63) / 64;
+  out.windows = frames * static_cast<size_t>(OH) * static_cast<size_t>(OW);
+  const size_t per_window = static_cast<size_t>(B) * static_cast<size_t>(out.words);
+  out.planes.assign(out.windows * per_window, 0);
+  std::uint64_t* o = out.planes.data();
+  // Pixels of whole words (C*bits a multiple of 64, as 64 binary channels) are copied a window
+  // row at a time from the rows packed into planes, a word per chunk. Others (a first layer's 3
+  // channels of 8 bits: 9-bit chunks) through bytes: the window's values gathered as bytes a
+  // window row at a time, then packed at once.
+  if (B <= 8 && (C * B) % 64 != 0) {
+    const size_t window_values = static_cast<size_t>(K) * static_cast<size_t>(K) * static_cast<size_t>(C);
+    std::vector<std::uint8_t> bytes(frame), window(window_values);
+    std::uint64_t too_wide = 0;
+    for (size_t f = 0; f < frames; ++f) {
+      const std::int64_t* img = &input[f * frame];
+      for (size_t i = 0; i < frame; ++i) {
+        too_wide |= static_cast<std::uint64_t>(img[i]) >> B;
+        bytes[i] = static_cast<std::uint8_t>(img[i]);
+      }
+      for (int oy = 0; oy < OH; ++oy)
+        for (int ox = 0; ox < OW; ++ox, o += per_window) {
+          std::fill(window.begin(), window.end(), std::uint8_t{0});
+          for (int ky = 0; ky < K; ++ky) {
+            const auto [y, x0, lo, hi] = window_row(c, oy, ox, ky);
+            if (lo == hi) continue;  // padding: zero
+            std::copy_n(&bytes[(static_cast<size_t>(y) * static_cast<size_t>(c.w) + static_cast<size_t>(x0 + lo)) * static_cast<size_t>(C)],
+                        static_cast<size_t>(hi - lo) * static_cast<size_t>(C),
+                        &window[(static_cast<size_t>(ky) * static_cast<size_t>(K) + static_cast<size_t>(lo)) * static_cast<size_t>(C)]);
+          }
+          pack_planes_bytes(path, window.data(), static_cast<int>(window_values), B, out.words, o);
+        }
+    }
+    out.too_wide = too_wide != 0;
+    return out;
+  }
+  // Every row of a frame packed: row y's plane j at rows[(y*B + j)*row_words], with a word past
+  // the row for or_bits.
+  const int row_words = (row_values + 63) / 64 + 1;
+  std::vector<std::uint64_t> rows(static_cast<size_t>(c.h) * static_cast<size_t>(B) * static_cast<size_t>(row_words));
+  std::uint64_t too_wide = 0;
+  for (size_t f = 0; f < frames; ++f) {
+    const std::int64_t* img = &input[f * frame];
+    for (int y = 0; y < c.h; ++y)
+      too_wide |= pack_planes(path, img + static_cast<size_t>(y) * static_cast<size_t>(row_values), row_values, B, row_words,
+                              &rows[static_cast<size_t>(y) * static_cast<size_t>(B) * static_cast<size_t>(row_words)]);
+    for (int oy = 0; oy < OH; ++oy)
+      for (int ox = 0; ox < OW; ++ox, o += per_window)
+        for (int ky = 0; ky < K; ++ky) {
+          const auto [y, x0, lo, hi] = window_row(c, oy, ox, ky);
+          if (lo == hi) continue;  // padding: the planes are zero
+          for (int j = 0; j < B; ++j)
+            or_bits(o + static_cast<size_t>(j) * static_cast<size_t>(out.words), static_cast<std::int64_t>(ky * K + lo) * C,
+                    &rows[(static_cast<size_t>(y) * static_cast<size_t>(B) + static_cast<size_t>(j)) * static_cast<size_t>(row_words)],
+                    static_cast<std::int64_t>(x0 + lo) * C, static_cast<std::int64_t>(hi - lo) * C);
+        }
+  }
+  out.too_wide = too_wide != 0;
+  return out;
+}
+
+std::vector<std::int64_t> sliding_window_max(const WindowConfig& c, const std::vector<std::int64_t>& input) {
+  const size_t frame = frame_values(c, input), frames = input.size() / frame, C = static_cast<size_t>(c.c);
+  const int OH = c.out_h(), OW = c.out_w();
+  std::vector<std::int64_t> out(frames * static_cast<size_t>(OH) * static_cast<size_t>(OW) * C);  // 0: below every value
+  std::int64_t* o = out.data();
+  for (size_t f = 0; f < frames; ++f)
+    for (int oy = 0; oy < OH; ++oy)
+      for (int ox = 0; ox < OW; ++ox, o += C)
+        for (int ky = 0; ky < c.k; ++ky) {
+          const auto [y, x0, lo, hi] = window_row(c, oy, ox, ky);
+          for (int x = x0 + lo; x < x0 + hi; ++x) {
+            const std::int64_t* px = &input[f * frame + (static_cast<size_t>(y) * static_cast<size_t>(c.w) + static_cast<size_t>(x)) * C];
+            for (size_t ch = 0; ch < C; ++ch) o[ch] = std::max(o[ch], px[ch]);
+          }
+        }
   return out;
 }
 

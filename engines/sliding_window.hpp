@@ -67,6 +67,22 @@ dsl::Kernel sliding_window_kernel(const WindowConfig& c);
 // (oy, ox, ky, kx, channel) order: the im2col matrix, one window per output pixel.
 std::vector<std::int64_t> sliding_window_forward(const WindowConfig& c, const std::vector<std::int64_t>& input);
 
+// The same windows packed into bit planes (engines/bit_planes.hpp) as an MVTU's functional model
+// takes its input vectors, without writing them as values: window v's plane j (bit j of each of
+// its K*K*C values) at planes[(v*bits + j)*words], words = ceil(K*K*C / 64), bits = c.bits.
+// too_wide: some input value does not fit c.bits bits.
+struct WindowPlanes {
+  std::vector<std::uint64_t> planes;
+  std::size_t windows = 0;
+  int words = 0;
+  bool too_wide = false;
+};
+WindowPlanes sliding_window_planes(const WindowConfig& c, const std::vector<std::int64_t>& input, SimdPath path);
+
+// The max over each window of each channel, what a window max (engines/stream_engines.hpp) gives
+// from the windows (the values unsigned, padding 0): a max pool, without the windows.
+std::vector<std::int64_t> sliding_window_max(const WindowConfig& c, const std::vector<std::int64_t>& input);
+
 // Ticks per frame of the kernel above, from a row-level model of its two processes.
 EngineTiming sliding_window_timing(const WindowConfig& c);
 

@@ -81,11 +81,9 @@ Kernel threshold_kernel(const ThresholdConfig& c, const Thresholds& t) {
 std::vector<std::int64_t> threshold_forward(const ThresholdConfig& c, const Thresholds& t, const std::vector<std::int64_t>& in) {
   check_thresholds(c, t);
   check_frames(in.size(), static_cast<size_t>(c.channels), c.name);
-  std::vector<std::int64_t> out(in.size());
-  const size_t C = static_cast<size_t>(c.channels);
-  for (size_t px = 0; px < in.size(); px += C)  // pixel by pixel, channels fastest
-    for (size_t ch = 0; ch < C; ++ch)
-      out[px + ch] = threshold_count(in[px + ch], t.flip[ch], t.of(static_cast<int>(ch)), t.levels);
+  std::vector<std::int64_t> out = in;
+  const ThresholdTable table(t);
+  for (size_t px = 0; px < out.size(); px += static_cast<size_t>(c.channels)) table.apply(&out[px]);  // pixel by pixel, channels fastest
   return out;
 }
 
@@ -143,13 +141,15 @@ std::vector<std::int64_t> window_max_forward(const WindowMaxConfig& c, const std
   c.check();
   const size_t per_window = static_cast<size_t>(c.k * c.k * c.c);
   check_frames(windows.size(), per_window, c.name);
-  std::vector<std::int64_t> out;
-  for (size_t w = 0; w < windows.size() / per_window; ++w)
-    for (int ch = 0; ch < c.c; ++ch) {
-      std::int64_t m = 0;
-      for (int p = 0; p < c.k * c.k; ++p) m = std::max(m, windows[w * per_window + static_cast<size_t>(p * c.c + ch)]);
-      out.push_back(m);
+  const size_t C = static_cast<size_t>(c.c), n = windows.size() / per_window;
+  std::vector<std::int64_t> out(n * C);  // values are unsigned: the max starts at 0
+  for (size_t w = 0; w < n; ++w) {
+    std::int64_t* m = &out[w * C];
+    for (size_t p = 0; p < static_cast<size_t>(c.k * c.k); ++p) {  // pixel by pixel: the loop over the channels vectorizes
+      const std::int64_t* px = &windows[w * per_window + p * C];
+      for (size_t ch = 0; ch < C; ++ch) m[ch] = std::max(m[ch], px[ch]);
     }
+  }
   return out;
 }
 

@@ -52,6 +52,71 @@ ThresholdRead threshold_rom_hw(dsl::KernelBuilder& kb, const std::string& name, 
   return r;
 }
 
+ThresholdTable::ThresholdTable(const Thresholds& t) : channels_(t.channels), levels_(t.levels) {
+  const auto C = static_cast<size_t>(t.channels);
+  flip_.resize(C);
+  t_.resize(static_cast<size_t>(t.levels) * C);
+  for (size_t ch = 0; ch < C; ++ch) {
+    flip_[ch] = t.flip[ch] ? -1 : 0;
+    for (size_t i = 0; i < static_cast<size_t>(t.levels); ++i) t_[i * C + ch] = t.of(static_cast<int>(ch))[i];
+  }
+}
+
+namespace {
+
+// threshold_count over C channels of accumulators (acc << shift) - q: (v ^ f) - f is -v where
+// f = -1 and v where f = 0. The common level counts (1 and 3: 1- and 2-bit activations) with the
+// loop over the levels unrolled, so that the loop over the channels vectorizes.
+struct Rule {
+  const std::int64_t* flip;
+  const std::int64_t* t;
+  size_t channels, levels;
+  int shift;
+  std::int64_t q;
+};
+
+template <int L>
+[[gnu::always_inline]] inline void apply_levels(const Rule& r, size_t L_, std::int64_t* acc) {
+  const size_t C = r.channels;
+  for (size_t ch = 0; ch < C; ++ch) {
+    const std::int64_t a = (acc[ch] << r.shift) - r.q;
+    const std::int64_t v = (a ^ r.flip[ch]) - r.flip[ch];
+    std::int64_t n = 0;
+    for (size_t i = 0; i < (L ? static_cast<size_t>(L) : L_); ++i) n += v >= r.t[i * C + ch];
+    acc[ch] = n;
+  }
+}
+
+[[gnu::always_inline]] inline void apply_rule(const Rule& r, std::int64_t* acc) {
+  if (r.levels == 1) return apply_levels<1>(r, 1, acc);
+  if (r.levels == 3) return apply_levels<3>(r, 3, acc);
+  apply_levels<0>(r, r.levels, acc);
+}
+
+void apply_portable(const Rule& r, std::int64_t* acc) { apply_rule(r, acc); }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) void apply_avx2(const Rule& r, std::int64_t* acc) { apply_rule(r, acc); }
+const bool kHaveAvx2 = __builtin_cpu_supports("avx2");
+#endif
+
+void apply_any(const Rule& r, std::int64_t* acc) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (kHaveAvx2) return apply_avx2(r, acc);
+#endif
+  apply_portable(r, acc);
+}
+
+}  // namespace
+
+void ThresholdTable::apply(std::int64_t* acc) const {
+  apply_any({flip_.data(), t_.data(), static_cast<size_t>(channels_), static_cast<size_t>(levels_), 0, 0}, acc);
+}
+
+void ThresholdTable::apply_to_matches(std::int64_t* matches, std::int64_t q) const {
+  apply_any({flip_.data(), t_.data(), static_cast<size_t>(channels_), static_cast<size_t>(levels_), 1, q}, matches);
+}
+
 dsl::Signal threshold_count_hw(const dsl::Signal& acc, const dsl::Signal& flip, const std::vector<dsl::Signal>& t,
                                int out_bits) {
   using namespace dsl;

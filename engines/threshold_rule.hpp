@@ -34,6 +34,24 @@ inline int threshold_count(std::int64_t acc, bool flip, const std::int64_t* t, i
   return n;
 }
 
+// The rule for a whole vector of the channels at once, as the functional models apply it: the
+// thresholds transposed (level-major) and each flip folded into a sign, so that the loop over
+// the channels has no branches and vectorizes (an AVX2 build of the loop is taken where the CPU
+// has it).
+class ThresholdTable {
+ public:
+  explicit ThresholdTable(const Thresholds& t);
+  // Replaces each of t.channels accumulators with threshold_count of it.
+  void apply(std::int64_t* acc) const;
+  // The same in one pass for an MVTU's match counts m, whose accumulators are 2m - q
+  // (engines/mvtu.hpp).
+  void apply_to_matches(std::int64_t* matches, std::int64_t q) const;
+
+ private:
+  int channels_, levels_;
+  std::vector<std::int64_t> flip_, t_;  // flip_[ch]: -1 to compare -acc, else 0; t_[i*channels + ch]: channel ch's level i
+};
+
 // acc: SInt; flip: Bool; t: one SInt per level, all of acc's width + 1. Result: UInt<out_bits>.
 dsl::Signal threshold_count_hw(const dsl::Signal& acc, const dsl::Signal& flip, const std::vector<dsl::Signal>& t,
                                int out_bits);

@@ -44,11 +44,32 @@ std::vector<std::int64_t> graph_forward(const manager::EngineGraph& g, const std
 
   std::vector<std::vector<std::int64_t>> v(g.streams.size());
   v[static_cast<size_t>(g.input_stream)] = image;
+  std::vector<char> done(g.engines.size());
   for (int id : dataflow_order(g)) {
+    if (done[static_cast<size_t>(id)]) continue;
     const manager::Engine& e = g.engines[static_cast<size_t>(id)];
     // A stream's values are read once: they move into their consumer, which frees them.
     std::vector<engines::Values> in;
     for (int s : e.inputs) in.push_back(std::move(v[static_cast<size_t>(s)]));
+    // An engine whose one output reaches, through engines that pass it on, a consumer it fuses
+    // with (engines/engine_kinds.hpp) runs with that consumer; the streams between hold nothing.
+    int to = -1;
+    std::vector<int> between;
+    if (e.outputs.size() == 1) {
+      to = g.streams[static_cast<size_t>(e.outputs[0])].to;
+      while (to >= 0 && engines::passes_values(g.engines[static_cast<size_t>(to)].config)) {
+        between.push_back(to);
+        to = g.streams[static_cast<size_t>(g.engines[static_cast<size_t>(to)].outputs[0])].to;
+      }
+    }
+    if (to >= 0 && engines::fuses(e.config, g.engines[static_cast<size_t>(to)].config)) {
+      const manager::Engine& c = g.engines[static_cast<size_t>(to)];
+      std::vector<engines::Values> out = engines::fused_forward(e.config, c.config, c.data, std::move(in));
+      for (size_t o = 0; o < out.size(); ++o) v[static_cast<size_t>(c.outputs[o])] = std::move(out[o]);
+      for (int b : between) done[static_cast<size_t>(b)] = 1;
+      done[static_cast<size_t>(to)] = 1;
+      continue;
+    }
     std::vector<engines::Values> out = engines::engine_forward(e.config, e.data, std::move(in));
     for (size_t o = 0; o < out.size(); ++o) v[static_cast<size_t>(e.outputs[o])] = std::move(out[o]);
   }

@@ -1,6 +1,7 @@
 // The packed-word loops (engines/bit_planes.hpp): every SIMD path this CPU has against a plain
 // bit-by-bit count written here, and the paths against each other, over widths that leave
-// partial words and partial eight-word chunks, and over every block of vectors.
+// partial words and partial eight-word chunks, and over every block of vectors (some of them
+// more than the eight a register holds side by side, and not a multiple of it).
 #include "dsl/bits.hpp"
 #include "engines/bit_planes.hpp"
 
@@ -43,13 +44,51 @@ TEST_CASE("pack_planes puts bit j of value i at plane j, word i/64, bit i%64, an
       }
 }
 
+TEST_CASE("pack_planes_bytes packs bytes as pack_planes packs the same values, on every SIMD path") {
+  std::uint64_t seed = 9;
+  for (SimdPath path : available_simd_paths())
+    for (int bits : {1, 2, 5, 8})
+      for (int n : {1, 27, 63, 64, 65, 130, 577}) {
+        const int words = (n + 63) / 64 + (n % 3 == 0);
+        std::vector<std::int64_t> v(static_cast<size_t>(n));
+        std::vector<std::uint8_t> b(static_cast<size_t>(n));
+        for (size_t i = 0; i < v.size(); ++i) b[i] = static_cast<std::uint8_t>(v[i] = static_cast<std::int64_t>(next(seed) % (std::uint64_t{1} << bits)));
+        std::vector<std::uint64_t> want(static_cast<size_t>(bits * words)), got(want.size(), ~std::uint64_t{0});
+        pack_planes(SimdPath::Portable, v.data(), n, bits, words, want.data());
+        pack_planes_bytes(path, b.data(), n, bits, words, got.data());
+        INFO(simd_path_name(path), " bits=", bits, " n=", n);
+        CHECK(got == want);
+      }
+}
+
+TEST_CASE("or_bits copies a bit range at any two alignments and leaves the bits around it") {
+  std::uint64_t seed = 5;
+  std::vector<std::uint64_t> src(6);
+  for (auto& x : src) x = next(seed);
+  auto bit = [](const std::vector<std::uint64_t>& v, std::int64_t i) { return (v[static_cast<size_t>(i / 64)] >> (i % 64)) & 1; };
+  int cases = 0;
+  for (std::int64_t from : {0, 1, 9, 63, 64, 100})
+    for (std::int64_t to : {0, 5, 63, 64, 127})
+      for (std::int64_t n : {1, 9, 63, 64, 65, 130, 191}) {
+        if (from + n > 5 * 64) continue;  // src's last word stays readable past the range
+        std::vector<std::uint64_t> dst(5, 0);
+        or_bits(dst.data(), to, src.data(), from, n);
+        for (std::int64_t i = 0; i < 5 * 64; ++i) {
+          const auto want = i >= to && i < to + n ? bit(src, from + i - to) : 0;
+          if (bit(dst, i) != want) FAIL("from ", from, " to ", to, " n ", n, ": bit ", i, " is ", bit(dst, i));
+        }
+        ++cases;
+      }
+  CHECK(cases > 150);
+}
+
 TEST_CASE("count_matches on every SIMD path == a bit-by-bit count, binary (XNOR) and unsigned (AND) planes") {
   std::uint64_t seed = 11;
   int cases = 0;
   const std::vector<SimdPath> paths = available_simd_paths();
-  for (int width : {1, 63, 64, 65, 511, 512, 513, 1000})
+  for (int width : {1, 63, 64, 65, 511, 512, 513, 576, 1000, 1152})
     for (auto [binary, bits] : {std::pair{true, 1}, {false, 1}, {false, 2}, {false, 8}})
-      for (int vectors : {1, 4, 6, 9}) {
+      for (int vectors : {1, 4, 6, 9, 17}) {
         const int rows = 1 + static_cast<int>(next(seed) % 7), words = (width + 63) / 64;
         // Random weights, with random bits past `width` too: they must not count.
         std::vector<std::uint64_t> w(static_cast<size_t>(rows * words));
@@ -95,5 +134,5 @@ TEST_CASE("count_matches on every SIMD path == a bit-by-bit count, binary (XNOR)
         for (size_t p = 1; p < got.size(); ++p) CHECK(got[p] == got[0]);  // the paths agree bit-exactly
         ++cases;
       }
-  CHECK(cases == 8 * 4 * 4);
+  CHECK(cases == 10 * 4 * 5);
 }

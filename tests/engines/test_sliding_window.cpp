@@ -6,6 +6,7 @@
 #include "dsl/verilator_runner.hpp"
 #include "dsl/yosys_runner.hpp"
 #include "engine_test_support.hpp"
+#include "engines/engine_kinds.hpp"
 #include "engines/mvtu.hpp"
 #include "engines/sliding_window.hpp"
 #include "engines/stream_engines.hpp"
@@ -80,6 +81,70 @@ TEST_CASE("convolution as SWU then MVTU (functional models) == golden convolutio
     }
     CHECK(got == want);
   }
+}
+
+TEST_CASE("fused: windows as bit planes into the MVTU, and a max pool, give what the window's values do") {
+  std::vector<WindowConfig> grid = {
+      window(7, 9, 3, 3, 1, 1, 3, 2),  window(9, 7, 5, 5, 2, 2, 5, 2), window(5, 5, 3, 3, 1, 1, 1, 8),  // through bytes
+      window(6, 6, 64, 3, 1, 1, 64, 1), window(5, 7, 64, 3, 2, 0, 32, 2), window(4, 4, 128, 3, 1, 1, 64, 1),  // whole words
+      window(6, 5, 96, 2, 2, 0, 96, 1),  // pixels of a word and a half
+  };
+  for (const WindowConfig& wc : grid) {
+    INFO(describe(wc));
+    const int frames = 2;
+    const auto in = random_values(static_cast<size_t>(frames * wc.h * wc.w * wc.c), wc.bits, 17);
+    const auto windows = sliding_window_forward(wc, in);
+    // The planes on every SIMD path: the windows' values packed vector by vector.
+    const int mw = wc.k * wc.k * wc.c, words = (mw + 63) / 64;
+    std::vector<std::uint64_t> want(windows.size() / static_cast<size_t>(mw) * static_cast<size_t>(wc.bits * words));
+    for (size_t v = 0; v * static_cast<size_t>(mw) < windows.size(); ++v)
+      pack_planes(SimdPath::Portable, &windows[v * static_cast<size_t>(mw)], mw, wc.bits, words,
+                  &want[v * static_cast<size_t>(wc.bits * words)]);
+    for (SimdPath path : available_simd_paths()) {
+      const WindowPlanes p = sliding_window_planes(wc, in, path);
+      CHECK(p.windows == static_cast<size_t>(frames * wc.out_h() * wc.out_w()));
+      CHECK(p.words == words);
+      CHECK(!p.too_wide);
+      CHECK(p.planes == want);
+    }
+    // Through the registry, against the two engines' models in turn.
+    MvtuConfig mc;
+    mc.mw = mw;
+    mc.mh = 10;
+    mc.simd = mw;
+    mc.pe = 10;
+    mc.input = wc.bits == 1 ? InputKind::Binary : InputKind::Unsigned;
+    mc.in_bits = wc.bits;
+    EngineData d;
+    d.weights = std::make_shared<const BinaryMatrix>(BinaryMatrix::random(mc.mh, mw, 4));
+    REQUIRE(fuses(wc, mc));
+    CHECK(fused_forward(wc, mc, d, {in}) == engine_forward(mc, d, engine_forward(wc, {}, {in})));
+    WindowMaxConfig xc;
+    xc.windows = wc.out_h() * wc.out_w();
+    xc.k = wc.k;
+    xc.c = wc.c;
+    xc.simd = wc.simd;
+    xc.bits = wc.bits;
+    REQUIRE(fuses(wc, xc));
+    CHECK(fused_forward(wc, xc, {}, {in}) == engine_forward(xc, {}, engine_forward(wc, {}, {in})));
+    // A value too wide for the MVTU is refused naming it, as the MVTU's own model refuses it.
+    auto bad = in;
+    bad[bad.size() / 2] = std::int64_t{1} << wc.bits;
+    mc.name = "conv_x";
+    CHECK_THROWS_WITH_AS(fused_forward(wc, mc, d, {bad}), doctest::Contains("conv_x: input value"), UserError);
+  }
+  // Pairs that do not fuse: other bits, another vector size, another kind.
+  MvtuConfig m8;
+  m8.mw = 27;
+  m8.mh = 4;
+  m8.simd = 27;
+  m8.pe = 4;
+  m8.input = InputKind::Unsigned;
+  m8.in_bits = 8;
+  CHECK(fuses(window(5, 5, 3, 3, 1, 1, 3, 8), m8));
+  CHECK_FALSE(fuses(window(5, 5, 3, 3, 1, 1, 3, 2), m8));
+  CHECK_FALSE(fuses(window(5, 5, 4, 3, 1, 1, 4, 8), m8));
+  CHECK_FALSE(fuses(m8, window(5, 5, 3, 3, 1, 1, 3, 8)));
 }
 
 TEST_CASE("sliding window parameters are checked with a message that says what is required") {

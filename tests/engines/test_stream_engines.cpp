@@ -60,6 +60,27 @@ Thresholds random_thresholds(int channels, int levels, std::int64_t range, std::
 
 }  // namespace
 
+TEST_CASE("the threshold table applies threshold_count to every channel, to accumulators and to an MVTU's match counts") {
+  for (int levels : {1, 3, 7}) {
+    Thresholds t = random_thresholds(37, levels, 300, 3 + static_cast<std::uint64_t>(levels));
+    for (size_t c = 0; c < t.flip.size(); c += 3) t.flip[c] = 1;
+    const ThresholdTable table(t);
+    const auto acc = random_values(37, 10, true, 21);
+    auto got = acc;
+    table.apply(got.data());
+    auto matches = random_values(37, 9, false, 22);
+    auto got_m = matches;
+    const std::int64_t q = 300;
+    table.apply_to_matches(got_m.data(), q);
+    for (int c = 0; c < 37; ++c) {
+      CAPTURE(c);
+      CHECK(got[static_cast<size_t>(c)] == threshold_count(acc[static_cast<size_t>(c)], t.flip[static_cast<size_t>(c)] != 0, t.of(c), levels));
+      CHECK(got_m[static_cast<size_t>(c)] ==
+            threshold_count(2 * matches[static_cast<size_t>(c)] - q, t.flip[static_cast<size_t>(c)] != 0, t.of(c), levels));
+    }
+  }
+}
+
 TEST_CASE("multi-threshold activation: functional == golden, RTL == functional") {
   for (int out_bits : {1, 2}) {
     ThresholdConfig c;
