@@ -144,6 +144,13 @@ __attribute__((target("avx512f,avx512bw"))) void pack_bytes_avx512(const std::ui
   }
 }
 
+__attribute__((target("avx512f"))) void max_avx512(std::int64_t* acc, const std::int64_t* x, std::size_t n) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm512_storeu_si512(acc + i, _mm512_maskz_max_epi64(0xff, _mm512_loadu_si512(acc + i), _mm512_loadu_si512(x + i)));  // maskz: see pack_avx512
+  for (; i < n; ++i) acc[i] = std::max(acc[i], x[i]);
+}
+
 template <int NV, bool Binary>
 __attribute__((target("avx512f,avx512vpopcntdq"))) void block_avx512(const PackedMatVec& m, int v0, std::int64_t* out) {
   const size_t W = static_cast<size_t>(m.words), full = W / 8 * 8;
@@ -428,6 +435,13 @@ void pack_planes_bytes(SimdPath p, const std::uint8_t* values, int n, int bits, 
   if (p == SimdPath::Avx512) return pack_bytes_avx512(values, n, bits, words, planes);
 #endif
   pack_bytes_portable(values, n, bits, words, planes);
+}
+
+void max_into(SimdPath p, std::int64_t* acc, const std::int64_t* x, std::size_t n) {
+#ifdef QDF_X86_SIMD
+  if (p == SimdPath::Avx512 && simd_path_available(p)) return max_avx512(acc, x, n);
+#endif
+  for (std::size_t i = 0; i < n; ++i) acc[i] = std::max(acc[i], x[i]);
 }
 
 void count_matches(SimdPath p, const PackedMatVec& m, std::int64_t* out) {

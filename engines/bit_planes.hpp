@@ -10,6 +10,7 @@
 // count.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,10 @@ inline void or_bits(std::uint64_t* dst, std::int64_t dst_bit, const std::uint64_
     n -= len;
   }
 }
+
+// acc[i] = max(acc[i], x[i]) for i < n: a max pool's reduction over its window's pixels
+// (engines/sliding_window.hpp), eight values an instruction on AVX-512.
+void max_into(SimdPath p, std::int64_t* acc, const std::int64_t* x, std::size_t n);
 
 // Input vectors packed as above (vector v's plane j at planes + (v*bits + j)*words) against
 // weight rows of `words` words each (bit 1 = +1, bits past `width` are ignored).

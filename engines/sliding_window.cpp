@@ -296,15 +296,14 @@ std::vector<std::int64_t> sliding_window_max(const WindowConfig& c, const std::v
   const int OH = c.out_h(), OW = c.out_w();
   std::vector<std::int64_t> out(frames * static_cast<size_t>(OH) * static_cast<size_t>(OW) * C);  // 0: below every value
   std::int64_t* o = out.data();
+  const SimdPath path = best_simd_path();
   for (size_t f = 0; f < frames; ++f)
     for (int oy = 0; oy < OH; ++oy)
       for (int ox = 0; ox < OW; ++ox, o += C)
         for (int ky = 0; ky < c.k; ++ky) {
           const auto [y, x0, lo, hi] = window_row(c, oy, ox, ky);
-          for (int x = x0 + lo; x < x0 + hi; ++x) {
-            const std::int64_t* px = &input[f * frame + (static_cast<size_t>(y) * static_cast<size_t>(c.w) + static_cast<size_t>(x)) * C];
-            for (size_t ch = 0; ch < C; ++ch) o[ch] = std::max(o[ch], px[ch]);
-          }
+          for (int x = x0 + lo; x < x0 + hi; ++x)
+            max_into(path, o, &input[f * frame + (static_cast<size_t>(y) * static_cast<size_t>(c.w) + static_cast<size_t>(x)) * C], C);
         }
   return out;
 }

@@ -61,6 +61,20 @@ TEST_CASE("pack_planes_bytes packs bytes as pack_planes packs the same values, o
       }
 }
 
+TEST_CASE("max_into takes the larger of each pair on every SIMD path") {
+  std::uint64_t seed = 3;
+  for (SimdPath path : available_simd_paths())
+    for (std::size_t n : {0, 1, 7, 8, 9, 64, 67}) {
+      std::vector<std::int64_t> acc(n), x(n);
+      for (std::size_t i = 0; i < n; ++i) acc[i] = static_cast<std::int64_t>(next(seed) % 7) - 3, x[i] = static_cast<std::int64_t>(next(seed) % 7) - 3;
+      auto want = acc;
+      for (std::size_t i = 0; i < n; ++i) want[i] = std::max(acc[i], x[i]);
+      max_into(path, acc.data(), x.data(), n);
+      INFO(simd_path_name(path), " n=", n);
+      CHECK(acc == want);
+    }
+}
+
 TEST_CASE("or_bits copies a bit range at any two alignments and leaves the bits around it") {
   std::uint64_t seed = 5;
   std::vector<std::uint64_t> src(6);
