@@ -2,7 +2,9 @@
 // to the values of its input streams, in dataflow order. The engines are deterministic stream
 // functions, so the values on every stream are those the hardware produces whatever the timing
 // (a Kahn process network); the simulator computes them per image with the functional models and
-// times the elements separately (sim/simulator.hpp).
+// times the elements separately (sim/simulator.hpp). An engine whose values reach a consumer it
+// fuses with (engines/engine_kinds.hpp: a sliding window into its MVTU or its window max) runs
+// with it, and the streams between them hold no values.
 #pragma once
 
 #include "manager/engine_graph.hpp"
