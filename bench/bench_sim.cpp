@@ -1,7 +1,7 @@
 // The simulator's speed, printed as figures and ratios measured in one run:
 //   1. simulator vs Verilator on the same RTL: cnv-w1a2 at a small folding on one xc7z020, and cnv
 //      at its highest throughput on one Stratix V, the same images through both, images/s of
-//      each (the RTL's build time apart);
+//      each (the RTL's build time apart), on one core each and on every core each;
 //   2. resnet18 on 3 Stratix V with values: simulated images/s on one core, and the binary MACs/s
 //      that means; then timing only, 200 images;
 //   3. a timing-only sweep of resnet18 over 1..8 FPGAs and three foldings: total seconds.
@@ -49,8 +49,20 @@ void against_verilator(const std::string& label, const Plan& p, int n) {
              s.value_seconds);
   fmt::print("   {:<12} {:>14.4f} {:>16.1f} {:>14.3f}  (+ {:.1f} s build)\n", "Verilator", rtl_ips, r.timing.cycles_per_image,
              r.run_seconds, r.build_seconds);
-  fmt::print("   ratio: {:.0f}x; outputs {}; simulated cycles {:+.3f}% of the RTL's\n\n", sim_ips / rtl_ips,
+  fmt::print("   ratio: {:.0f}x; outputs {}; simulated cycles {:+.3f}% of the RTL's\n", sim_ips / rtl_ips,
              same ? "bit-exact" : "DIFFER", 100 * (s.timing.cycles_per_image - r.timing.cycles_per_image) / r.timing.cycles_per_image);
+  // Both on every core: the simulator's values of different images in parallel, Verilator's model
+  // with as many threads (--threads; a model of its own, built apart).
+  const int cores = sim::resolve_threads(0);
+  if (cores > 1) {
+    const sim::SimResult sa = sim::simulate(p, imgs);
+    const host::RtlRun ra = host::run_plan_rtl(p, imgs, {}, host::kRtlStallCycles, cores);
+    const double sa_ips = n / sa.seconds, ra_ips = n / ra.run_seconds;
+    fmt::print("   on every core ({}): simulator {:.2f} images/s, Verilator --threads {} {:.4f} images/s (+ {:.1f} s build): {:.0f}x; outputs {}\n",
+               cores, sa_ips, cores, ra_ips, ra.build_seconds, sa_ips / ra_ips,
+               sa.outputs == s.outputs && ra.outputs == s.outputs ? "the same" : "DIFFER");
+  }
+  fmt::print("\n");
 }
 
 }  // namespace

@@ -511,8 +511,9 @@ RtlRunResult verilator_run(const BuiltModel& model, const Kernel& k, const RunSp
 
 namespace qdf::dsl {
 
-BuiltLibrary verilator_build_library(const std::vector<VerilogModule>& modules, const std::vector<DesignPort>& ports) {
+BuiltLibrary verilator_build_library(const std::vector<VerilogModule>& modules, const std::vector<DesignPort>& ports, int threads) {
   if (modules.empty()) throw InternalError("verilator_build_library: no modules");
+  if (threads < 1 || threads > 64) throw InternalError(fmt::format("verilator_build_library: {} threads (1..64)", threads));
   const std::string& top = modules.front().top;
   std::map<std::string, int> port_names;
   for (const DesignPort& p : ports) {
@@ -537,7 +538,8 @@ BuiltLibrary verilator_build_library(const std::vector<VerilogModule>& modules, 
     h.add(m.top).add("\n").add(m.verilog);
     for (const auto& [name, text] : m.files) h.add(name).add(text);
   }
-  h.add(verilator_version()).add(flags).add(kLibraryLinkFlags);
+  const std::string verilator_threads = threads > 1 ? fmt::format(" --threads {}", threads) : "";
+  h.add(verilator_version()).add(flags).add(kLibraryLinkFlags).add(verilator_threads);
   const fs::path dir = fs::path(cache_dir()) / "libraries" / fmt::format("{}-{:016x}", top, h.value());
   BuiltLibrary lib{dir.string(), (dir / ("lib" + top + ".so")).string(), top, ports};
   if (intact_or_removed(lib.so, dir)) return lib;
@@ -562,8 +564,8 @@ BuiltLibrary verilator_build_library(const std::vector<VerilogModule>& modules, 
   write(tmp / "shim.cpp", shim);
   std::string out;
   const std::string root = QDF_VERILATOR_ROOT;
-  std::string cmd = fmt::format("cd {} && {} --cc -Wno-fatal -Wno-lint -Wno-style --top-module {}{} --Mdir obj 2>&1", quote(tmp.string()),
-                                QDF_VERILATOR_BIN, top, files);
+  std::string cmd = fmt::format("cd {} && {} --cc -Wno-fatal -Wno-lint -Wno-style{} --top-module {}{} --Mdir obj 2>&1", quote(tmp.string()),
+                                QDF_VERILATOR_BIN, verilator_threads, top, files);
   if (run_command(cmd, &out) != 0) throw UserError("verilator failed on " + top + ":\n" + out);
   // Parsing Verilator's headers costs more than compiling a small model's code, so its files
   // and the shim compile as one translation unit per core (a unity build, as Verilator's own

@@ -73,8 +73,9 @@ struct BuiltLibrary {
 // Builds (or finds in the cache) a simulation of `modules` (the first is the top; module names
 // distinct) as a shared library. The top must have an input `clk`, which the library drives
 // itself; `ports` are the other ports the caller will use, as the top declares them (a port
-// the top lacks, or of another width, fails the C++ compile of the shim).
-BuiltLibrary verilator_build_library(const std::vector<VerilogModule>& modules, const std::vector<DesignPort>& ports);
+// the top lacks, or of another width, fails the C++ compile of the shim). threads: the model's
+// own threads (Verilator --threads; 1, the default, a single-threaded model), 1..64.
+BuiltLibrary verilator_build_library(const std::vector<VerilogModule>& modules, const std::vector<DesignPort>& ports, int threads = 1);
 
 // One simulation of a library built above (dlopen'ed). Ports are addressed by their index in
 // BuiltLibrary::ports; values are little-endian 64-bit words, ceil(width / 64) of them.

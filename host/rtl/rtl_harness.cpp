@@ -145,7 +145,7 @@ SystemDesign system_design(const manager::Plan& plan, const manager::FpgaModuleS
 }
 
 RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std::int64_t>>& images,
-                   const manager::FpgaModuleSource& fpga_modules, std::int64_t stall_cycles) {
+                   const manager::FpgaModuleSource& fpga_modules, std::int64_t stall_cycles, int verilator_threads) {
   if (stall_cycles < 1) throw InternalError(fmt::format("run_plan_rtl: a stall bound of {} cycles", stall_cycles));
   const manager::EngineGraph& g = plan.graph;
   const manager::StreamEdge& in_s = g.streams.at(static_cast<size_t>(g.input_stream));
@@ -168,7 +168,7 @@ RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std
   r.times = sim::HostTimes(in_s.elements, out_s.elements);
   const auto t_build = Clock::now();
   const SystemDesign sys = system_design(plan, fpga_modules);
-  const dsl::BuiltLibrary lib = dsl::verilator_build_library(sys.modules, sys.ports);
+  const dsl::BuiltLibrary lib = dsl::verilator_build_library(sys.modules, sys.ports, verilator_threads);
   r.build_seconds = std::chrono::duration<double>(Clock::now() - t_build).count();
   dsl::VerilatedDesign rtl(lib);
 

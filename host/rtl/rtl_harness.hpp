@@ -55,7 +55,9 @@ constexpr std::int64_t kRtlStallCycles = 1'000'000;
 // graph's input stream carries them (a binary input: bits, 1 = +1). A UserError names an image of
 // the wrong size, and reports a stall (no element moved for `stall_cycles` cycles, and none in
 // flight on a link: a link's latency may be longer than the bound) with the ports that were waiting.
+// verilator_threads: the model's own threads (Verilator --threads), 1..64.
 RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std::int64_t>>& images,
-                   const manager::FpgaModuleSource& fpga_modules = {}, std::int64_t stall_cycles = kRtlStallCycles);
+                   const manager::FpgaModuleSource& fpga_modules = {}, std::int64_t stall_cycles = kRtlStallCycles,
+                   int verilator_threads = 1);
 
 }  // namespace qdf::host

@@ -1,5 +1,7 @@
 // The Verilator cache (dsl/verilator_runner.hpp): an entry damaged on disk (a library truncated, a
-// ROM file changed, its seal gone) is built again, not trusted.
+// ROM file changed, its seal gone) is built again, not trusted; a multithreaded model is an entry
+// of its own.
+#include "dsl/errors.hpp"
 #include "dsl/verilator_runner.hpp"
 
 #include <doctest/doctest.h>
@@ -59,4 +61,16 @@ TEST_CASE("a damaged Verilator cache entry is built again, not trusted") {
   CHECK(run_once(verilator_build_library(rom_design("5a"), ports)) == 0x5a);
   CHECK(fs::exists(fs::path(lib.dir) / ".seal"));
   fs::remove_all(lib.dir);
+}
+
+TEST_CASE("a multithreaded model (Verilator --threads) is an entry of its own and runs as the single-threaded one") {
+  const std::vector<DesignPort> ports = {{"q", 8, true}};
+  const BuiltLibrary one = verilator_build_library(rom_design("6b"), ports);
+  const BuiltLibrary two = verilator_build_library(rom_design("6b"), ports, 2);
+  CHECK(two.dir != one.dir);
+  CHECK(run_once(one) == 0x6b);
+  CHECK(run_once(two) == 0x6b);
+  CHECK_THROWS_AS(verilator_build_library(rom_design("6b"), ports, 0), InternalError);
+  fs::remove_all(one.dir);
+  fs::remove_all(two.dir);
 }
