@@ -214,7 +214,6 @@ RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std
     std::map<std::string, int> port;  // the system's ports, by RingPort::system
     std::deque<Flit> lane{};
     std::deque<std::pair<std::int64_t, std::vector<std::uint64_t>>> credits{};  // (arrival cycle, bits)
-    std::int64_t flits = 0;
   };
   std::vector<RingRun> rings;
   for (const manager::LinkUse& u : plan.links) {
@@ -293,7 +292,6 @@ RtlRun run_plan_rtl(const manager::Plan& plan, const std::vector<std::vector<std
         rtl.get_words(l.port.at("tx_lane_stream"), f.stream.data());
         rtl.get_words(l.port.at("tx_lane_data"), f.data.data());
         l.lane.push_back(std::move(f));
-        ++l.flits;
         last_move = c;
       }
       std::vector<std::uint64_t> bits(words(static_cast<int>(l.use->streams.size())));
