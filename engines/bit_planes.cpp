@@ -36,7 +36,9 @@ void check(const PackedMatVec& m) {
 
 // ---- portable: 64-bit words and std::popcount ---------------------------------------------
 
-std::uint64_t pack_portable(const std::int64_t* values, int n, int bits, int words, std::uint64_t* planes) {
+// Values as int64 (the streams') or as bytes (a sliding window's gathered windows).
+template <class T>
+std::uint64_t pack_portable(const T* values, int n, int bits, int words, std::uint64_t* planes) {
   std::uint64_t too_wide = 0;
   for (int k = 0; k < words; ++k) {
     const int lo = k * 64, cnt = std::clamp(n - lo, 0, 64);
@@ -48,17 +50,6 @@ std::uint64_t pack_portable(const std::int64_t* values, int n, int bits, int wor
     for (int i = 0; i < cnt; ++i) too_wide |= static_cast<std::uint64_t>(values[lo + i]) >> bits;
   }
   return too_wide;
-}
-
-void pack_bytes_portable(const std::uint8_t* values, int n, int bits, int words, std::uint64_t* planes) {
-  for (int k = 0; k < words; ++k) {
-    const int lo = k * 64, cnt = std::clamp(n - lo, 0, 64);
-    for (int j = 0; j < bits; ++j) {
-      std::uint64_t plane = 0;
-      for (int i = 0; i < cnt; ++i) plane |= static_cast<std::uint64_t>((values[lo + i] >> j) & 1) << i;
-      planes[static_cast<size_t>(j) * static_cast<size_t>(words) + static_cast<size_t>(k)] = plane;
-    }
-  }
 }
 
 template <int NV, bool Binary>
@@ -434,7 +425,7 @@ void pack_planes_bytes(SimdPath p, const std::uint8_t* values, int n, int bits, 
 #ifdef QDF_X86_SIMD
   if (p == SimdPath::Avx512) return pack_bytes_avx512(values, n, bits, words, planes);
 #endif
-  pack_bytes_portable(values, n, bits, words, planes);
+  pack_portable(values, n, bits, words, planes);
 }
 
 void max_into(SimdPath p, std::int64_t* acc, const std::int64_t* x, std::size_t n) {

@@ -200,7 +200,7 @@ std::vector<std::int64_t> mvtu_forward(const MvtuConfig& c, const BinaryMatrix& 
 
 std::vector<std::int64_t> mvtu_forward(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds* t,
                                        const std::vector<std::int64_t>& input, SimdPath path) {
-  check_weights(c, w, t);
+  c.check();  // the weights and thresholds: mvtu_forward_planes
   if (input.size() % static_cast<size_t>(c.mw) != 0)
     throw UserError(fmt::format("{}: {} input values are not a whole number of vectors of MW = {}", c.name, input.size(), c.mw));
   const size_t vectors = input.size() / static_cast<size_t>(c.mw);

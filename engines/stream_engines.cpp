@@ -143,13 +143,10 @@ std::vector<std::int64_t> window_max_forward(const WindowMaxConfig& c, const std
   check_frames(windows.size(), per_window, c.name);
   const size_t C = static_cast<size_t>(c.c), n = windows.size() / per_window;
   std::vector<std::int64_t> out(n * C);  // values are unsigned: the max starts at 0
-  for (size_t w = 0; w < n; ++w) {
-    std::int64_t* m = &out[w * C];
-    for (size_t p = 0; p < static_cast<size_t>(c.k * c.k); ++p) {  // pixel by pixel: the loop over the channels vectorizes
-      const std::int64_t* px = &windows[w * per_window + p * C];
-      for (size_t ch = 0; ch < C; ++ch) m[ch] = std::max(m[ch], px[ch]);
-    }
-  }
+  const SimdPath path = best_simd_path();
+  for (size_t w = 0; w < n; ++w)
+    for (size_t p = 0; p < static_cast<size_t>(c.k * c.k); ++p)  // pixel by pixel, all channels at once
+      max_into(path, &out[w * C], &windows[w * per_window + p * C], C);
   return out;
 }
 
