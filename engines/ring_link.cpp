@@ -1,6 +1,7 @@
 #include "engines/ring_link.hpp"
 
 #include "dsl/errors.hpp"
+#include "engines/cycle_history.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -208,6 +209,26 @@ std::int64_t RingStreamTiming::take(std::int64_t c) {
   last_ = owned_after(c, flits_);
   ++sent_;
   return last_ + latency_;
+}
+
+void RingStreamTiming::state(std::vector<std::int64_t>& out, std::int64_t elements, std::int64_t cycles) const {
+  out.insert(out.end(), {((cycles % period_) + period_) % period_, sent_ - elements, consumed_ - elements, last_ - cycles});
+  if (sent_ >= credits_)
+    for (std::int64_t i = std::max(taken_base_, sent_ - credits_); i < consumed_; ++i)
+      out.push_back(taken_[static_cast<size_t>(i - taken_base_)] - cycles);
+}
+
+std::int64_t RingStreamTiming::uniform_images(std::int64_t per_image) const {
+  return sent_ >= credits_ ? std::numeric_limits<std::int64_t>::max() : (credits_ - sent_) / per_image;
+}
+
+void RingStreamTiming::shift(std::int64_t per_image, std::int64_t images, std::int64_t period) {
+  if (period % period_)
+    throw InternalError(fmt::format("ring stream timing: a period of {} cycles is not whole slot periods of {}", period, period_));
+  const std::int64_t cycles = period * images, elements = per_image * images;
+  shift_history(taken_, taken_base_, consumed_, credits_, per_image, images, period);
+  sent_ += elements, consumed_ += elements;
+  last_ += cycles;
 }
 
 void RingStreamTiming::consume(std::int64_t c) {

@@ -118,6 +118,13 @@ class RingStreamTiming {
   std::int64_t owned_after(std::int64_t c, std::int64_t k) const;
   // Cycles the stream's flits kept the lane busy.
   std::int64_t flit_cycles() const { return sent_ * flits_; }
+  // For the simulator's steady state (sim/simulator.cpp), as sim::LinkModel's: the state that
+  // decides later takes, with counts less `elements` and cycles less `cycles` (and where `cycles`
+  // falls in the slot period); the images its takes keep to one rule for; the state moved on by
+  // whole images (of `period` cycles, a whole number of slot periods).
+  void state(std::vector<std::int64_t>& out, std::int64_t elements, std::int64_t cycles) const;
+  std::int64_t uniform_images(std::int64_t per_image) const;
+  void shift(std::int64_t per_image, std::int64_t images, std::int64_t period);
 
  private:
   std::vector<int> owned_;  // offsets in the period that the stream owns, ascending

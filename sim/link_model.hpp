@@ -10,16 +10,22 @@
 //   - latency: an element sent in cycle c is visible at the receiving end from cycle c + latency;
 //   - credits: the receiver has room for `credits` elements; element i may leave only when the
 //     credit of element i - credits has come back, `latency` cycles after the receiver took it.
+// The wire's busy time is kept as whole cycles and a fraction apart, so that its arithmetic is
+// the same at any cycle (the simulator moves a steady state forward by whole images: state()).
 // The sender's port is ready in cycle c when earliest_send(c) == c; the receiver's port is
 // valid in cycle c when an element has arrived (received() < sent() and arrival(received()) <= c).
 #pragma once
 
+#include "engines/cycle_history.hpp"
+
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <deque>
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace qdf::sim {
 
@@ -38,6 +44,9 @@ class LinkModel {
   explicit LinkModel(LinkParams p) : p_(std::move(p)) {
     if (p_.width < 1 || !(p_.bits_per_cycle > 0) || p_.latency < 1 || p_.credits < 1)
       throw std::invalid_argument("link " + p_.name + ": width, bandwidth, latency and credits must be positive");
+    const double per_element = p_.width / p_.bits_per_cycle;
+    element_whole_ = static_cast<std::int64_t>(std::floor(per_element));
+    element_part_ = per_element - static_cast<double>(element_whole_);
   }
   const LinkParams& params() const { return p_; }
   std::int64_t sent() const { return sent_; }
@@ -47,7 +56,7 @@ class LinkModel {
   // credit whose element the receiver has not taken yet.
   std::int64_t earliest_send(std::int64_t c) const {
     std::int64_t t = std::max(c, last_send_ + 1);
-    t = std::max(t, static_cast<std::int64_t>(std::ceil(wire_free_)));
+    t = std::max(t, wire_whole_ + (wire_part_ > 0 ? 1 : 0));
     if (sent_ >= p_.credits) {
       const std::int64_t owed = sent_ - p_.credits;  // the element whose credit is needed
       if (owed >= received_) return kNever;
@@ -57,7 +66,10 @@ class LinkModel {
   }
   // Element sent() leaves in cycle c (c >= earliest_send(c) is the caller's to ensure).
   void send(std::int64_t c) {
-    wire_free_ = std::max(wire_free_, static_cast<double>(c)) + p_.width / p_.bits_per_cycle;
+    if (c > wire_whole_) wire_whole_ = c, wire_part_ = 0;  // the wire was free before c
+    wire_whole_ += element_whole_;
+    wire_part_ += element_part_;
+    if (wire_part_ >= 1) wire_whole_ += 1, wire_part_ -= 1;
     last_send_ = c;
     sends_.push_back(c);
     ++sent_;
@@ -78,11 +90,38 @@ class LinkModel {
   // Cycles the wire was busy (for utilisation): elements sent x width / bits_per_cycle.
   double busy_cycles() const { return static_cast<double>(sent_) * p_.width / p_.bits_per_cycle; }
 
+  // For the simulator's steady state (sim/simulator.cpp), with element counts less `elements`
+  // and cycles less `cycles`: everything that decides later sends, appended to `out` (of the take
+  // cycles, those a credit may still be read from).
+  void state(std::vector<std::int64_t>& out, std::int64_t elements, std::int64_t cycles) const {
+    out.insert(out.end(), {sent_ - elements, received_ - elements, last_send_ - cycles, wire_whole_ - cycles,
+                           std::bit_cast<std::int64_t>(wire_part_), static_cast<std::int64_t>(sends_.size())});
+    for (std::int64_t c : sends_) out.push_back(c - cycles);
+    if (sent_ >= p_.credits)
+      for (std::int64_t i = std::max(taken_base_, sent_ - p_.credits); i < received_; ++i)
+        out.push_back(taken_[static_cast<size_t>(i - taken_base_)] - cycles);
+  }
+  // How many more whole images of `per_image` elements its sends keep to the same rule: all, once
+  // they need credits; else until they do.
+  std::int64_t uniform_images(std::int64_t per_image) const {
+    return sent_ >= p_.credits ? std::numeric_limits<std::int64_t>::max() : (p_.credits - sent_) / per_image;
+  }
+  // Moved on by `images` images of `per_image` elements and `period` cycles each (a steady state:
+  // the take cycles of those images are the last image's, `period` cycles later each time).
+  void shift(std::int64_t per_image, std::int64_t images, std::int64_t period) {
+    engines::shift_history(taken_, taken_base_, received_, p_.credits, per_image, images, period);
+    sent_ += per_image * images, received_ += per_image * images;
+    last_send_ += period * images, wire_whole_ += period * images;
+    for (std::int64_t& c : sends_) c += period * images;
+  }
  private:
   LinkParams p_;
   std::int64_t sent_ = 0, received_ = 0;
   std::int64_t last_send_ = -1;
-  double wire_free_ = 0;
+  std::int64_t element_whole_ = 0;  // an element's time on the wire: whole cycles and a fraction
+  double element_part_ = 0;
+  std::int64_t wire_whole_ = 0;     // the wire is free from wire_whole_ + wire_part_ (0 <= part < 1)
+  double wire_part_ = 0;
   std::deque<std::int64_t> sends_;  // send cycles of elements in flight (sent, not yet taken)
   std::deque<std::int64_t> taken_;  // take cycles of elements taken_base_ ...
   std::int64_t taken_base_ = 0;
