@@ -11,7 +11,9 @@
 #include <chrono>
 #include <deque>
 #include <fmt/format.h>
+#include <limits>
 #include <memory>
+#include <optional>
 
 namespace qdf::sim {
 
@@ -22,15 +24,32 @@ using Clock = std::chrono::steady_clock;
 // The last few cycles of a sequence, by element index; a power-of-two ring.
 class TimeRing {
  public:
-  explicit TimeRing(std::int64_t least) : v_(std::bit_ceil(static_cast<std::uint64_t>(std::max<std::int64_t>(least, 1)))) {}
-  std::int64_t& operator[](std::int64_t k) { return v_[static_cast<size_t>(k) & (v_.size() - 1)]; }
-  std::int64_t operator[](std::int64_t k) const { return v_[static_cast<size_t>(k) & (v_.size() - 1)]; }
+  explicit TimeRing(std::int64_t least)
+      : v_(std::bit_ceil(static_cast<std::uint64_t>(std::max<std::int64_t>(least, 1)))), mask_(v_.size() - 1) {}
+  std::int64_t& operator[](std::int64_t k) { return v_[static_cast<size_t>(k) & mask_]; }
+  std::int64_t operator[](std::int64_t k) const { return v_[static_cast<size_t>(k) & mask_]; }
+  std::int64_t size() const { return static_cast<std::int64_t>(v_.size()); }
+  // The last min(size, count) entries before `count`, less `cycles`, appended to `out`.
+  void state(std::vector<std::int64_t>& out, std::int64_t count, std::int64_t cycles) const {
+    for (std::int64_t k = std::max<std::int64_t>(0, count - size()); k < count; ++k) out.push_back((*this)[k] - cycles);
+  }
+  // Those entries moved on to the indices `elements` later, their cycles `cycles` later.
+  void shift(std::int64_t count, std::int64_t elements, std::int64_t cycles) {
+    const std::int64_t from = std::max<std::int64_t>(0, count - size());
+    std::vector<std::int64_t> kept;
+    for (std::int64_t k = from; k < count; ++k) kept.push_back((*this)[k] + cycles);
+    for (std::int64_t k = from; k < count; ++k) (*this)[k + elements] = kept[static_cast<size_t>(k - from)];
+  }
 
  private:
   std::vector<std::int64_t> v_;
+  size_t mask_;
 };
 
 struct Process;
+struct FifoProcess;
+
+constexpr std::int64_t kAlways = std::numeric_limits<std::int64_t>::max();
 
 // One stream's handshakes: element k is pushed in cycle push(k), visible to the consumer from
 // push(k) + 1, and popped in cycle pop(k). The producer's room rule: push(k) >= pop(k - cap) +
@@ -46,14 +65,40 @@ struct Channel {
   Process* consumer = nullptr;
   bool consumer_waits = false, producer_waits = false;
   std::deque<std::int64_t>* pop_log = nullptr;  // pop cycles not yet merged (a FIFO's output, for its peak)
+  // A FIFO's input (`into_fifo`) or output (`out_of_fifo`): the FIFO moves elements when either
+  // side of it moves one (FifoProcess::advance), not as a process of its own. Its output's pushes
+  // are the cycles from which elements are ready to load (the take plus one); the load itself, into
+  // the output register, is no earlier than the pop of the element before (`loads_after_pop`).
+  FifoProcess* into_fifo = nullptr;
+  FifoProcess* out_of_fifo = nullptr;
+  bool loads_after_pop = false;
   // A ring link FIFO's output: the link's stream, whose credits its pops return, waits on them.
   Process* pop_watcher = nullptr;
   bool watcher_waits = false;
 
-  Channel(std::string n, int cap_, int delta_, std::int64_t in_flight)
-      : name(std::move(n)), cap(cap_), delta(delta_), pushes(in_flight + 1), pops(std::max<std::int64_t>(cap_, in_flight) + 1) {}
-  std::int64_t push_time(std::int64_t k) const { return pushes[k]; }
+  std::int64_t per_image = 0;  // elements of the stream per image
+
+  Channel(std::string n, int cap_, int delta_, std::int64_t in_flight, std::int64_t per_image_)
+      : name(std::move(n)), cap(cap_), delta(delta_), pushes(in_flight + 1), pops(std::max<std::int64_t>(cap_, in_flight) + 1),
+        per_image(per_image_) {}
+  // The cycle element k was pushed (k <= popped: a FIFO's load needs the pop before it).
+  std::int64_t push_time(std::int64_t k) const { return loads_after_pop && k > 0 ? std::max(pushes[k], pops[k - 1]) : pushes[k]; }
   std::int64_t pop_time(std::int64_t k) const { return pops[k]; }
+
+  // Past every rule that counts from the run's start once both rings are full (they are at least
+  // as long as any distance back that a rule reads).
+  std::int64_t uniform_images() const { return pushed >= pushes.size() && popped >= pops.size() ? kAlways : 0; }
+  void state(std::vector<std::int64_t>& out, std::int64_t images, std::int64_t cycles) const {
+    out.insert(out.end(), {pushed - images * per_image, popped - images * per_image, consumer_waits, producer_waits, watcher_waits});
+    pushes.state(out, pushed, cycles);
+    pops.state(out, popped, cycles);
+  }
+  void shift(std::int64_t images, std::int64_t period) {
+    const std::int64_t e = images * per_image;
+    pushes.shift(pushed, e, images * period);
+    pops.shift(popped, e, images * period);
+    pushed += e, popped += e;
+  }
 };
 
 class Simulation;
@@ -66,8 +111,26 @@ struct Process {
   Channel* waits_empty = nullptr;
   Channel* waits_full = nullptr;
   std::int64_t cycle = 0;  // its local time: the cycle of its next attempt
+  // Stopped at the end of the current phase (see simulate): it moves nothing of later images
+  // until the phase after begins.
+  bool at_limit = false;
   virtual ~Process() = default;
   virtual void step(Simulation& sim) = 0;
+  // The phase: images 0 .. `images` - 1 (the run's end when `images` is past its last image).
+  virtual void limit_to(std::int64_t images) = 0;
+  // How many more whole images it keeps to the same rules for from here (kAlways once past every
+  // rule that counts from the run's start: see simulate).
+  virtual std::int64_t uniform_images() const = 0;
+  // Everything that decides what it does next, with counts less those of `images` images and
+  // cycles less `cycles`; and the same state moved on by `images` images of `period` cycles.
+  virtual void state(std::vector<std::int64_t>& out, std::int64_t images, std::int64_t cycles) const = 0;
+  virtual void shift(std::int64_t images, std::int64_t period) = 0;
+
+ protected:
+  void base_state(std::vector<std::int64_t>& out, std::int64_t cycles) const {
+    out.insert(out.end(), {cycle - cycles, finished, at_limit, reinterpret_cast<std::intptr_t>(waits_empty),
+                           reinterpret_cast<std::intptr_t>(waits_full)});
+  }
 };
 
 class Simulation {
@@ -84,26 +147,8 @@ class Simulation {
       ready.push_back(p);
     }
   }
-  void push(Channel& ch, std::int64_t c) {
-    ch.pushes[ch.pushed++] = c;
-    ++events;
-    if (ch.consumer_waits) {
-      ch.consumer_waits = false;
-      wake(ch.consumer);
-    }
-  }
-  void pop(Channel& ch, std::int64_t c) {
-    ch.pops[ch.popped++] = c;
-    if (ch.pop_log) ch.pop_log->push_back(c);
-    if (ch.producer_waits) {
-      ch.producer_waits = false;
-      wake(ch.producer);
-    }
-    if (ch.watcher_waits) {
-      ch.watcher_waits = false;
-      wake(ch.pop_watcher);
-    }
-  }
+  void push(Channel& ch, std::int64_t c);
+  void pop(Channel& ch, std::int64_t c);
 };
 
 // A kernel engine replaying its schedule.
@@ -111,22 +156,58 @@ struct KernelProcess : Process {
   std::shared_ptr<const EngineSchedule> s;
   std::vector<Channel*> in, out;
   std::int64_t T = 0;        // logical ticks of the run
+  std::int64_t stop = 0;     // the phase's last tick + 1 (T + latency: the run's end)
   std::int64_t tick = 0;     // ticks advanced
   size_t pos = 0;            // next step of the schedule
   std::int64_t base = 0;     // first tick of the frame `pos` is in
   std::int64_t stall_in = 0, stall_out = 0;
 
+  void limit_to(std::int64_t images) override { stop = std::min(T + s->latency, images * s->ticks_per_image); }
+  std::int64_t uniform_images() const override { return tick >= s->latency ? kAlways : 0; }
+  void state(std::vector<std::int64_t>& out, std::int64_t images, std::int64_t cycles) const override {
+    base_state(out, cycles);
+    out.insert(out.end(), {tick - images * s->ticks_per_image, static_cast<std::int64_t>(pos), base - images * s->ticks_per_image});
+  }
+  void shift(std::int64_t images, std::int64_t period) override {
+    tick += images * s->ticks_per_image, base += images * s->ticks_per_image;
+    cycle += images * period;
+  }
+
   void step(Simulation& sim) override {
+    // Most kernels have one input and one output: their loop without the port masks' loops.
+    if (in.size() == 1 && out.size() == 1) run<true>(sim);
+    else run<false>(sim);
+  }
+
+  template <bool kOneEach>
+  void run(Simulation& sim) {
     waits_empty = waits_full = nullptr;
-    const std::int64_t L = s->latency, end = T + L;
-    const auto& steps = s->steps;
+    at_limit = false;
+    const std::int64_t L = s->latency, end = stop, period = s->period;
+    const EngineSchedule::Step* const steps = s->steps.data();
+    const size_t n_steps = s->steps.size();
+    // The loop's state in locals (the rings' stores could otherwise alias the members), stored
+    // back when it stops.
+    std::int64_t tk = tick, cy = cycle, b = base, s_in = stall_in, s_out = stall_out;
+    size_t ps = pos;
+    auto save = [&] { tick = tk, cycle = cy, base = b, stall_in = s_in, stall_out = s_out, pos = ps; };
+    // Calls f(i) for each port i of mask m until one returns false.
+    auto each = [](std::uint32_t m, auto&& f) {
+      if constexpr (kOneEach) {
+        if (m) return f(0);
+      } else {
+        for (; m; m &= m - 1)
+          if (!f(std::countr_zero(m))) return false;
+      }
+      return true;
+    };
     for (;;) {
       // The next tick that moves an element, with the run's start and end applied.
       std::int64_t at = end;
       std::uint32_t im = 0, om = 0;
-      while (!steps.empty()) {
-        const EngineSchedule::Step& st = steps[pos];
-        const std::int64_t t = base + st.tick;
+      while (n_steps) {
+        const EngineSchedule::Step& st = steps[ps];
+        const std::int64_t t = b + st.tick;
         if (t >= end) break;
         im = t < T ? st.in : 0;
         om = t >= L ? st.out : 0;
@@ -134,44 +215,56 @@ struct KernelProcess : Process {
           at = t;
           break;
         }
-        if (++pos == steps.size()) pos = 0, base += s->period;
+        if (++ps == n_steps) ps = 0, b += period;
       }
-      cycle += at - tick;  // free ticks: one cycle each
-      tick = at;
-      if (tick == end) {
-        finished = true;
-        return;
+      cy += at - tk;  // free ticks: one cycle each
+      tk = at;
+      if (tk == end) {
+        if (end == T + L) finished = true;
+        else at_limit = true;
+        return save();
       }
-      std::int64_t rin = cycle, rout = cycle;
-      for (std::uint32_t m = im; m; m &= m - 1) {
-        Channel& ch = *in[static_cast<size_t>(std::countr_zero(m))];
+      std::int64_t rin = cy, rout = cy;
+      const bool inputs_ready = each(im, [&](int i) {
+        Channel& ch = *in[static_cast<size_t>(i)];
         if (ch.popped >= ch.pushed) {
           ch.consumer_waits = true;
           waits_empty = &ch;
-          return;
+          return false;
         }
         rin = std::max(rin, ch.push_time(ch.popped) + 1);
-      }
-      for (std::uint32_t m = om; m; m &= m - 1) {
-        Channel& ch = *out[static_cast<size_t>(std::countr_zero(m))];
+        return true;
+      });
+      if (!inputs_ready) return save();
+      const bool outputs_ready = each(om, [&](int j) {
+        Channel& ch = *out[static_cast<size_t>(j)];
         const std::int64_t k = ch.pushed - ch.cap;
-        if (k < 0) continue;
+        if (k < 0) return true;
         if (ch.popped <= k) {
           ch.producer_waits = true;
           waits_full = &ch;
-          return;
+          return false;
         }
         rout = std::max(rout, ch.pop_time(k) + ch.delta);
-      }
+        return true;
+      });
+      if (!outputs_ready) return save();
       const std::int64_t go = std::max(rin, rout);
-      stall_in += rin - cycle;
-      stall_out += go - rin;
-      cycle = go;
-      for (std::uint32_t m = im; m; m &= m - 1) sim.pop(*in[static_cast<size_t>(std::countr_zero(m))], cycle);
-      for (std::uint32_t m = om; m; m &= m - 1) sim.push(*out[static_cast<size_t>(std::countr_zero(m))], cycle);
-      ++tick;
-      ++cycle;
-      if (++pos == steps.size()) pos = 0, base += s->period;
+      s_in += rin - cy;
+      s_out += go - rin;
+      cy = go;
+      // The pops and pushes may run a FIFO beside, which reads nothing of this process's loop state.
+      each(im, [&](int i) {
+        sim.pop(*in[static_cast<size_t>(i)], go);
+        return true;
+      });
+      each(om, [&](int j) {
+        sim.push(*out[static_cast<size_t>(j)], go);
+        return true;
+      });
+      ++tk;
+      ++cy;
+      if (++ps == n_steps) ps = 0, b += period;
     }
   }
 };
@@ -180,56 +273,73 @@ struct KernelProcess : Process {
 // is visible, one per cycle, and the memory of `depth` has room (the load of element m - depth
 // happened before a(m)); it is loaded into the output register in cycle
 // load(m) = max(a(m) + 1, pop(m - 1)) and visible from load(m) + 1.
+//
+// These rules read only the neighbours' cycles, so the FIFO takes what it can whenever its
+// producer pushes or its consumer pops (advance): the kernels on its two sides each run up to the
+// FIFO's capacity ahead of the other, rather than handing over to the FIFO for every element. Its
+// output channel holds a(m) + 1 as element m's push, and Channel::push_time applies the load rule.
 struct FifoProcess : Process {
   Channel* in = nullptr;
-  Channel* out = nullptr;  // its push cycles are the loads
-  std::int64_t depth = 0, total = 0;
+  Channel* out = nullptr;
+  std::int64_t depth = 0, total = 0, per_image = 0;
+  std::int64_t limit = 0;  // the phase's last element + 1
   std::int64_t taken = 0, last_take = -1;
-  TimeRing takes, loads;
+  bool advancing = false, again = false;
   // The peak occupancy, merged from take and pop cycles as they become final, so that the logs
   // hold only a window of elements rather than the whole run.
   std::deque<std::int64_t> take_log, pop_log;
   std::int64_t occupancy = 0, peak_occupancy = 0;
 
-  FifoProcess(std::int64_t d) : depth(d), takes(d + 2), loads(d + 2) {}
+  explicit FifoProcess(std::int64_t d) : depth(d) {}
 
-  void step(Simulation& sim) override {
-    waits_empty = waits_full = nullptr;
-    for (bool progress = true; progress;) {
-      progress = false;
-      const std::int64_t m = out->pushed;  // next load
-      if (m < taken) {
-        if (m == 0 || out->popped >= m) {
-          const std::int64_t c = std::max(takes[m] + 1, m ? out->pop_time(m - 1) : 0);
-          loads[m] = c;
-          sim.push(*out, c);
-          progress = true;
-        } else {
-          out->producer_waits = true;
-          waits_full = out;
-        }
-      }
-      if (taken < total) {
-        if (in->pushed > taken) {
-          if (taken < depth || out->pushed > taken - depth) {
-            std::int64_t c = std::max(in->push_time(taken) + 1, last_take + 1);
-            if (taken >= depth) c = std::max(c, loads[taken - depth] + 1);
-            takes[taken] = c;
-            last_take = c;
-            take_log.push_back(c);
-            merge_occupancy(false);
-            sim.pop(*in, c);
-            ++taken;
-            progress = true;
-          }
-        } else {
-          in->consumer_waits = true;
-          waits_empty = in;
-        }
-      }
+  void step(Simulation& sim) override { advance(sim); }
+  void limit_to(std::int64_t images) override { limit = std::min(total, images * per_image); }
+  std::int64_t uniform_images() const override { return taken > depth ? kAlways : 0; }
+  void state(std::vector<std::int64_t>& out, std::int64_t images, std::int64_t cycles) const override {
+    base_state(out, cycles);
+    out.insert(out.end(), {taken - images * per_image, last_take - cycles, occupancy, static_cast<std::int64_t>(take_log.size()),
+                           static_cast<std::int64_t>(pop_log.size())});
+    for (std::int64_t c : take_log) out.push_back(c - cycles);
+    for (std::int64_t c : pop_log) out.push_back(c - cycles);
+  }
+  void shift(std::int64_t images, std::int64_t period) override {
+    const std::int64_t cycles = images * period;
+    taken += images * per_image;
+    last_take += cycles, cycle += cycles;
+    for (std::int64_t& c : take_log) c += cycles;
+    for (std::int64_t& c : pop_log) c += cycles;
+  }
+
+  // Takes every element it can now. Re-entered (a FIFO feeding a FIFO), it leaves the rest to the
+  // call in progress.
+  void advance(Simulation& sim) {
+    if (advancing) {
+      again = true;
+      return;
     }
-    if (out->pushed == total) finished = true, waits_empty = waits_full = nullptr;
-    cycle = std::max(last_take, out->pushed ? loads[out->pushed - 1] : 0);
+    advancing = true;
+    do {
+      again = false;
+      // Room for element m: the load of m - depth, known once the element before it was popped.
+      while (taken < limit && in->pushed > taken && (taken < depth || out->popped >= taken - depth)) {
+        std::int64_t c = std::max(in->push_time(taken) + 1, last_take + 1);
+        if (taken >= depth) c = std::max(c, out->push_time(taken - depth) + 1);
+        last_take = c;
+        take_log.push_back(c);
+        merge_occupancy(false);
+        ++taken;
+        sim.pop(*in, c);
+        sim.push(*out, c + 1);
+      }
+    } while (again);
+    advancing = false;
+    waits_empty = waits_full = nullptr;
+    at_limit = false;
+    if (taken == total) finished = true;
+    else if (taken == limit) at_limit = true;
+    else if (in->pushed == taken) waits_empty = in;
+    else waits_full = out;
+    cycle = last_take;
   }
 
   // Counts each take at cycle t after the pops in cycles up to t. Pops come in cycle order, so
@@ -248,26 +358,65 @@ struct FifoProcess : Process {
   }
 };
 
+inline void Simulation::push(Channel& ch, std::int64_t c) {
+  ch.pushes[ch.pushed++] = c;
+  ++events;
+  if (ch.consumer_waits) {
+    ch.consumer_waits = false;
+    wake(ch.consumer);
+  }
+  if (ch.into_fifo) ch.into_fifo->advance(*this);
+}
+
+inline void Simulation::pop(Channel& ch, std::int64_t c) {
+  ch.pops[ch.popped++] = c;
+  if (ch.pop_log) ch.pop_log->push_back(c);
+  if (ch.producer_waits) {
+    ch.producer_waits = false;
+    wake(ch.producer);
+  }
+  if (ch.watcher_waits) {
+    ch.watcher_waits = false;
+    wake(ch.pop_watcher);
+  }
+  if (ch.out_of_fifo) ch.out_of_fifo->advance(*this);
+}
+
 // A link: takes elements from `from` (none: the host, which always has the next one) and
 // delivers them to `to` (none: the host, which takes each as it arrives).
 struct LinkProcess : Process {
   LinkModel model;
   Channel* from = nullptr;
   Channel* to = nullptr;
-  std::int64_t total = 0;
+  std::int64_t total = 0, per_image = 0;
+  std::int64_t limit = 0;  // the phase's last element + 1
   HostTimes* times = nullptr;
+  std::vector<std::int64_t> phase_log;  // the cycles it gave `times` in the current phase
 
   explicit LinkProcess(LinkParams p) : model(std::move(p)) {}
 
+  void limit_to(std::int64_t images) override { limit = std::min(total, images * per_image); }
+  std::int64_t uniform_images() const override { return model.uniform_images(per_image); }
+  void state(std::vector<std::int64_t>& out, std::int64_t images, std::int64_t cycles) const override {
+    base_state(out, cycles);
+    model.state(out, images * per_image, cycles);
+  }
+  void shift(std::int64_t images, std::int64_t period) override {
+    model.shift(per_image, images, period);
+    cycle += images * period;
+  }
+
   void step(Simulation& sim) override {
     waits_empty = waits_full = nullptr;
+    at_limit = false;
     for (;;) {
       // Credits: the receiver's takes so far.
       if (to)
         while (model.received() < to->popped) model.receive(to->pop_time(model.received()));
       const std::int64_t i = model.sent();
-      if (i == total) {
-        finished = true;
+      if (i == limit) {
+        if (limit == total) finished = true;
+        else at_limit = true;
         return;
       }
       std::int64_t c = cycle;
@@ -288,13 +437,18 @@ struct LinkProcess : Process {
       model.send(t);
       cycle = t + 1;
       const std::int64_t arrive = t + model.params().latency;
-      if (from) sim.pop(*from, t);
-      else times->sent(t);
+      if (from) {
+        sim.pop(*from, t);
+      } else {
+        times->sent(t);
+        phase_log.push_back(t);
+      }
       if (to) {
         sim.push(*to, arrive - 1);  // visible from `arrive`
       } else {
         model.receive(arrive);
         times->received(arrive);
+        phase_log.push_back(arrive);
         ++sim.delivered;
       }
     }
@@ -309,17 +463,31 @@ struct RingStreamProcess : Process {
   Channel* from = nullptr;
   Channel* to = nullptr;
   Channel* fifo_out = nullptr;
-  std::int64_t total = 0;
+  std::int64_t total = 0, per_image = 0;
+  std::int64_t limit = 0;  // the phase's last element + 1
 
   RingStreamProcess(const engines::RingLinkConfig& c, int k) : model(c, k) {}
 
+  void limit_to(std::int64_t images) override { limit = std::min(total, images * per_image); }
+  std::int64_t uniform_images() const override { return model.uniform_images(per_image); }
+  void state(std::vector<std::int64_t>& out, std::int64_t images, std::int64_t cycles) const override {
+    base_state(out, cycles);
+    model.state(out, images * per_image, cycles);
+  }
+  void shift(std::int64_t images, std::int64_t period) override {
+    model.shift(per_image, images, period);
+    cycle += images * period;
+  }
+
   void step(Simulation& sim) override {
     waits_empty = waits_full = nullptr;
+    at_limit = false;
     for (;;) {
       while (model.consumed() < fifo_out->popped) model.consume(fifo_out->pop_time(model.consumed()));
       const std::int64_t i = model.sent();
-      if (i == total) {
-        finished = true;
+      if (i == limit) {
+        if (limit == total) finished = true;
+        else at_limit = true;
         return;
       }
       if (from->pushed <= i) {
@@ -403,20 +571,23 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
     return engines::is_buffer(g.engines[static_cast<size_t>(from)].config) ? std::pair{1, 0} : std::pair{2, 1};
   };
   std::vector<Channel*> send_side(g.streams.size()), recv_side(g.streams.size());
-  auto make_channel = [&](const std::string& name, std::pair<int, int> rule, std::int64_t in_flight) {
-    sim.channels.push_back(std::make_unique<Channel>(name, rule.first, rule.second, in_flight));
+  auto make_channel = [&](const std::string& name, std::pair<int, int> rule, std::int64_t in_flight, std::int64_t per_image) {
+    sim.channels.push_back(std::make_unique<Channel>(name, rule.first, rule.second, in_flight, per_image));
     return sim.channels.back().get();
   };
   for (size_t s = 0; s < g.streams.size(); ++s) {
     const manager::StreamEdge& st = g.streams[s];
     std::pair<int, int> rule = producer_rule(st.from);
     std::int64_t in_flight = std::max<std::int64_t>(rule.first, keep[s]);
+    // A FIFO runs up to its capacity ahead of its consumer (FifoProcess).
+    if (st.from >= 0 && engines::is_buffer(g.engines[static_cast<size_t>(st.from)].config))
+      in_flight = std::max<std::int64_t>(in_flight, engines::buffer_depth(g.engines[static_cast<size_t>(st.from)].config) + 1);
     if (st.from < 0) in_flight = host_in.credits;
-    send_side[s] = make_channel(st.name, rule, in_flight);
+    send_side[s] = make_channel(st.name, rule, in_flight, st.elements);
     recv_side[s] = send_side[s];
     if (ring_of[s].first >= 0) {
       const manager::LinkUse& u = plan.links[static_cast<size_t>(ring_of[s].first)];
-      recv_side[s] = make_channel(st.name + "@" + u.name, {0, 0}, u.ring.streams[static_cast<size_t>(ring_of[s].second)].credits);
+      recv_side[s] = make_channel(st.name + "@" + u.name, {0, 0}, u.ring.streams[static_cast<size_t>(ring_of[s].second)].credits, st.elements);
     }
   }
 
@@ -433,8 +604,12 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
       auto f = std::make_unique<FifoProcess>(engines::buffer_depth(e.config));
       f->in = ins.at(0);
       f->out = outs.at(0);
-      f->total = e.cycles_per_image * n;
+      f->per_image = e.cycles_per_image;
+      f->total = f->per_image * n;
       f->out->pop_log = &f->pop_log;
+      f->in->into_fifo = f.get();
+      f->out->out_of_fifo = f.get();
+      f->out->loads_after_pop = true;
       fifos[id] = f.get();
       p = std::move(f);
     } else {
@@ -463,7 +638,8 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
         auto rp = std::make_unique<RingStreamProcess>(u.ring, static_cast<int>(k));
         rp->name = fmt::format("link {} stream {}", u.name, g.streams[s].name);
         rp->fpga = u.from_fpga;
-        rp->total = g.streams[s].elements * n;
+        rp->per_image = g.streams[s].elements;
+        rp->total = rp->per_image * n;
         rp->from = send_side[s];
         rp->to = recv_side[s];
         rp->fifo_out = send_side[static_cast<size_t>(g.engines[static_cast<size_t>(g.streams[s].to)].outputs.at(0))];
@@ -479,7 +655,8 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
     auto lp = std::make_unique<LinkProcess>(l == 0 ? host_in : host_out);
     lp->name = fmt::format("link {}", u.name);
     lp->times = &res.times;
-    lp->total = g.streams[s].elements * n;
+    lp->per_image = g.streams[s].elements;
+    lp->total = lp->per_image * n;
     if (u.to_fpga >= 0) lp->to = recv_side[s];
     else lp->from = send_side[s];
     if (lp->from) lp->from->consumer = lp.get();
@@ -489,20 +666,95 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
   }
   sim.expected = g.streams[static_cast<size_t>(g.output_stream)].elements * n;
 
-  // Run until every process has finished or sleeps.
-  for (auto& p : sim.procs) sim.wake(p.get());
+  // Run in phases of one image: in phase p no process moves an element of an image after p (its
+  // own count of elements or ticks per image decides which), and the phase ends when every
+  // process has finished, sleeps, or has reached that limit. The order does not change any cycle,
+  // so the phases change none either; what they give is a state that is the same function of the
+  // design at every image boundary. When the state at the end of a phase is the state at the end
+  // of the phase before moved on by one image (counts) and P cycles (times), and that earlier
+  // state was already past every rule that counts from the run's start, then every phase after is
+  // the same again, P cycles later, as long as no process reaches the run's end: the run is in
+  // its steady state, and it moves on to the end of the last image but one at once (k images and
+  // k x P cycles), giving the host the cycles those images would have given it. The end of the run
+  // (the last images drain with nothing behind them) is simulated as it comes.
+  std::vector<Process*> all;
+  for (auto& p : sim.procs) all.push_back(p.get());
+  LinkProcess* const host_in_link = host_links.front();
+  LinkProcess* const host_out_link = host_links.back();
+  struct PhaseEnd {
+    std::vector<std::int64_t> state, tallies;
+    std::int64_t cycle = 0;
+    std::int64_t uniform = kAlways;  // images from here that every process keeps to the same rules for
+  };
+  // The additive tallies: the simulator's events, each kernel's stall cycles.
+  auto tallies = [&] {
+    std::vector<std::int64_t> t{sim.events};
+    for (const KernelProcess* k : kernels)
+      if (k) t.push_back(k->stall_in), t.push_back(k->stall_out);
+    return t;
+  };
+  auto phase_end = [&](std::int64_t images) {
+    PhaseEnd e;
+    e.cycle = host_in_link->cycle;
+    for (const Process* p : all) {
+      p->state(e.state, images, e.cycle);
+      e.uniform = std::min(e.uniform, p->uniform_images());
+    }
+    for (const auto& c : sim.channels) {
+      c->state(e.state, images, e.cycle);
+      e.uniform = std::min(e.uniform, c->uniform_images());
+    }
+    e.tallies = tallies();
+    return e;
+  };
+  std::optional<PhaseEnd> before;
   std::int64_t steps = 0;
-  while (!sim.ready.empty()) {
-    Process* p = sim.ready.back();  // the last woken first: its elements are still in cache
-    sim.ready.pop_back();
-    p->queued = false;
-    p->step(sim);
-    ++steps;
-    if (opt.max_cycles > 0 && p->cycle > opt.max_cycles)
-      throw UserError(fmt::format("the simulation of {} ({} images) passed its cycle limit, --max-cycles {}: {} reached cycle {} with {} "
-                                  "of {} output elements delivered; raise --max-cycles, or run fewer images",
-                                  g.net, n, opt.max_cycles, p->name, p->cycle, sim.delivered, sim.expected));
-    if (opt.progress && (steps & 0xfff) == 0) opt.progress(static_cast<double>(sim.delivered) / static_cast<double>(sim.expected));
+  for (std::int64_t phase = 0;; ++phase) {
+    for (Process* p : all) p->limit_to(phase + 1);
+    for (Process* p : all)
+      if (phase == 0 || p->at_limit) sim.wake(p);
+    host_in_link->phase_log.clear();
+    host_out_link->phase_log.clear();
+    while (!sim.ready.empty()) {
+      Process* p = sim.ready.back();  // the last woken first: its elements are still in cache
+      sim.ready.pop_back();
+      p->queued = false;
+      p->step(sim);
+      ++steps;
+      if (opt.max_cycles > 0 && p->cycle > opt.max_cycles)
+        throw UserError(fmt::format("the simulation of {} ({} images) passed its cycle limit, --max-cycles {}: {} reached cycle {} with {} "
+                                    "of {} output elements delivered; raise --max-cycles, or run fewer images",
+                                    g.net, n, opt.max_cycles, p->name, p->cycle, sim.delivered, sim.expected));
+      if (opt.progress && (steps & 0xfff) == 0) opt.progress(static_cast<double>(sim.delivered) / static_cast<double>(sim.expected));
+    }
+    if (std::none_of(all.begin(), all.end(), [](const Process* p) { return p->at_limit; })) break;  // finished, or stuck
+    // Moving on by k images is safe while the phases moved over end before the run's last image,
+    // where a process first counts to its end (phase + k <= n - 2), and every process keeps to the
+    // same rules through them and the phase just simulated (k + 1 <= before->uniform).
+    if (!opt.steady_state_skip || phase + 2 >= n) continue;
+    PhaseEnd now = phase_end(phase + 1);
+    if (before && before->uniform >= 2 && now.state == before->state && now.cycle > before->cycle) {
+      const std::int64_t k = std::min(n - 2 - phase, before->uniform - 1), P = now.cycle - before->cycle;
+      for (Process* p : all) p->shift(k, P);
+      for (auto& c : sim.channels) c->shift(k, P);
+      sim.events += k * (now.tallies[0] - before->tallies[0]);
+      for (size_t i = 1, j = 0; j < kernels.size(); ++j)
+        if (KernelProcess* kp = kernels[j]) {
+          kp->stall_in += k * (now.tallies[i] - before->tallies[i]), ++i;
+          kp->stall_out += k * (now.tallies[i] - before->tallies[i]), ++i;
+        }
+      // The host's cycles of the images moved over: those of this phase, P cycles later each time.
+      for (std::int64_t m = 1; m <= k; ++m) {
+        for (std::int64_t c : host_in_link->phase_log) res.times.sent(c + m * P);
+        for (std::int64_t c : host_out_link->phase_log) res.times.received(c + m * P);
+      }
+      sim.delivered += k * host_out_link->per_image;
+      res.images_moved += k;
+      phase += k;
+      before.reset();  // the next phase's state is compared with its own successor's
+      continue;
+    }
+    before = std::move(now);
   }
   res.events = sim.events;
 

@@ -14,7 +14,17 @@
 // the max of those plus one and of its previous tick plus the free ticks between), records its
 // own pushes and pops, and sleeps when it needs an element or a slot that nobody has produced
 // yet, until the process that will produce it wakes it. Ticks that move nothing cost nothing,
-// and the order in which processes run does not change any cycle.
+// and the order in which processes run does not change any cycle. A FIFO moves its elements
+// whenever a neighbour pushes into it or pops from it, so that the kernels on its two sides run
+// up to its depth apart.
+//
+// Steady state. The run goes in phases of one image each (no process moves an element of a
+// later image), whose ends are states that do not depend on the order of processes. When one
+// such state is the one before it moved on by an image and a period of P cycles, every phase
+// after repeats it P cycles later until the run's end comes near, and the simulator moves the
+// whole state on to there at once (SimResult::images_moved) instead of simulating those images:
+// every figure is the one simulating each image gives (tests/sim/test_simulator.cpp compares
+// them). A run shorter than its pipeline's way into the steady state moves over nothing.
 //
 // Values. The engines' functional models compute every stream's values per image
 // (sim/graph_values.hpp), images in parallel on opt.threads threads with the same results on
@@ -43,6 +53,11 @@ struct SimOptions {
   // `--max-cycles` (so that a mistaken design or a run far too long does not go on for hours).
   // 0: no limit.
   std::int64_t max_cycles = 0;
+  // Once the run is in its steady state (every image's cycles those of the image before plus the
+  // same period, checked on the whole state at image boundaries), move the state on to the last
+  // images at once rather than simulate the ones between (simulator.cpp). The results are the
+  // same either way; false simulates every image.
+  bool steady_state_skip = true;
   // Called now and then with the fraction of output elements delivered (0..1).
   std::function<void(double)> progress;
 };
@@ -78,7 +93,8 @@ struct SimResult {
   double seconds = 0;       // wall time of the whole simulation
   double value_seconds = 0; // of which computing values
   double schedule_seconds = 0;  // and tracing the kernels' tick schedules (sim/engine_schedule.hpp)
-  std::int64_t events = 0;  // element moves simulated
+  std::int64_t events = 0;  // element moves simulated, with those of the images moved over
+  std::int64_t images_moved = 0;  // images of the steady state moved over rather than simulated
 };
 
 class DeadlockError : public UserError {

@@ -267,6 +267,7 @@ nlohmann::json sim_json(const Design& d, const SimRun& r) {
   j["sim_seconds"] = s.seconds;
   j["sim_value_seconds"] = s.value_seconds;
   j["sim_schedule_seconds"] = s.schedule_seconds;
+  j["sim_images_moved"] = s.images_moved;
   j["sim_images_per_second"] = s.seconds > 0 ? r.images / s.seconds : 0;
   return j;
 }
@@ -279,6 +280,9 @@ std::string sim_table(const Design& d, const SimRun& r) {
                    r.timing_only ? "timing only" : "values and timing", s.seconds, r.images / std::max(s.seconds, 1e-9),
                    r.timing_only ? "" : fmt::format("; values {:.3f} s on {}{} threads", s.value_seconds,
                                                                     r.ranks > 1 ? fmt::format("{} ranks x ", r.ranks) : "", r.threads));
+  if (s.images_moved > 0)
+    t += fmt::format("  of which {} images in the steady state moved over at once, not simulated one by one (the same cycles)\n",
+                     s.images_moved);
   t += fmt::format("  cycles per image, steady state  {:>12.1f}   (plan: {:.0f}, {:+.1f}%)\n", s.timing.cycles_per_image, pred,
                    100.0 * (s.timing.cycles_per_image - pred) / pred);
   t += fmt::format("  latency of one image            {:>12} cycles = {:.3f} ms\n", s.timing.latency_cycles,

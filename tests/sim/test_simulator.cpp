@@ -273,3 +273,82 @@ TEST_CASE("simulator: a run past its cycle limit stops with an error naming the 
   CHECK(r.timing.images == 8);
   CHECK(r.timing.total_cycles <= 1'000'000);
 }
+
+namespace {
+
+// Every figure of two runs of the same design: equal, field by field.
+void check_same_run(const sim::SimResult& a, const sim::SimResult& b) {
+  CHECK(a.timing.images == b.timing.images);
+  CHECK(a.timing.cycles_per_image == b.timing.cycles_per_image);
+  CHECK(a.timing.latency_cycles == b.timing.latency_cycles);
+  CHECK(a.timing.total_cycles == b.timing.total_cycles);
+  CHECK(a.times.sent_count() == b.times.sent_count());
+  CHECK(a.times.received_count() == b.times.received_count());
+  CHECK(a.times.sent_digest() == b.times.sent_digest());
+  CHECK(a.times.received_digest() == b.times.received_digest());
+  CHECK(a.events == b.events);
+  CHECK(a.outputs == b.outputs);
+  REQUIRE(a.engines.size() == b.engines.size());
+  for (size_t i = 0; i < a.engines.size(); ++i) {
+    CAPTURE(a.engines[i].name);
+    CHECK(a.engines[i].busy == b.engines[i].busy);
+    CHECK(a.engines[i].stalled_input == b.engines[i].stalled_input);
+    CHECK(a.engines[i].stalled_output == b.engines[i].stalled_output);
+  }
+  REQUIRE(a.fifos.size() == b.fifos.size());
+  for (size_t i = 0; i < a.fifos.size(); ++i) {
+    CAPTURE(a.fifos[i].name);
+    CHECK(a.fifos[i].peak == b.fifos[i].peak);
+  }
+  REQUIRE(a.links.size() == b.links.size());
+  for (size_t i = 0; i < a.links.size(); ++i) {
+    CAPTURE(a.links[i].name);
+    CHECK(a.links[i].elements == b.links[i].elements);
+    CHECK(a.links[i].utilization == b.links[i].utilization);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("simulator: moving over the steady state gives every figure of simulating each image") {
+  struct Case {
+    const char* net;
+    int fpgas;
+    const char* dev;
+    double fps;
+    double host_gbps;  // 0: the default host link
+    int images;
+    bool values;
+  };
+  // One FPGA and several (ring links, a cut inside a residual block's FIFOs), slow foldings and
+  // the highest throughput, and a host link slow enough to bound the rate, its elements taking a
+  // fraction of a cycle that does not add up to whole cycles.
+  for (const Case& c : {Case{"cnv", 1, "stratix", 0, 0, 40, true}, Case{"cnv", 3, "stratix", 0, 0, 30, false},
+                        Case{"resnet-mini", 2, "zynq", 2000, 0, 30, true}, Case{"cnv-w1a2", 1, "zynq", 2000, 0, 24, false},
+                        Case{"cnv", 1, "stratix", 0, 0.5, 30, false}}) {
+    CAPTURE(c.net);
+    CAPTURE(c.fpgas);
+    CAPTURE(c.fps);
+    CAPTURE(c.host_gbps);
+    const Net& n = builtin_net(c.net).net;
+    PlanOptions o;
+    o.fpgas = c.fpgas;
+    o.device = device(c.dev);
+    o.fps = c.fps;
+    if (c.host_gbps > 0) o.host.bandwidth = c.host_gbps * 1e9;
+    const Plan p = plan_network(n, random_weights(n, 11), o);
+    std::vector<std::vector<std::int64_t>> imgs;
+    sim::SimOptions every, moved;
+    if (c.values) imgs = sim::random_images(p.graph, c.images, 9);
+    else every.timing_only = true, every.images = c.images;
+    every.steady_state_skip = false;
+    moved = every;
+    moved.steady_state_skip = true;
+    const sim::SimResult a = sim::simulate(p, imgs, every), b = sim::simulate(p, imgs, moved);
+    MESSAGE(fmt::format("{} on {} FPGA(s), {} images: {:.1f} cycles per image, {} images moved over", c.net, c.fpgas, c.images,
+                        b.timing.cycles_per_image, b.images_moved));
+    CHECK(a.images_moved == 0);
+    CHECK(b.images_moved > 0);  // each of these designs reaches its steady state well before its last image
+    check_same_run(a, b);
+  }
+}
