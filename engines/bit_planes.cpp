@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstring>
 #include <fmt/format.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -379,6 +380,43 @@ void count_avx512(const PackedMatVec& m, std::int64_t* out) {
   for (; v < m.vectors; ++v) block_avx512<1, Binary>(m, v, out);
 }
 
+// Bytes against weight rows with VPDPBUSD: the weights transposed to a dword per four values
+// and row (each byte 0 or 1), 16 rows a register; each vector's four values broadcast.
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void byte_matches_vnni(const ByteMatVec& m, std::int64_t* out) {
+  const int groups = (m.width + 3) / 4, blocks = (m.rows + 15) / 16, stride = blocks * 16;
+  std::vector<std::int32_t> wt(static_cast<size_t>(groups) * static_cast<size_t>(stride), 0);
+  for (int r = 0; r < m.rows; ++r)
+    for (int i = 0; i < m.width; ++i)
+      if (m.weights[static_cast<size_t>(r) * static_cast<size_t>(m.words) + static_cast<size_t>(i / 64)] >> (i % 64) & 1)
+        wt[static_cast<size_t>(i / 4) * static_cast<size_t>(stride) + static_cast<size_t>(r)] |= std::int32_t{1} << (8 * (i % 4));
+  std::vector<std::uint8_t> x(static_cast<size_t>(groups) * 4, 0);  // a vector, padded with zeros to whole groups
+  for (int v = 0; v < m.vectors; ++v) {
+    std::copy_n(m.values + static_cast<size_t>(v) * static_cast<size_t>(m.width), m.width, x.begin());
+    std::int64_t* o = out + static_cast<size_t>(v) * static_cast<size_t>(m.rows);
+    // Four blocks of 16 rows at a time, so that four sums are in flight rather than one chain.
+    for (int b0 = 0; b0 < blocks; b0 += 4) {
+      const int nb = std::min(4, blocks - b0);
+      __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512()};
+      for (int g = 0; g < groups; ++g) {
+        std::int32_t four;
+        std::memcpy(&four, &x[static_cast<size_t>(g) * 4], 4);
+        const __m512i xs = _mm512_set1_epi32(four);
+        const std::int32_t* wg = &wt[static_cast<size_t>(g) * static_cast<size_t>(stride) + static_cast<size_t>(b0) * 16];
+        for (int k = 0; k < 4; ++k)
+          if (k < nb) acc[k] = _mm512_dpbusd_epi32(acc[k], xs, _mm512_loadu_si512(wg + k * 16));
+      }
+      for (int k = 0; k < nb; ++k) {
+        const int b = b0 + k, left = std::min(16, m.rows - b * 16);
+        const __mmask8 lo = static_cast<__mmask8>(left >= 8 ? 0xff : (1u << left) - 1);
+        const __mmask8 hi = static_cast<__mmask8>(left <= 8 ? 0 : left >= 16 ? 0xff : (1u << (left - 8)) - 1);
+        // (GCC 12 warns of the unmasked forms' undefined operand: the maskz forms, all lanes kept.)
+        _mm512_mask_storeu_epi64(o + b * 16, lo, _mm512_maskz_cvtepi32_epi64(0xff, _mm512_maskz_extracti64x4_epi64(0xf, acc[k], 0)));
+        _mm512_mask_storeu_epi64(o + b * 16 + 8, hi, _mm512_maskz_cvtepi32_epi64(0xff, _mm512_maskz_extracti64x4_epi64(0xf, acc[k], 1)));
+      }
+    }
+  }
+}
+
 #endif
 
 }  // namespace
@@ -433,6 +471,34 @@ void max_into(SimdPath p, std::int64_t* acc, const std::int64_t* x, std::size_t 
   if (p == SimdPath::Avx512 && simd_path_available(p)) return max_avx512(acc, x, n);
 #endif
   for (std::size_t i = 0; i < n; ++i) acc[i] = std::max(acc[i], x[i]);
+}
+
+bool byte_matches_fast(SimdPath p) {
+#ifdef QDF_X86_SIMD
+  static const bool vnni = __builtin_cpu_supports("avx512vnni");
+  return p == SimdPath::Avx512 && simd_path_available(p) && vnni;
+#else
+  (void)p;
+  return false;
+#endif
+}
+
+void count_byte_matches(SimdPath p, const ByteMatVec& m, std::int64_t* out) {
+  if (m.rows < 0 || m.vectors < 0 || m.width < 0 || m.words * 64 < m.width)
+    throw InternalError(fmt::format("count_byte_matches: {} rows of {} words for {} values", m.rows, m.words, m.width));
+  if (!simd_path_available(p))
+    throw InternalError(fmt::format("count_byte_matches: the {} path is not available on this CPU", simd_path_name(p)));
+#ifdef QDF_X86_SIMD
+  if (byte_matches_fast(p)) return byte_matches_vnni(m, out);
+#endif
+  for (int v = 0; v < m.vectors; ++v)
+    for (int r = 0; r < m.rows; ++r) {
+      const std::uint64_t* w = m.weights + static_cast<size_t>(r) * static_cast<size_t>(m.words);
+      const std::uint8_t* x = m.values + static_cast<size_t>(v) * static_cast<size_t>(m.width);
+      std::int64_t n = 0;
+      for (int i = 0; i < m.width; ++i) n += (w[i / 64] >> (i % 64) & 1) ? x[i] : 0;
+      out[static_cast<size_t>(v) * static_cast<size_t>(m.rows) + static_cast<size_t>(r)] = n;
+    }
 }
 
 void count_matches(SimdPath p, const PackedMatVec& m, std::int64_t* out) {

@@ -78,4 +78,23 @@ struct PackedMatVec {
 // sum_j 2^j popcount(plane_j(v) & row r).
 void count_matches(SimdPath p, const PackedMatVec& m, std::int64_t* out);
 
+// Input vectors of unsigned bytes (vector v's `width` values at values + v*width) against the
+// same weight rows: out[v*rows + r] = the sum of the values where row r's bit is 1, what
+// count_matches gives for those vectors packed (unsigned). On AVX-512 with VNNI it is a byte dot
+// product, four values an instruction per 16 rows, where the planes would take a popcount per
+// plane (and a first layer's 27 values fill under half a word): an MVTU with narrow, many-bit
+// inputs counts so when byte_matches_fast.
+struct ByteMatVec {
+  const std::uint64_t* weights = nullptr;
+  int rows = 0;
+  int words = 0;
+  int width = 0;
+  const std::uint8_t* values = nullptr;
+  int vectors = 0;
+};
+void count_byte_matches(SimdPath p, const ByteMatVec& m, std::int64_t* out);
+// Whether `p` counts bytes with the dot product (AVX-512 on a CPU with VNNI); the portable
+// count_byte_matches, a plain loop, is there to check it.
+bool byte_matches_fast(SimdPath p);
+
 }  // namespace qdf::engines

@@ -327,6 +327,15 @@ std::vector<Values> fused_forward(const EngineConfig& producer, const EngineConf
     throw InternalError(fmt::format("engine {} takes 1 input stream, given {}", instance_name(producer), inputs.size()));
   if (const auto [w, m] = window_into_mvtu(producer, consumer); w) {
     const SimdPath path = best_simd_path();
+    // Many-bit pixels (a first layer's 8-bit ones) as bytes, where bytes are counted by dot
+    // products: a byte dot product does four values of any width; a popcount, 64 values of one bit
+    // of width, so the planes win below about 3 bits.
+    if (m->input == InputKind::Unsigned && m->in_bits >= 4 && m->in_bits <= 8 && w->bits <= 8 && byte_matches_fast(path)) {
+      const WindowBytes b = sliding_window_bytes(*w, inputs[0]);
+      if (b.too_wide) mvtu_refuse_input(*m, inputs[0]);
+      return streams(mvtu_forward_bytes(*m, need(consumer_data.weights, m->name, "weights"), consumer_data.thresholds.get(),
+                                        b.bytes.data(), b.windows, path));
+    }
     const WindowPlanes p = sliding_window_planes(*w, inputs[0], path);
     if (p.too_wide) mvtu_refuse_input(*m, inputs[0]);
     return streams(mvtu_forward_planes(*m, need(consumer_data.weights, m->name, "weights"), consumer_data.thresholds.get(),

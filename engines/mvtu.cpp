@@ -222,6 +222,25 @@ void mvtu_refuse_input(const MvtuConfig& c, const std::vector<std::int64_t>& inp
   throw InternalError(fmt::format("{}: an input value was found too wide for {} bits, and none is", c.name, c.in_bits));
 }
 
+namespace {
+
+// Match counts (out[v*MH + r]) to the MVTU's outputs, given each vector's q (dot = 2*matches - q):
+// thresholded, or the raw dot products.
+template <class Q>
+void finish_matches(const MvtuConfig& c, const Thresholds* t, std::vector<std::int64_t>& out, std::size_t vectors, Q q_of) {
+  std::optional<ThresholdTable> table;
+  if (c.out_bits) table.emplace(*t);
+  for (size_t v = 0; v < vectors; ++v) {
+    const std::int64_t q = q_of(v);
+    std::int64_t* o = &out[v * static_cast<size_t>(c.mh)];
+    if (table) table->apply_to_matches(o, q);
+    else
+      for (int r = 0; r < c.mh; ++r) o[r] = 2 * o[r] - q;
+  }
+}
+
+}  // namespace
+
 std::vector<std::int64_t> mvtu_forward_planes(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds* t,
                                               const std::uint64_t* planes, std::size_t vectors, SimdPath path) {
   check_weights(c, w, t);
@@ -239,20 +258,39 @@ std::vector<std::int64_t> mvtu_forward_planes(const MvtuConfig& c, const BinaryM
   m.binary = c.input == InputKind::Binary;
   count_matches(path, m, out.data());
   // Binary: dot = 2*matches - MW. Unsigned: dot = 2*P - Q, Q = sum_j 2^j popcount(plane j).
-  std::optional<ThresholdTable> table;
-  if (c.out_bits) table.emplace(*t);
-  for (size_t v = 0; v < vectors; ++v) {
+  finish_matches(c, t, out, vectors, [&](size_t v) {
     std::int64_t q = c.mw;
     if (c.input == InputKind::Unsigned) {
       q = 0;
       for (int j = 0; j < B; ++j)
         for (int k = 0; k < words; ++k) q += std::int64_t{std::popcount(planes[v * per_vector + static_cast<size_t>(j * words + k)])} << j;
     }
-    std::int64_t* o = &out[v * static_cast<size_t>(MH)];
-    if (table) table->apply_to_matches(o, q);
-    else
-      for (int r = 0; r < MH; ++r) o[r] = 2 * o[r] - q;
-  }
+    return q;
+  });
+  return out;
+}
+
+std::vector<std::int64_t> mvtu_forward_bytes(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds* t,
+                                             const std::uint8_t* bytes, std::size_t vectors, SimdPath path) {
+  check_weights(c, w, t);
+  if (c.input != InputKind::Unsigned || c.in_bits > 8)
+    throw InternalError(fmt::format("{}: {}-bit {} inputs are not counted as bytes", c.name, c.in_bits,
+                                    c.input == InputKind::Binary ? "binary" : "unsigned"));
+  std::vector<std::int64_t> out(vectors * static_cast<size_t>(c.mh));
+  ByteMatVec m;
+  m.weights = w.words.data();
+  m.rows = c.mh;
+  m.words = w.words_per_row();
+  m.width = c.mw;
+  m.values = bytes;
+  m.vectors = static_cast<int>(vectors);
+  count_byte_matches(path, m, out.data());
+  // dot = 2*P - Q, Q the vector's sum.
+  finish_matches(c, t, out, vectors, [&](size_t v) {
+    std::int64_t q = 0;
+    for (size_t i = 0; i < static_cast<size_t>(c.mw); ++i) q += bytes[v * static_cast<size_t>(c.mw) + i];
+    return q;
+  });
   return out;
 }
 

@@ -87,6 +87,11 @@ std::vector<std::int64_t> mvtu_forward(const MvtuConfig& c, const BinaryMatrix& 
 // and call it.
 std::vector<std::int64_t> mvtu_forward_planes(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds* t,
                                               const std::uint64_t* planes, std::size_t vectors, SimdPath path);
+// The same from unsigned input vectors of bytes (in_bits <= 8: vector v's MW values at
+// bytes[v*MW ...]), counted by count_byte_matches (engines/bit_planes.hpp): what a sliding window
+// of narrow, many-bit pixels hands over where byte_matches_fast(path).
+std::vector<std::int64_t> mvtu_forward_bytes(const MvtuConfig& c, const BinaryMatrix& w, const Thresholds* t,
+                                             const std::uint8_t* bytes, std::size_t vectors, SimdPath path);
 // Throws the UserError that names the first input value that does not fit in_bits bits (for a
 // packing that found one).
 [[noreturn]] void mvtu_refuse_input(const MvtuConfig& c, const std::vector<std::int64_t>& input);

@@ -241,29 +241,11 @@ WindowPlanes sliding_window_planes(const WindowConfig& c, const std::vector<std:
   // channels of 8 bits: 9-bit chunks) through bytes: the window's values gathered as bytes a
   // window row at a time, then packed at once.
   if (B <= 8 && (C * B) % 64 != 0) {
+    const WindowBytes b = sliding_window_bytes(c, input);
     const size_t window_values = static_cast<size_t>(K) * static_cast<size_t>(K) * static_cast<size_t>(C);
-    std::vector<std::uint8_t> bytes(frame), window(window_values);
-    std::uint64_t too_wide = 0;
-    for (size_t f = 0; f < frames; ++f) {
-      const std::int64_t* img = &input[f * frame];
-      for (size_t i = 0; i < frame; ++i) {
-        too_wide |= static_cast<std::uint64_t>(img[i]) >> B;
-        bytes[i] = static_cast<std::uint8_t>(img[i]);
-      }
-      for (int oy = 0; oy < OH; ++oy)
-        for (int ox = 0; ox < OW; ++ox, o += per_window) {
-          std::fill(window.begin(), window.end(), std::uint8_t{0});
-          for (int ky = 0; ky < K; ++ky) {
-            const auto [y, x0, lo, hi] = window_row(c, oy, ox, ky);
-            if (lo == hi) continue;  // padding: zero
-            std::copy_n(&bytes[(static_cast<size_t>(y) * static_cast<size_t>(c.w) + static_cast<size_t>(x0 + lo)) * static_cast<size_t>(C)],
-                        static_cast<size_t>(hi - lo) * static_cast<size_t>(C),
-                        &window[(static_cast<size_t>(ky) * static_cast<size_t>(K) + static_cast<size_t>(lo)) * static_cast<size_t>(C)]);
-          }
-          pack_planes_bytes(path, window.data(), static_cast<int>(window_values), B, out.words, o);
-        }
-    }
-    out.too_wide = too_wide != 0;
+    for (size_t v = 0; v < b.windows; ++v, o += per_window)
+      pack_planes_bytes(path, &b.bytes[v * window_values], static_cast<int>(window_values), B, out.words, o);
+    out.too_wide = b.too_wide;
     return out;
   }
   // Every row of a frame packed: row y's plane j at rows[(y*B + j)*row_words], with a word past
@@ -285,6 +267,37 @@ WindowPlanes sliding_window_planes(const WindowConfig& c, const std::vector<std:
             or_bits(o + static_cast<size_t>(j) * static_cast<size_t>(out.words), static_cast<std::int64_t>(ky * K + lo) * C,
                     &rows[(static_cast<size_t>(y) * static_cast<size_t>(B) + static_cast<size_t>(j)) * static_cast<size_t>(row_words)],
                     static_cast<std::int64_t>(x0 + lo) * C, static_cast<std::int64_t>(hi - lo) * C);
+        }
+  }
+  out.too_wide = too_wide != 0;
+  return out;
+}
+
+WindowBytes sliding_window_bytes(const WindowConfig& c, const std::vector<std::int64_t>& input) {
+  if (c.bits > 8) throw InternalError(fmt::format("{}: windows of {}-bit values are not bytes", c.name, c.bits));
+  const size_t frame = frame_values(c, input), frames = input.size() / frame, C = static_cast<size_t>(c.c);
+  const int OH = c.out_h(), OW = c.out_w(), K = c.k;
+  const size_t window_values = static_cast<size_t>(K) * static_cast<size_t>(K) * C;
+  WindowBytes out;
+  out.windows = frames * static_cast<size_t>(OH) * static_cast<size_t>(OW);
+  out.bytes.assign(out.windows * window_values, 0);  // padding: zero
+  std::vector<std::uint8_t> bytes(frame);
+  std::uint64_t too_wide = 0;
+  std::uint8_t* o = out.bytes.data();
+  for (size_t f = 0; f < frames; ++f) {
+    const std::int64_t* img = &input[f * frame];
+    for (size_t i = 0; i < frame; ++i) {
+      too_wide |= static_cast<std::uint64_t>(img[i]) >> c.bits;
+      bytes[i] = static_cast<std::uint8_t>(img[i]);
+    }
+    // A window row at a time.
+    for (int oy = 0; oy < OH; ++oy)
+      for (int ox = 0; ox < OW; ++ox, o += window_values)
+        for (int ky = 0; ky < K; ++ky) {
+          const auto [y, x0, lo, hi] = window_row(c, oy, ox, ky);
+          if (lo == hi) continue;
+          std::copy_n(&bytes[(static_cast<size_t>(y) * static_cast<size_t>(c.w) + static_cast<size_t>(x0 + lo)) * C],
+                      static_cast<size_t>(hi - lo) * C, o + (static_cast<size_t>(ky) * static_cast<size_t>(K) + static_cast<size_t>(lo)) * C);
         }
   }
   out.too_wide = too_wide != 0;

@@ -79,6 +79,15 @@ struct WindowPlanes {
 };
 WindowPlanes sliding_window_planes(const WindowConfig& c, const std::vector<std::int64_t>& input, SimdPath path);
 
+// The windows as bytes (c.bits <= 8): window v's K*K*C values at bytes[v*K*K*C ...], for an MVTU
+// that counts bytes (engines/bit_planes.hpp, count_byte_matches). too_wide as above.
+struct WindowBytes {
+  std::vector<std::uint8_t> bytes;
+  std::size_t windows = 0;
+  bool too_wide = false;
+};
+WindowBytes sliding_window_bytes(const WindowConfig& c, const std::vector<std::int64_t>& input);
+
 // The max over each window of each channel, what a window max (engines/stream_engines.hpp) gives
 // from the windows (the values unsigned, padding 0): a max pool, without the windows.
 std::vector<std::int64_t> sliding_window_max(const WindowConfig& c, const std::vector<std::int64_t>& input);

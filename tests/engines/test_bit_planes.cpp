@@ -150,3 +150,50 @@ TEST_CASE("count_matches on every SIMD path == a bit-by-bit count, binary (XNOR)
       }
   CHECK(cases == 10 * 4 * 5);
 }
+
+TEST_CASE("count_byte_matches on every SIMD path == count_matches of the same vectors packed (unsigned)") {
+  std::uint64_t seed = 23;
+  const std::vector<SimdPath> paths = available_simd_paths();
+  MESSAGE(fmt::format("byte dot products on this CPU: {}", byte_matches_fast(best_simd_path()) ? "AVX-512 VNNI" : "none (portable only)"));
+  for (int width : {1, 3, 4, 27, 64, 147, 200})
+    for (int bits : {4, 8})
+      for (int rows : {1, 15, 16, 17, 64})
+        for (int vectors : {1, 5}) {
+          const int words = (width + 63) / 64;
+          std::vector<std::uint64_t> w(static_cast<size_t>(rows * words));
+          for (auto& x : w) x = next(seed);  // bits past `width` too: they must not count
+          std::vector<std::int64_t> values(static_cast<size_t>(vectors * width));
+          std::vector<std::uint8_t> bytes(values.size());
+          for (size_t i = 0; i < values.size(); ++i) {
+            values[i] = static_cast<std::int64_t>(next(seed) % (std::uint64_t{1} << bits));
+            bytes[i] = static_cast<std::uint8_t>(values[i]);
+          }
+          std::vector<std::uint64_t> planes(static_cast<size_t>(vectors * bits * words));
+          for (int v = 0; v < vectors; ++v)
+            pack_planes(SimdPath::Portable, &values[static_cast<size_t>(v * width)], width, bits, words,
+                        &planes[static_cast<size_t>(v * bits * words)]);
+          PackedMatVec pm;
+          pm.weights = w.data();
+          pm.rows = rows;
+          pm.words = words;
+          pm.width = width;
+          pm.planes = planes.data();
+          pm.vectors = vectors;
+          pm.bits = bits;
+          std::vector<std::int64_t> want(static_cast<size_t>(vectors * rows));
+          count_matches(SimdPath::Portable, pm, want.data());  // checked bit by bit above
+          ByteMatVec bm;
+          bm.weights = w.data();
+          bm.rows = rows;
+          bm.words = words;
+          bm.width = width;
+          bm.values = bytes.data();
+          bm.vectors = vectors;
+          for (SimdPath path : paths) {
+            INFO(simd_path_name(path), " width=", width, " bits=", bits, " rows=", rows, " vectors=", vectors);
+            std::vector<std::int64_t> got(want.size(), -1);
+            count_byte_matches(path, bm, got.data());
+            CHECK(got == want);
+          }
+        }
+}

@@ -86,6 +86,7 @@ TEST_CASE("convolution as SWU then MVTU (functional models) == golden convolutio
 TEST_CASE("fused: windows as bit planes into the MVTU, and a max pool, give what the window's values do") {
   std::vector<WindowConfig> grid = {
       window(7, 9, 3, 3, 1, 1, 3, 2),  window(9, 7, 5, 5, 2, 2, 5, 2), window(5, 5, 3, 3, 1, 1, 1, 8),  // through bytes
+      window(8, 8, 3, 3, 1, 1, 3, 8),  window(9, 9, 3, 7, 2, 3, 3, 8), window(6, 6, 5, 3, 1, 0, 5, 4),  // bytes into the MVTU
       window(6, 6, 64, 3, 1, 1, 64, 1), window(5, 7, 64, 3, 2, 0, 32, 2), window(4, 4, 128, 3, 1, 1, 64, 1),  // whole words
       window(6, 5, 96, 2, 2, 0, 96, 1),  // pixels of a word and a half
   };
@@ -107,6 +108,11 @@ TEST_CASE("fused: windows as bit planes into the MVTU, and a max pool, give what
       CHECK(!p.too_wide);
       CHECK(p.planes == want);
     }
+    // The windows as bytes: the values themselves.
+    const WindowBytes wb = sliding_window_bytes(wc, in);
+    CHECK(wb.windows == static_cast<size_t>(frames * wc.out_h() * wc.out_w()));
+    CHECK(!wb.too_wide);
+    CHECK(std::vector<std::int64_t>(wb.bytes.begin(), wb.bytes.end()) == windows);
     // Through the registry, against the two engines' models in turn.
     MvtuConfig mc;
     mc.mw = mw;
