@@ -46,6 +46,32 @@ class TimeRing {
   size_t mask_;
 };
 
+// A queue of cycles: a vector read from `head`, its read part dropped now and then (a FIFO's
+// occupancy logs, pushed and popped once per element: cheaper than a deque).
+class CycleQueue {
+ public:
+  bool empty() const { return head_ == v_.size(); }
+  std::int64_t front() const { return v_[head_]; }
+  std::int64_t back() const { return v_.back(); }
+  void push_back(std::int64_t c) {
+    if (head_ > 64 && head_ * 2 > v_.size()) {
+      v_.erase(v_.begin(), v_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+    v_.push_back(c);
+  }
+  void pop_front() { ++head_; }
+  std::int64_t size() const { return static_cast<std::int64_t>(v_.size() - head_); }
+  std::int64_t* begin() { return v_.data() + head_; }
+  std::int64_t* end() { return v_.data() + v_.size(); }
+  const std::int64_t* begin() const { return v_.data() + head_; }
+  const std::int64_t* end() const { return v_.data() + v_.size(); }
+
+ private:
+  std::vector<std::int64_t> v_;
+  size_t head_ = 0;
+};
+
 struct Process;
 struct FifoProcess;
 
@@ -64,14 +90,13 @@ struct Channel {
   Process* producer = nullptr;
   Process* consumer = nullptr;
   bool consumer_waits = false, producer_waits = false;
-  std::deque<std::int64_t>* pop_log = nullptr;  // pop cycles not yet merged (a FIFO's output, for its peak)
+  CycleQueue* pop_log = nullptr;  // pop cycles not yet merged (a FIFO's output, for its peak)
   // A FIFO's input (`into_fifo`) or output (`out_of_fifo`): the FIFO moves elements when either
   // side of it moves one (FifoProcess::advance), not as a process of its own. Its output's pushes
   // are the cycles from which elements are ready to load (the take plus one); the load itself, into
-  // the output register, is no earlier than the pop of the element before (`loads_after_pop`).
+  // the output register, is no earlier than the pop of the element before (push_time).
   FifoProcess* into_fifo = nullptr;
   FifoProcess* out_of_fifo = nullptr;
-  bool loads_after_pop = false;
   // A ring link FIFO's output: the link's stream, whose credits its pops return, waits on them.
   Process* pop_watcher = nullptr;
   bool watcher_waits = false;
@@ -81,8 +106,11 @@ struct Channel {
   Channel(std::string n, int cap_, int delta_, std::int64_t in_flight, std::int64_t per_image_)
       : name(std::move(n)), cap(cap_), delta(delta_), pushes(in_flight + 1), pops(std::max<std::int64_t>(cap_, in_flight) + 1),
         per_image(per_image_) {}
-  // The cycle element k was pushed (k <= popped: a FIFO's load needs the pop before it).
-  std::int64_t push_time(std::int64_t k) const { return loads_after_pop && k > 0 ? std::max(pushes[k], pops[k - 1]) : pushes[k]; }
+  // The cycle element k was pushed, for its consumer (k == popped) or a FIFO's room rule: a FIFO's
+  // load is no earlier than the pop before it. On other channels that rule changes nothing (a
+  // consumer takes element k after the cycle it took k - 1), and applying it everywhere saves a
+  // branch on the kind of channel.
+  std::int64_t push_time(std::int64_t k) const { return std::max(pushes[k], pops[k - 1]); }
   std::int64_t pop_time(std::int64_t k) const { return pops[k]; }
 
   // Past every rule that counts from the run's start once both rings are full (they are at least
@@ -138,7 +166,6 @@ class Simulation {
   std::vector<std::unique_ptr<Channel>> channels;
   std::vector<std::unique_ptr<Process>> procs;
   std::vector<Process*> ready;  // a stack: see the run loop
-  std::int64_t events = 0;
   std::int64_t delivered = 0, expected = 0;
 
   void wake(Process* p) {
@@ -161,7 +188,6 @@ struct KernelProcess : Process {
   size_t pos = 0;            // next step of the schedule
   std::int64_t base = 0;     // first tick of the frame `pos` is in
   std::int64_t stall_in = 0, stall_out = 0;
-
   void limit_to(std::int64_t images) override { stop = std::min(T + s->latency, images * s->ticks_per_image); }
   std::int64_t uniform_images() const override { return tick >= s->latency ? kAlways : 0; }
   void state(std::vector<std::int64_t>& out, std::int64_t images, std::int64_t cycles) const override {
@@ -209,6 +235,10 @@ struct KernelProcess : Process {
         const EngineSchedule::Step& st = steps[ps];
         const std::int64_t t = b + st.tick;
         if (t >= end) break;
+        if (t >= L && t < T) {  // the run's middle: every step moves its ports
+          im = st.in, om = st.out, at = t;
+          break;
+        }
         im = t < T ? st.in : 0;
         om = t >= L ? st.out : 0;
         if (im | om) {
@@ -287,7 +317,7 @@ struct FifoProcess : Process {
   bool advancing = false, again = false;
   // The peak occupancy, merged from take and pop cycles as they become final, so that the logs
   // hold only a window of elements rather than the whole run.
-  std::deque<std::int64_t> take_log, pop_log;
+  CycleQueue take_log, pop_log;
   std::int64_t occupancy = 0, peak_occupancy = 0;
 
   explicit FifoProcess(std::int64_t d) : depth(d) {}
@@ -297,8 +327,7 @@ struct FifoProcess : Process {
   std::int64_t uniform_images() const override { return taken > depth ? kAlways : 0; }
   void state(std::vector<std::int64_t>& out, std::int64_t images, std::int64_t cycles) const override {
     base_state(out, cycles);
-    out.insert(out.end(), {taken - images * per_image, last_take - cycles, occupancy, static_cast<std::int64_t>(take_log.size()),
-                           static_cast<std::int64_t>(pop_log.size())});
+    out.insert(out.end(), {taken - images * per_image, last_take - cycles, occupancy, take_log.size(), pop_log.size()});
     for (std::int64_t c : take_log) out.push_back(c - cycles);
     for (std::int64_t c : pop_log) out.push_back(c - cycles);
   }
@@ -360,7 +389,6 @@ struct FifoProcess : Process {
 
 inline void Simulation::push(Channel& ch, std::int64_t c) {
   ch.pushes[ch.pushed++] = c;
-  ++events;
   if (ch.consumer_waits) {
     ch.consumer_waits = false;
     wake(ch.consumer);
@@ -379,7 +407,8 @@ inline void Simulation::pop(Channel& ch, std::int64_t c) {
     ch.watcher_waits = false;
     wake(ch.pop_watcher);
   }
-  if (ch.out_of_fifo) ch.out_of_fifo->advance(*this);
+  // A pop frees room: it matters to a FIFO only when an element waits for room.
+  if (ch.out_of_fifo && ch.out_of_fifo->in->pushed > ch.out_of_fifo->taken) ch.out_of_fifo->advance(*this);
 }
 
 // A link: takes elements from `from` (none: the host, which always has the next one) and
@@ -609,7 +638,6 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
       f->out->pop_log = &f->pop_log;
       f->in->into_fifo = f.get();
       f->out->out_of_fifo = f.get();
-      f->out->loads_after_pop = true;
       fifos[id] = f.get();
       p = std::move(f);
     } else {
@@ -686,9 +714,9 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
     std::int64_t cycle = 0;
     std::int64_t uniform = kAlways;  // images from here that every process keeps to the same rules for
   };
-  // The additive tallies: the simulator's events, each kernel's stall cycles.
+  // The additive tallies: each kernel's stall cycles.
   auto tallies = [&] {
-    std::vector<std::int64_t> t{sim.events};
+    std::vector<std::int64_t> t;
     for (const KernelProcess* k : kernels)
       if (k) t.push_back(k->stall_in), t.push_back(k->stall_out);
     return t;
@@ -737,8 +765,7 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
       const std::int64_t k = std::min(n - 2 - phase, before->uniform - 1), P = now.cycle - before->cycle;
       for (Process* p : all) p->shift(k, P);
       for (auto& c : sim.channels) c->shift(k, P);
-      sim.events += k * (now.tallies[0] - before->tallies[0]);
-      for (size_t i = 1, j = 0; j < kernels.size(); ++j)
+      for (size_t i = 0, j = 0; j < kernels.size(); ++j)
         if (KernelProcess* kp = kernels[j]) {
           kp->stall_in += k * (now.tallies[i] - before->tallies[i]), ++i;
           kp->stall_out += k * (now.tallies[i] - before->tallies[i]), ++i;
@@ -756,7 +783,7 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
     }
     before = std::move(now);
   }
-  res.events = sim.events;
+  for (const auto& c : sim.channels) res.events += c->pushed;  // every element moved, once each
 
   std::vector<Process*> stuck;
   for (auto& p : sim.procs)
