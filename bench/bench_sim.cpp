@@ -71,6 +71,7 @@ void against_verilator(const std::string& label, const Plan& p, int n, bool ever
 }  // namespace
 
 int main() {
+  host::keep_freed_memory();  // as qdf's command line runs the simulator
   // Enough images for the steady state (the pipelines hold about six).
   const Plan w1a2 = plan("cnv-w1a2", 1, "zynq", 200);
   against_verilator("1. simulator vs Verilator, cnv-w1a2 on 1 x xc7z020 at 200 fps", w1a2, 24);

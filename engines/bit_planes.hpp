@@ -42,6 +42,10 @@ void pack_planes_bytes(SimdPath p, const std::uint8_t* values, int n, int bits, 
 // have a readable word past the one holding its last bit (its value does not matter). A sliding
 // window assembles its windows' bit planes from its rows' with it (engines/sliding_window.hpp).
 inline void or_bits(std::uint64_t* dst, std::int64_t dst_bit, const std::uint64_t* src, std::int64_t src_bit, std::int64_t n) {
+  if (((dst_bit | src_bit | n) & 63) == 0) {  // whole words (pixels of 64 binary channels): no shifts
+    for (std::int64_t k = 0; k < n >> 6; ++k) dst[(dst_bit >> 6) + k] |= src[(src_bit >> 6) + k];
+    return;
+  }
   // A chunk at a time that ends at or before dst's next word boundary, read as the 64 bits from
   // src_bit on out of src's two words there (the second shifted in two steps: by 64 - sb in all
   // but name, defined when sb = 0).

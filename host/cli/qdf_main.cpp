@@ -27,7 +27,6 @@
 #include <limits>
 #include <optional>
 #include <filesystem>
-#include <malloc.h>
 #include <unistd.h>
 #include <fmt/format.h>
 #include <iostream>
@@ -213,10 +212,6 @@ int train(TrainArgs& a) {
   };
   check_writable("--out", a.out);
   if (!a.opt.checkpoint.empty()) check_writable("--checkpoint", a.opt.checkpoint);
-  // A batch's matrices are tens of MB, allocated and freed every step: keep them in the heap
-  // rather than have the kernel map and zero fresh pages each time (twice as fast).
-  mallopt(M_MMAP_THRESHOLD, 1 << 30);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   host::Dataset train_set = host::load_fashion_mnist("train", a.data), test_set = host::load_fashion_mnist("test", a.data);
   a.opt.flip = !a.no_flip;
   std::unique_ptr<host::ProgressBar> bar;
@@ -275,6 +270,7 @@ enum class Stop { AfterChecks, Never };
 int command_line(int argc, char** argv, const qdf::host::ProgramNetwork* program, Stop stop) {
   using namespace qdf;
   const std::string tool = program ? program->program : "qdf";
+  host::keep_freed_memory();
   // The processes of an MPI job (one without mpirun): MPI is started here when mpirun launched
   // qdf, and ended when the command returns; only rank 0 prints results.
   const host::Ranks* ranks_ptr = nullptr;

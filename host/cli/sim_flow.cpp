@@ -10,9 +10,15 @@
 #include <charconv>
 #include <chrono>
 #include <fmt/format.h>
+#include <malloc.h>
 #include <nlohmann/json.hpp>
 
 namespace qdf::host {
+
+void keep_freed_memory() {
+  mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
 
 std::string compare_outputs(const std::vector<std::vector<std::int64_t>>& expected,
                             const std::vector<std::vector<std::int64_t>>& actual, const std::string& what, int max,

@@ -16,6 +16,13 @@
 
 namespace qdf::host {
 
+// Keeps freed memory in the process's heap rather than handing it back to the kernel: a
+// simulation allocates and frees each stream's values (up to megabytes) for every image, and a
+// training its batches, and fresh pages mapped and zeroed each time cost a fifth of cnv's values
+// and half of a training step. qdf's command line sets it for every command; a program that runs
+// the simulator itself may call it too.
+void keep_freed_memory();
+
 using sim::random_images;
 
 // "" when equal, else the first differences (image, value index, both values), at most `max`.
