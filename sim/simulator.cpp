@@ -188,6 +188,7 @@ struct KernelProcess : Process {
   size_t pos = 0;            // next step of the schedule
   std::int64_t base = 0;     // first tick of the frame `pos` is in
   std::int64_t stall_in = 0, stall_out = 0;
+
   void limit_to(std::int64_t images) override { stop = std::min(T + s->latency, images * s->ticks_per_image); }
   std::int64_t uniform_images() const override { return tick >= s->latency ? kAlways : 0; }
   void state(std::vector<std::int64_t>& out, std::int64_t images, std::int64_t cycles) const override {
@@ -411,18 +412,16 @@ inline void Simulation::pop(Channel& ch, std::int64_t c) {
   if (ch.out_of_fifo && ch.out_of_fifo->in->pushed > ch.out_of_fifo->taken) ch.out_of_fifo->advance(*this);
 }
 
-// A link: takes elements from `from` (none: the host, which always has the next one) and
-// delivers them to `to` (none: the host, which takes each as it arrives).
-struct LinkProcess : Process {
-  LinkModel model;
-  Channel* from = nullptr;
-  Channel* to = nullptr;
+// A process that moves one stream's elements over a link whose timing is `Model` (LinkModel,
+// engines::RingStreamTiming): its phases and steady state are the model's.
+template <class Model>
+struct LinkedProcess : Process {
+  Model model;
   std::int64_t total = 0, per_image = 0;
   std::int64_t limit = 0;  // the phase's last element + 1
-  HostTimes* times = nullptr;
-  std::vector<std::int64_t> phase_log;  // the cycles it gave `times` in the current phase
 
-  explicit LinkProcess(LinkParams p) : model(std::move(p)) {}
+  template <class... Args>
+  explicit LinkedProcess(Args&&... args) : model(std::forward<Args>(args)...) {}
 
   void limit_to(std::int64_t images) override { limit = std::min(total, images * per_image); }
   std::int64_t uniform_images() const override { return model.uniform_images(per_image); }
@@ -434,6 +433,18 @@ struct LinkProcess : Process {
     model.shift(per_image, images, period);
     cycle += images * period;
   }
+};
+
+// A link: takes elements from `from` (none: the host, which always has the next one) and
+// delivers them to `to` (none: the host, which takes each as it arrives).
+struct LinkProcess : LinkedProcess<LinkModel> {
+  Channel* from = nullptr;
+  Channel* to = nullptr;
+  HostTimes* times = nullptr;
+  std::vector<std::int64_t> phase_log;  // the cycles it gave `times` in the current phase
+
+  explicit LinkProcess(LinkParams p) : LinkedProcess(std::move(p)) {}
+
 
   void step(Simulation& sim) override {
     waits_empty = waits_full = nullptr;
@@ -487,26 +498,13 @@ struct LinkProcess : Process {
 // One stream of a ring link (engines/ring_link.hpp; streams are independent): takes elements
 // from `from` on the sending FPGA, delivers them to `to`, the input of the link FIFO on the
 // receiving FPGA, and gets a credit back for each element taken from that FIFO's output.
-struct RingStreamProcess : Process {
-  engines::RingStreamTiming model;
+struct RingStreamProcess : LinkedProcess<engines::RingStreamTiming> {
   Channel* from = nullptr;
   Channel* to = nullptr;
   Channel* fifo_out = nullptr;
-  std::int64_t total = 0, per_image = 0;
-  std::int64_t limit = 0;  // the phase's last element + 1
 
-  RingStreamProcess(const engines::RingLinkConfig& c, int k) : model(c, k) {}
+  RingStreamProcess(const engines::RingLinkConfig& c, int k) : LinkedProcess(c, k) {}
 
-  void limit_to(std::int64_t images) override { limit = std::min(total, images * per_image); }
-  std::int64_t uniform_images() const override { return model.uniform_images(per_image); }
-  void state(std::vector<std::int64_t>& out, std::int64_t images, std::int64_t cycles) const override {
-    base_state(out, cycles);
-    model.state(out, images * per_image, cycles);
-  }
-  void shift(std::int64_t images, std::int64_t period) override {
-    model.shift(per_image, images, period);
-    cycle += images * period;
-  }
 
   void step(Simulation& sim) override {
     waits_empty = waits_full = nullptr;

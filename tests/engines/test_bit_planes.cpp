@@ -18,6 +18,28 @@ std::uint64_t next(std::uint64_t& x) { return dsl::bits::splitmix64(x); }
 // Bit i of value v, one bit at a time.
 int bit_of(std::int64_t v, int i) { return static_cast<int>((static_cast<std::uint64_t>(v) >> i) & 1); }
 
+// `vectors` vectors of `width` values packed into planes on the portable path (checked below).
+std::vector<std::uint64_t> packed(const std::vector<std::int64_t>& values, int vectors, int width, int bits, int words) {
+  std::vector<std::uint64_t> planes(static_cast<size_t>(vectors * bits * words));
+  for (int v = 0; v < vectors; ++v)
+    pack_planes(SimdPath::Portable, &values[static_cast<size_t>(v * width)], width, bits, words, &planes[static_cast<size_t>(v * bits * words)]);
+  return planes;
+}
+
+PackedMatVec mat_vec(const std::vector<std::uint64_t>& w, int rows, int words, int width, const std::vector<std::uint64_t>& planes,
+                     int vectors, int bits, bool binary) {
+  PackedMatVec m;
+  m.weights = w.data();
+  m.rows = rows;
+  m.words = words;
+  m.width = width;
+  m.planes = planes.data();
+  m.vectors = vectors;
+  m.bits = bits;
+  m.binary = binary;
+  return m;
+}
+
 }  // namespace
 
 TEST_CASE("pack_planes puts bit j of value i at plane j, word i/64, bit i%64, and flags values too wide") {
@@ -110,10 +132,7 @@ TEST_CASE("count_matches on every SIMD path == a bit-by-bit count, binary (XNOR)
         // Input values and their planes (packed on the portable path, checked above).
         std::vector<std::int64_t> values(static_cast<size_t>(vectors * width));
         for (auto& x : values) x = static_cast<std::int64_t>(next(seed) % (std::uint64_t{1} << bits));
-        std::vector<std::uint64_t> planes(static_cast<size_t>(vectors * bits * words));
-        for (int v = 0; v < vectors; ++v)
-          pack_planes(SimdPath::Portable, &values[static_cast<size_t>(v * width)], width, bits, words,
-                      &planes[static_cast<size_t>(v * bits * words)]);
+        const std::vector<std::uint64_t> planes = packed(values, vectors, width, bits, words);
         std::vector<std::int64_t> want(static_cast<size_t>(vectors * rows));
         for (int v = 0; v < vectors; ++v)
           for (int r = 0; r < rows; ++r) {
@@ -125,15 +144,7 @@ TEST_CASE("count_matches on every SIMD path == a bit-by-bit count, binary (XNOR)
             }
             want[static_cast<size_t>(v * rows + r)] = n;
           }
-        PackedMatVec m;
-        m.weights = w.data();
-        m.rows = rows;
-        m.words = words;
-        m.width = width;
-        m.planes = planes.data();
-        m.vectors = vectors;
-        m.bits = bits;
-        m.binary = binary;
+        const PackedMatVec m = mat_vec(w, rows, words, width, planes, vectors, bits, binary);
         std::vector<std::vector<std::int64_t>> got;
         for (SimdPath path : paths) {
           got.emplace_back(static_cast<size_t>(vectors * rows), -1);
@@ -168,27 +179,10 @@ TEST_CASE("count_byte_matches on every SIMD path == count_matches of the same ve
             values[i] = static_cast<std::int64_t>(next(seed) % (std::uint64_t{1} << bits));
             bytes[i] = static_cast<std::uint8_t>(values[i]);
           }
-          std::vector<std::uint64_t> planes(static_cast<size_t>(vectors * bits * words));
-          for (int v = 0; v < vectors; ++v)
-            pack_planes(SimdPath::Portable, &values[static_cast<size_t>(v * width)], width, bits, words,
-                        &planes[static_cast<size_t>(v * bits * words)]);
-          PackedMatVec pm;
-          pm.weights = w.data();
-          pm.rows = rows;
-          pm.words = words;
-          pm.width = width;
-          pm.planes = planes.data();
-          pm.vectors = vectors;
-          pm.bits = bits;
+          const std::vector<std::uint64_t> planes = packed(values, vectors, width, bits, words);
           std::vector<std::int64_t> want(static_cast<size_t>(vectors * rows));
-          count_matches(SimdPath::Portable, pm, want.data());  // checked bit by bit above
-          ByteMatVec bm;
-          bm.weights = w.data();
-          bm.rows = rows;
-          bm.words = words;
-          bm.width = width;
-          bm.values = bytes.data();
-          bm.vectors = vectors;
+          count_matches(SimdPath::Portable, mat_vec(w, rows, words, width, planes, vectors, bits, false), want.data());  // checked bit by bit above
+          const ByteMatVec bm{.weights = w.data(), .rows = rows, .words = words, .width = width, .values = bytes.data(), .vectors = vectors};
           for (SimdPath path : paths) {
             INFO(simd_path_name(path), " width=", width, " bits=", bits, " rows=", rows, " vectors=", vectors);
             std::vector<std::int64_t> got(want.size(), -1);
