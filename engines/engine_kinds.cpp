@@ -330,7 +330,7 @@ std::vector<Values> fused_forward(const EngineConfig& producer, const EngineConf
     // Many-bit pixels (a first layer's 8-bit ones) as bytes, where bytes are counted by dot
     // products: a byte dot product does four values of any width; a popcount, 64 values of one bit
     // of width, so the planes win below about 3 bits.
-    if (m->input == InputKind::Unsigned && m->in_bits >= 4 && m->in_bits <= 8 && w->bits <= 8 && byte_matches_fast(path)) {
+    if (m->input == InputKind::Unsigned && m->in_bits >= 4 && m->in_bits <= 8 && byte_matches_fast(path)) {
       const WindowBytes b = sliding_window_bytes(*w, inputs[0]);
       if (b.too_wide) mvtu_refuse_input(*m, inputs[0]);
       return streams(mvtu_forward_bytes(*m, need(consumer_data.weights, m->name, "weights"), consumer_data.thresholds.get(),

@@ -1,7 +1,6 @@
 #include "engines/ring_link.hpp"
 
 #include "dsl/errors.hpp"
-#include "engines/cycle_history.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -176,7 +175,7 @@ std::int64_t ring_full_rate_credits(const RingLinkConfig& c, int s) {
 }
 
 RingStreamTiming::RingStreamTiming(const RingLinkConfig& c, int stream)
-    : latency_(c.latency), credits_(c.streams.at(static_cast<size_t>(stream)).credits), flits_(c.flits(stream)) {
+    : latency_(c.latency), credits_(c.streams.at(static_cast<size_t>(stream)).credits), flits_(c.flits(stream)), taken_(credits_) {
   const std::vector<int>& slots = c.sublanes[static_cast<size_t>(c.sublane_of(stream))].slots;
   period_ = static_cast<std::int64_t>(slots.size());
   for (int k = 0; k < static_cast<int>(slots.size()); ++k)
@@ -199,8 +198,8 @@ std::int64_t RingStreamTiming::earliest_take(std::int64_t c) const {
   std::int64_t t = std::max(c, last_);
   if (sent_ >= credits_) {
     const std::int64_t owed = sent_ - credits_;  // the element whose credit is needed
-    if (owed >= consumed_) return kRingNever;
-    t = std::max(t, taken_[static_cast<size_t>(owed - taken_base_)] + latency_ + 1);
+    if (owed >= taken_.taken()) return kRingNever;
+    t = std::max(t, taken_.at(owed) + latency_ + 1);
   }
   return t;
 }
@@ -212,33 +211,24 @@ std::int64_t RingStreamTiming::take(std::int64_t c) {
 }
 
 void RingStreamTiming::state(std::vector<std::int64_t>& out, std::int64_t elements, std::int64_t cycles) const {
-  out.insert(out.end(), {((cycles % period_) + period_) % period_, sent_ - elements, consumed_ - elements, last_ - cycles});
-  if (sent_ >= credits_)
-    for (std::int64_t i = std::max(taken_base_, sent_ - credits_); i < consumed_; ++i)
-      out.push_back(taken_[static_cast<size_t>(i - taken_base_)] - cycles);
+  out.insert(out.end(), {((cycles % period_) + period_) % period_, sent_ - elements, last_ - cycles});
+  taken_.state(out, sent_, elements, cycles);
 }
 
 std::int64_t RingStreamTiming::uniform_images(std::int64_t per_image) const {
-  return sent_ >= credits_ ? std::numeric_limits<std::int64_t>::max() : (credits_ - sent_) / per_image;
+  return taken_.uniform_images(sent_, per_image);
 }
 
 void RingStreamTiming::shift(std::int64_t per_image, std::int64_t images, std::int64_t period) {
   if (period % period_)
     throw InternalError(fmt::format("ring stream timing: a period of {} cycles is not whole slot periods of {}", period, period_));
-  const std::int64_t cycles = period * images, elements = per_image * images;
-  shift_history(taken_, taken_base_, consumed_, credits_, per_image, images, period);
-  sent_ += elements, consumed_ += elements;
-  last_ += cycles;
+  taken_.shift(per_image, images, period);
+  sent_ += per_image * images;
+  last_ += period * images;
 }
 
 void RingStreamTiming::consume(std::int64_t c) {
-  taken_.push_back(c);
-  ++consumed_;
-  // Only the last `credits` consume cycles are ever needed.
-  while (static_cast<std::int64_t>(taken_.size()) > credits_) {
-    taken_.pop_front();
-    ++taken_base_;
-  }
+  taken_.take(c);
 }
 
 }  // namespace qdf::engines

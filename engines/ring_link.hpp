@@ -26,9 +26,9 @@
 
 #include "dsl/emit_verilog.hpp"
 #include "dsl/estimate_resources.hpp"
+#include "engines/cycle_history.hpp"
 
 #include <cstdint>
-#include <deque>
 #include <limits>
 #include <string>
 #include <vector>
@@ -105,7 +105,7 @@ class RingStreamTiming {
  public:
   RingStreamTiming(const RingLinkConfig& c, int stream);
   std::int64_t sent() const { return sent_; }
-  std::int64_t consumed() const { return consumed_; }
+  std::int64_t consumed() const { return taken_.taken(); }
   // The earliest cycle >= c in which element sent() may be taken, or kRingNever while it waits
   // for a credit whose element the FIFO's consumer has not taken yet.
   std::int64_t earliest_take(std::int64_t c) const;
@@ -130,10 +130,9 @@ class RingStreamTiming {
   std::vector<int> owned_;  // offsets in the period that the stream owns, ascending
   std::int64_t period_ = 1, latency_ = 1, credits_ = 1;
   int flits_ = 1;
-  std::int64_t sent_ = 0, consumed_ = 0;
+  std::int64_t sent_ = 0;
   std::int64_t last_ = -1;               // the cycle of the last flit of element sent() - 1
-  std::deque<std::int64_t> taken_;       // consume cycles of elements taken_base_ ...
-  std::int64_t taken_base_ = 0;
+  CreditHistory taken_;                  // the link FIFO consumer's takes
 };
 
 // The endpoints' Verilog (implemented in ring_link_rtl.cpp). Ports, besides clk and rst:

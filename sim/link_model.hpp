@@ -41,7 +41,7 @@ struct LinkParams {
 
 class LinkModel {
  public:
-  explicit LinkModel(LinkParams p) : p_(std::move(p)) {
+  explicit LinkModel(LinkParams p) : p_(std::move(p)), taken_(p_.credits) {
     if (p_.width < 1 || !(p_.bits_per_cycle > 0) || p_.latency < 1 || p_.credits < 1)
       throw std::invalid_argument("link " + p_.name + ": width, bandwidth, latency and credits must be positive");
     const double per_element = p_.width / p_.bits_per_cycle;
@@ -50,7 +50,7 @@ class LinkModel {
   }
   const LinkParams& params() const { return p_; }
   std::int64_t sent() const { return sent_; }
-  std::int64_t received() const { return received_; }
+  std::int64_t received() const { return taken_.taken(); }
 
   // The earliest cycle >= c in which element sent() may leave, or kNever while it waits for a
   // credit whose element the receiver has not taken yet.
@@ -59,8 +59,8 @@ class LinkModel {
     t = std::max(t, wire_whole_ + (wire_part_ > 0 ? 1 : 0));
     if (sent_ >= p_.credits) {
       const std::int64_t owed = sent_ - p_.credits;  // the element whose credit is needed
-      if (owed >= received_) return kNever;
-      t = std::max(t, taken_[static_cast<size_t>(owed - taken_base_)] + p_.latency);
+      if (owed >= taken_.taken()) return kNever;
+      t = std::max(t, taken_.at(owed) + p_.latency);
     }
     return t;
   }
@@ -75,17 +75,11 @@ class LinkModel {
     ++sent_;
   }
   // The cycle from which element i (received() <= i < sent()) is visible at the receiver.
-  std::int64_t arrival(std::int64_t i) const { return sends_[static_cast<size_t>(i - received_)] + p_.latency; }
+  std::int64_t arrival(std::int64_t i) const { return sends_[static_cast<size_t>(i - received())] + p_.latency; }
   // The receiver takes element received() in cycle c; its credit is back at c + latency.
   void receive(std::int64_t c) {
     sends_.pop_front();
-    taken_.push_back(c);
-    ++received_;
-    // Only the last `credits` take times are ever needed.
-    while (static_cast<std::int64_t>(taken_.size()) > p_.credits) {
-      taken_.pop_front();
-      ++taken_base_;
-    }
+    taken_.take(c);
   }
   // Cycles the wire was busy (for utilisation): elements sent x width / bits_per_cycle.
   double busy_cycles() const { return static_cast<double>(sent_) * p_.width / p_.bits_per_cycle; }
@@ -94,37 +88,33 @@ class LinkModel {
   // and cycles less `cycles`: everything that decides later sends, appended to `out` (of the take
   // cycles, those a credit may still be read from).
   void state(std::vector<std::int64_t>& out, std::int64_t elements, std::int64_t cycles) const {
-    out.insert(out.end(), {sent_ - elements, received_ - elements, last_send_ - cycles, wire_whole_ - cycles,
-                           std::bit_cast<std::int64_t>(wire_part_), static_cast<std::int64_t>(sends_.size())});
+    out.insert(out.end(), {sent_ - elements, last_send_ - cycles, wire_whole_ - cycles, std::bit_cast<std::int64_t>(wire_part_),
+                           static_cast<std::int64_t>(sends_.size())});
     for (std::int64_t c : sends_) out.push_back(c - cycles);
-    if (sent_ >= p_.credits)
-      for (std::int64_t i = std::max(taken_base_, sent_ - p_.credits); i < received_; ++i)
-        out.push_back(taken_[static_cast<size_t>(i - taken_base_)] - cycles);
+    taken_.state(out, sent_, elements, cycles);
   }
   // How many more whole images of `per_image` elements its sends keep to the same rule: all, once
   // they need credits; else until they do.
-  std::int64_t uniform_images(std::int64_t per_image) const {
-    return sent_ >= p_.credits ? std::numeric_limits<std::int64_t>::max() : (p_.credits - sent_) / per_image;
-  }
+  std::int64_t uniform_images(std::int64_t per_image) const { return taken_.uniform_images(sent_, per_image); }
   // Moved on by `images` images of `per_image` elements and `period` cycles each (a steady state:
   // the take cycles of those images are the last image's, `period` cycles later each time).
   void shift(std::int64_t per_image, std::int64_t images, std::int64_t period) {
-    engines::shift_history(taken_, taken_base_, received_, p_.credits, per_image, images, period);
-    sent_ += per_image * images, received_ += per_image * images;
+    taken_.shift(per_image, images, period);
+    sent_ += per_image * images;
     last_send_ += period * images, wire_whole_ += period * images;
     for (std::int64_t& c : sends_) c += period * images;
   }
+
  private:
   LinkParams p_;
-  std::int64_t sent_ = 0, received_ = 0;
+  std::int64_t sent_ = 0;
   std::int64_t last_send_ = -1;
   std::int64_t element_whole_ = 0;  // an element's time on the wire: whole cycles and a fraction
   double element_part_ = 0;
   std::int64_t wire_whole_ = 0;     // the wire is free from wire_whole_ + wire_part_ (0 <= part < 1)
   double wire_part_ = 0;
   std::deque<std::int64_t> sends_;  // send cycles of elements in flight (sent, not yet taken)
-  std::deque<std::int64_t> taken_;  // take cycles of elements taken_base_ ...
-  std::int64_t taken_base_ = 0;
+  engines::CreditHistory taken_;    // the receiver's takes
 };
 
 }  // namespace qdf::sim

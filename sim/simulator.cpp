@@ -188,16 +188,22 @@ struct KernelProcess : Process {
   size_t pos = 0;            // next step of the schedule
   std::int64_t base = 0;     // first tick of the frame `pos` is in
   std::int64_t stall_in = 0, stall_out = 0;
+  std::int64_t phase_stall_in = 0, phase_stall_out = 0;  // at the current phase's start
 
-  void limit_to(std::int64_t images) override { stop = std::min(T + s->latency, images * s->ticks_per_image); }
+  void limit_to(std::int64_t images) override {
+    stop = std::min(T + s->latency, images * s->ticks_per_image);
+    phase_stall_in = stall_in, phase_stall_out = stall_out;
+  }
   std::int64_t uniform_images() const override { return tick >= s->latency ? kAlways : 0; }
   void state(std::vector<std::int64_t>& out, std::int64_t images, std::int64_t cycles) const override {
     base_state(out, cycles);
     out.insert(out.end(), {tick - images * s->ticks_per_image, static_cast<std::int64_t>(pos), base - images * s->ticks_per_image});
   }
+  // (Each image moved over stalls as the phase just run did.)
   void shift(std::int64_t images, std::int64_t period) override {
     tick += images * s->ticks_per_image, base += images * s->ticks_per_image;
     cycle += images * period;
+    stall_in += images * (stall_in - phase_stall_in), stall_out += images * (stall_out - phase_stall_out);
   }
 
   void step(Simulation& sim) override {
@@ -445,7 +451,6 @@ struct LinkProcess : LinkedProcess<LinkModel> {
 
   explicit LinkProcess(LinkParams p) : LinkedProcess(std::move(p)) {}
 
-
   void step(Simulation& sim) override {
     waits_empty = waits_full = nullptr;
     at_limit = false;
@@ -504,7 +509,6 @@ struct RingStreamProcess : LinkedProcess<engines::RingStreamTiming> {
   Channel* fifo_out = nullptr;
 
   RingStreamProcess(const engines::RingLinkConfig& c, int k) : LinkedProcess(c, k) {}
-
 
   void step(Simulation& sim) override {
     waits_empty = waits_full = nullptr;
@@ -703,26 +707,17 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
   // its steady state, and it moves on to the end of the last image but one at once (k images and
   // k x P cycles), giving the host the cycles those images would have given it. The end of the run
   // (the last images drain with nothing behind them) is simulated as it comes.
-  std::vector<Process*> all;
-  for (auto& p : sim.procs) all.push_back(p.get());
   LinkProcess* const host_in_link = host_links.front();
   LinkProcess* const host_out_link = host_links.back();
   struct PhaseEnd {
-    std::vector<std::int64_t> state, tallies;
+    std::vector<std::int64_t> state;
     std::int64_t cycle = 0;
     std::int64_t uniform = kAlways;  // images from here that every process keeps to the same rules for
-  };
-  // The additive tallies: each kernel's stall cycles.
-  auto tallies = [&] {
-    std::vector<std::int64_t> t;
-    for (const KernelProcess* k : kernels)
-      if (k) t.push_back(k->stall_in), t.push_back(k->stall_out);
-    return t;
   };
   auto phase_end = [&](std::int64_t images) {
     PhaseEnd e;
     e.cycle = host_in_link->cycle;
-    for (const Process* p : all) {
+    for (const auto& p : sim.procs) {
       p->state(e.state, images, e.cycle);
       e.uniform = std::min(e.uniform, p->uniform_images());
     }
@@ -730,15 +725,15 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
       c->state(e.state, images, e.cycle);
       e.uniform = std::min(e.uniform, c->uniform_images());
     }
-    e.tallies = tallies();
     return e;
   };
   std::optional<PhaseEnd> before;
   std::int64_t steps = 0;
   for (std::int64_t phase = 0;; ++phase) {
-    for (Process* p : all) p->limit_to(phase + 1);
-    for (Process* p : all)
-      if (phase == 0 || p->at_limit) sim.wake(p);
+    for (const auto& p : sim.procs) {
+      p->limit_to(phase + 1);
+      if (phase == 0 || p->at_limit) sim.wake(p.get());
+    }
     host_in_link->phase_log.clear();
     host_out_link->phase_log.clear();
     while (!sim.ready.empty()) {
@@ -753,7 +748,7 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
                                     g.net, n, opt.max_cycles, p->name, p->cycle, sim.delivered, sim.expected));
       if (opt.progress && (steps & 0xfff) == 0) opt.progress(static_cast<double>(sim.delivered) / static_cast<double>(sim.expected));
     }
-    if (std::none_of(all.begin(), all.end(), [](const Process* p) { return p->at_limit; })) break;  // finished, or stuck
+    if (std::none_of(sim.procs.begin(), sim.procs.end(), [](const auto& p) { return p->at_limit; })) break;  // finished, or stuck
     // Moving on by k images is safe while the phases moved over end before the run's last image,
     // where a process first counts to its end (phase + k <= n - 2), and every process keeps to the
     // same rules through them and the phase just simulated (k + 1 <= before->uniform).
@@ -761,13 +756,8 @@ SimResult simulate(const manager::Plan& plan, const std::vector<std::vector<std:
     PhaseEnd now = phase_end(phase + 1);
     if (before && before->uniform >= 2 && now.state == before->state && now.cycle > before->cycle) {
       const std::int64_t k = std::min(n - 2 - phase, before->uniform - 1), P = now.cycle - before->cycle;
-      for (Process* p : all) p->shift(k, P);
-      for (auto& c : sim.channels) c->shift(k, P);
-      for (size_t i = 0, j = 0; j < kernels.size(); ++j)
-        if (KernelProcess* kp = kernels[j]) {
-          kp->stall_in += k * (now.tallies[i] - before->tallies[i]), ++i;
-          kp->stall_out += k * (now.tallies[i] - before->tallies[i]), ++i;
-        }
+      for (const auto& p : sim.procs) p->shift(k, P);
+      for (const auto& c : sim.channels) c->shift(k, P);
       // The host's cycles of the images moved over: those of this phase, P cycles later each time.
       for (std::int64_t m = 1; m <= k; ++m) {
         for (std::int64_t c : host_in_link->phase_log) res.times.sent(c + m * P);
